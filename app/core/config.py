@@ -1,0 +1,71 @@
+"""The one settings object of factvault.
+
+Every path the service writes lives under ``data_dir`` so two data dirs never share state;
+every knob can be set through the environment (prefix ``FACTVAULT_``) or a ``.env`` file.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+EmbedderName = Literal["minilm", "e5"]
+ContextualizerName = Literal["none", "structural"]
+Bm25Tokenizer = Literal["code", "word", "whitespace", "multilingual"]
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="FACTVAULT_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    data_dir: Path = Field(default=Path("./data"), description="Root of all on-disk state.")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is SQLite at <data_dir>/factvault.db.",
+    )
+    qdrant_url: str | None = Field(
+        default=None,
+        description="Qdrant server/cluster URL; unset means embedded Qdrant Edge in data_dir.",
+    )
+    qdrant_api_key: str | None = None
+
+    embedder: EmbedderName = "minilm"
+    embed_batch_size: int = Field(default=32, ge=1)
+    torch_threads: int | None = Field(default=None, ge=1)
+
+    chunk_tokens: int = Field(default=256, ge=16, description="Max tokens of a chunk's text.")
+    chunk_overlap: int = Field(default=32, ge=0)
+    contextualizer: ContextualizerName = "structural"
+    max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+
+    bm25_tokenizer: Bm25Tokenizer = "code"
+    bm25_k: float = 1.2
+    bm25_b: float = 0.75
+    bm25_avg_len: float = 256.0
+
+    search_top_k: int = Field(default=5, ge=1)
+    search_prefetch: int = Field(default=50, ge=1)
+    rrf_k: int = Field(default=10, ge=1)
+
+    @cached_property
+    def sql_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'factvault.db').resolve()}"
+
+    @property
+    def qdrant_path(self) -> Path:
+        return self.data_dir / "qdrant"
+
+    def ensure_dirs(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+
+def get_settings(**overrides: object) -> Settings:
+    """A fresh Settings; tests pass overrides instead of mutating the environment."""
+    return Settings(**overrides)  # type: ignore[arg-type]

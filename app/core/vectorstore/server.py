@@ -1,0 +1,168 @@
+"""A Qdrant server or cluster through qdrant-client, with the same layout as the edge store.
+
+BM25 vectors arrive already encoded (same ``Bm25Encoder`` config as the edge store); the
+server applies IDF through the sparse vector's modifier. Tests run this class against
+qdrant-client's in-process engine (``QdrantClient(":memory:")``), which speaks the same API.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterable, Sequence
+
+from qdrant_client import QdrantClient
+from qdrant_client import models as qm
+
+from app.core.vectorstore.base import (
+    DENSE,
+    SPARSE,
+    CollectionMissing,
+    Hit,
+    PointRecord,
+    SearchFilter,
+    SearchRequest,
+)
+
+
+def _server_filter(flt: SearchFilter) -> qm.Filter | None:
+    must: list[qm.Condition] = []
+    if flt.document_ids:
+        must.append(
+            qm.FieldCondition(key="document_id", match=qm.MatchAny(any=list(flt.document_ids)))
+        )
+    if flt.source_prefix:
+        prefix = flt.source_prefix.rstrip("/") or flt.source_prefix
+        must.append(qm.FieldCondition(key="source_prefixes", match=qm.MatchValue(value=prefix)))
+    return qm.Filter(must=must) if must else None
+
+
+class ServerVectorStore:
+    def __init__(self, client: QdrantClient) -> None:
+        self.client = client
+
+    @classmethod
+    def connect(cls, url: str, api_key: str | None = None) -> ServerVectorStore:
+        return cls(QdrantClient(url=url, api_key=api_key, timeout=30))
+
+    def create_collection(self, name: str, dimension: int) -> None:
+        if self.client.collection_exists(name):
+            return
+        self.client.create_collection(
+            name,
+            vectors_config={DENSE: qm.VectorParams(size=dimension, distance=qm.Distance.COSINE)},
+            sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+        )
+        # Payload indexes speed up filters on a server; the in-process engine ignores them
+        # with a warning, which is noise here.
+        for key, schema in (
+            ("document_id", qm.PayloadSchemaType.INTEGER),
+            ("source_prefixes", qm.PayloadSchemaType.KEYWORD),
+        ):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", UserWarning)
+                self.client.create_payload_index(name, key, field_schema=schema)
+
+    def has_collection(self, name: str) -> bool:
+        return self.client.collection_exists(name)
+
+    def _require(self, name: str) -> None:
+        if not self.client.collection_exists(name):
+            raise CollectionMissing(name)
+
+    def drop_collection(self, name: str) -> None:
+        if self.client.collection_exists(name):
+            self.client.delete_collection(name)
+
+    def upsert(self, name: str, points: Sequence[PointRecord]) -> None:
+        if not points:
+            return
+        self._require(name)
+        self.client.upsert(
+            name,
+            points=[
+                qm.PointStruct(
+                    id=p.id,
+                    vector={
+                        DENSE: [float(x) for x in p.dense],
+                        SPARSE: qm.SparseVector(indices=p.sparse.indices, values=p.sparse.values),
+                    },
+                    payload=p.payload(),
+                )
+                for p in points
+            ],
+            wait=True,
+        )
+
+    def delete(self, name: str, ids: Iterable[str]) -> None:
+        ids = list(ids)
+        if not ids:
+            return
+        self._require(name)
+        self.client.delete(name, points_selector=qm.PointIdsList(points=ids), wait=True)
+
+    def point_ids(self, name: str) -> set[str]:
+        self._require(name)
+        out: set[str] = set()
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                name, limit=1000, offset=offset, with_payload=False, with_vectors=False
+            )
+            out.update(str(r.id) for r in records)
+            if offset is None:
+                return out
+
+    def count(self, name: str) -> int:
+        self._require(name)
+        return self.client.count(name, exact=True).count
+
+    def search(self, name: str, request: SearchRequest) -> list[Hit]:
+        self._require(name)
+        flt = _server_filter(request.filter)
+        dense_q = [float(x) for x in request.dense] if request.dense is not None else None
+        sparse_q = (
+            qm.SparseVector(indices=request.sparse.indices, values=request.sparse.values)
+            if request.sparse is not None and request.sparse.indices
+            else None
+        )
+        if request.mode == "dense" or (request.mode == "hybrid" and sparse_q is None):
+            if dense_q is None:
+                raise ValueError("dense search needs a dense query vector")
+            res = self.client.query_points(
+                name, query=dense_q, using=DENSE, limit=request.limit, query_filter=flt,
+                with_payload=True,
+            )
+        elif request.mode == "sparse":
+            if sparse_q is None:
+                return []
+            res = self.client.query_points(
+                name, query=sparse_q, using=SPARSE, limit=request.limit, query_filter=flt,
+                with_payload=True,
+            )
+        else:
+            if dense_q is None:
+                raise ValueError("hybrid search needs a dense query vector")
+            res = self.client.query_points(
+                name,
+                prefetch=[
+                    qm.Prefetch(query=dense_q, using=DENSE, limit=request.prefetch, filter=flt),
+                    qm.Prefetch(query=sparse_q, using=SPARSE, limit=request.prefetch, filter=flt),
+                ],
+                query=qm.RrfQuery(rrf=qm.Rrf(k=request.rrf_k)),
+                limit=request.limit,
+                query_filter=flt,
+                with_payload=True,
+            )
+        return [
+            Hit(
+                chunk_id=str(p.id),
+                score=float(p.score),
+                document_id=int((p.payload or {}).get("document_id", -1)),
+                source=str((p.payload or {}).get("source", "")),
+                ordinal=int((p.payload or {}).get("ordinal", -1)),
+            )
+            for p in res.points
+        ]
+
+    def close(self) -> None:
+        self.client.close()
