@@ -27,9 +27,7 @@ from app.core.vectorstore.base import (
 def _edge_filter(flt: SearchFilter) -> qe.Filter | None:
     must: list[qe.FieldCondition] = []
     if flt.document_ids:
-        must.append(
-            qe.FieldCondition(key="document_id", match=qe.MatchAny(list(flt.document_ids)))
-        )
+        must.append(qe.FieldCondition(key="document_id", match=qe.MatchAny(list(flt.document_ids))))
     if flt.source_prefix:
         prefix = flt.source_prefix.rstrip("/") or flt.source_prefix
         must.append(qe.FieldCondition(key="source_prefixes", match=qe.MatchValue(prefix)))

@@ -129,14 +129,22 @@ class ServerVectorStore:
             if dense_q is None:
                 raise ValueError("dense search needs a dense query vector")
             res = self.client.query_points(
-                name, query=dense_q, using=DENSE, limit=request.limit, query_filter=flt,
+                name,
+                query=dense_q,
+                using=DENSE,
+                limit=request.limit,
+                query_filter=flt,
                 with_payload=True,
             )
         elif request.mode == "sparse":
             if sparse_q is None:
                 return []
             res = self.client.query_points(
-                name, query=sparse_q, using=SPARSE, limit=request.limit, query_filter=flt,
+                name,
+                query=sparse_q,
+                using=SPARSE,
+                limit=request.limit,
+                query_filter=flt,
                 with_payload=True,
             )
         else:

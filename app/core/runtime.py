@@ -1,0 +1,64 @@
+"""Opens the stores and encoders one process uses, from one Settings object.
+
+The CLI and the API both start here, so they see the same data dir the same way. Heavy
+models load lazily (the embedder on first embed), so opening is cheap.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from app.core.config import Settings
+from app.core.db import Database
+from app.core.embedder import Embedder, make_embedder
+from app.core.migrate import head_revision, is_up_to_date
+from app.core.sparse import Bm25Encoder
+from app.core.vectorstore import VectorStore, open_vector_store
+
+
+class SchemaOutOfDate(RuntimeError):
+    pass
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    db: Database
+    store: VectorStore
+    _embedder: Embedder | None = field(default=None, repr=False)
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            self._embedder = make_embedder(
+                self.settings.embedder, batch_size=self.settings.embed_batch_size
+            )
+        return self._embedder
+
+    def bm25(self) -> Bm25Encoder:
+        s = self.settings
+        return Bm25Encoder(s.bm25_tokenizer, k=s.bm25_k, b=s.bm25_b, avg_len=s.bm25_avg_len)
+
+    def close(self) -> None:
+        self.store.close()
+        self.db.dispose()
+
+
+def open_runtime(settings: Settings, embedder: Embedder | None = None) -> Runtime:
+    """Refuses to run on a schema older than the code: migrations are an explicit step."""
+    settings.ensure_dirs()
+    if settings.torch_threads:
+        import torch
+
+        torch.set_num_threads(settings.torch_threads)
+    if not is_up_to_date(settings.sql_url):
+        raise SchemaOutOfDate(
+            f"database {settings.sql_url} is not at schema {head_revision(settings.sql_url)}: "
+            "run `factvault db upgrade`"
+        )
+    return Runtime(
+        settings=settings,
+        db=Database(settings.sql_url),
+        store=open_vector_store(settings),
+        _embedder=embedder,
+    )

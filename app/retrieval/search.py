@@ -1,0 +1,107 @@
+"""Hybrid retrieval: dense + BM25 prefetch, fused by RRF inside Qdrant, joined with SQL.
+
+Only chunks that exist in SQL are returned: a point left behind by a crash between the
+vector-store write and the SQL commit is never cited.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from app.core.db import Chunk, Document
+from app.core.index_versions import IndexMismatch, active_index, bm25_for
+from app.core.runtime import Runtime
+from app.core.vectorstore import SearchFilter, SearchRequest
+from app.core.vectorstore.base import SearchMode
+
+
+class NoIndex(RuntimeError):
+    """Nothing has been ingested yet."""
+
+
+@dataclass(frozen=True)
+class RetrievedChunk:
+    chunk_id: str
+    document_id: int
+    source: str
+    title: str | None
+    ordinal: int
+    text: str
+    context: str
+    score: float
+    char_start: int
+    char_end: int
+    page: int | None
+
+
+class Retriever:
+    def __init__(self, runtime: Runtime) -> None:
+        self.rt = runtime
+
+    def retrieve(
+        self,
+        question: str,
+        top_k: int | None = None,
+        mode: SearchMode = "hybrid",
+        filter: SearchFilter | None = None,
+    ) -> list[RetrievedChunk]:
+        if not question.strip():
+            raise ValueError("question is empty")
+        settings = self.rt.settings
+        top_k = top_k or settings.search_top_k
+        with self.rt.db.session() as s:
+            index = active_index(s)
+            if index is None:
+                raise NoIndex("no index yet: run `factvault ingest PATH` first")
+            s.expunge(index)
+        embedder = self.rt.embedder
+        if index.embedding_sha256 != embedder.weights_sha256:
+            raise IndexMismatch(
+                f"index {index.collection} was built with {index.embedding_model}; "
+                f"configured embedder is {embedder.name}"
+            )
+        request = SearchRequest(
+            dense=embedder.embed_query(question) if mode != "sparse" else None,
+            sparse=bm25_for(index).encode_query(question) if mode != "dense" else None,
+            limit=top_k,
+            mode=mode,
+            prefetch=max(settings.search_prefetch, top_k),
+            rrf_k=settings.rrf_k,
+            filter=filter or SearchFilter(),
+        )
+        hits = self.rt.store.search(index.collection, request)
+        if not hits:
+            return []
+        with self.rt.db.session() as s:
+            rows = {
+                chunk.id: (chunk, doc)
+                for chunk, doc in s.execute(
+                    select(Chunk, Document)
+                    .join(Document)
+                    .where(Chunk.id.in_([h.chunk_id for h in hits]))
+                )
+            }
+        out: list[RetrievedChunk] = []
+        for hit in hits:
+            row = rows.get(hit.chunk_id)
+            if row is None:
+                continue  # an orphan point awaiting repair
+            chunk, doc = row
+            out.append(
+                RetrievedChunk(
+                    chunk_id=chunk.id,
+                    document_id=doc.id,
+                    source=doc.source,
+                    title=doc.title,
+                    ordinal=chunk.ordinal,
+                    text=chunk.text,
+                    context=chunk.context,
+                    score=hit.score,
+                    char_start=chunk.char_start,
+                    char_end=chunk.char_end,
+                    page=chunk.page,
+                )
+            )
+        return out

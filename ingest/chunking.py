@@ -1,0 +1,176 @@
+"""Text -> chunks that respect structure and the embedder's token budget.
+
+Sections (headings, code definitions, PDF pages) come from the loader. Inside a section the
+text is cut into blocks at blank lines; blocks are packed greedily up to ``max_tokens`` and a
+new chunk starts with the last blocks of the previous one, up to ``overlap`` tokens. A section
+too small to stand alone is packed with its neighbours, and the chunk takes the heading trail
+they share. Everything is a span of the document text, so a chunk can always be cited back to
+its exact characters. Same input, same chunks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from ingest.loaders.base import LoadedDocument, Section
+
+TokenCounter = Callable[[str], int]
+
+
+@dataclass(frozen=True)
+class ChunkDraft:
+    ordinal: int
+    start: int
+    end: int
+    text: str
+    token_count: int
+    trail: tuple[str, ...]
+    page: int | None
+
+
+@dataclass(frozen=True)
+class _Block:
+    start: int
+    end: int
+    tokens: int
+    section: Section
+
+
+def _line_groups(text: str, start: int, end: int) -> list[tuple[int, int]]:
+    """Runs of non-blank lines in text[start:end], as (start, end) excluding the newline."""
+    groups: list[tuple[int, int]] = []
+    run_start: int | None = None
+    run_end = start
+    pos = start
+    for line in text[start:end].splitlines(keepends=True):
+        content = line.rstrip("\n")
+        if content.strip():
+            if run_start is None:
+                run_start = pos
+            run_end = pos + len(content)
+        elif run_start is not None:
+            groups.append((run_start, run_end))
+            run_start = None
+        pos += len(line)
+    if run_start is not None:
+        groups.append((run_start, run_end))
+    return groups
+
+
+def _split_oversize(
+    text: str, start: int, end: int, count: TokenCounter, max_tokens: int
+) -> list[tuple[int, int, int]]:
+    """Split a span that exceeds the budget: by lines first, then by words."""
+    pieces: list[tuple[int, int, int]] = []
+    units = [(m.start() + start, m.end() + start) for m in re.finditer(r"[^\n]+", text[start:end])]
+    if len(units) <= 1:
+        units = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
+    cur_start: int | None = None
+    cur_end = start
+    for u_start, u_end in units:
+        candidate_start = u_start if cur_start is None else cur_start
+        tokens = count(text[candidate_start:u_end])
+        if cur_start is not None and tokens > max_tokens:
+            pieces.append((cur_start, cur_end, count(text[cur_start:cur_end])))
+            cur_start = u_start
+        elif cur_start is None:
+            cur_start = u_start
+        cur_end = u_end
+        if count(text[cur_start:cur_end]) > max_tokens and cur_end - cur_start > 1:
+            # A single unit (one huge word or line) still too big: cut it by characters.
+            piece_text = text[cur_start:cur_end]
+            step = max(1, len(piece_text) * max_tokens // max(1, count(piece_text)))
+            for s in range(cur_start, cur_end, step):
+                e = min(cur_end, s + step)
+                pieces.append((s, e, count(text[s:e])))
+            cur_start = None
+    if cur_start is not None:
+        pieces.append((cur_start, cur_end, count(text[cur_start:cur_end])))
+    return pieces
+
+
+def _blocks(doc: LoadedDocument, count: TokenCounter, max_tokens: int) -> list[_Block]:
+    blocks: list[_Block] = []
+    for section in doc.sections:
+        for g_start, g_end in _line_groups(doc.text, section.start, section.end):
+            tokens = count(doc.text[g_start:g_end])
+            if tokens <= max_tokens:
+                blocks.append(_Block(g_start, g_end, tokens, section))
+            else:
+                for p_start, p_end, p_tokens in _split_oversize(
+                    doc.text, g_start, g_end, count, max_tokens
+                ):
+                    blocks.append(_Block(p_start, p_end, p_tokens, section))
+    return blocks
+
+
+def _common_trail(trails: list[tuple[str, ...]]) -> tuple[str, ...]:
+    common = trails[0]
+    for trail in trails[1:]:
+        n = 0
+        while n < min(len(common), len(trail)) and common[n] == trail[n]:
+            n += 1
+        common = common[:n]
+    return common
+
+
+def chunk_document(
+    doc: LoadedDocument,
+    count_tokens: TokenCounter,
+    max_tokens: int = 256,
+    overlap: int = 32,
+    min_tokens: int | None = None,
+) -> list[ChunkDraft]:
+    """Chunks of at most ``max_tokens`` tokens (as the embedder counts them) with spans.
+
+    ``min_tokens`` (default a quarter of the budget) is the size below which a chunk keeps
+    absorbing the next section instead of being cut at the section boundary.
+    """
+    if max_tokens < 1 or overlap < 0 or overlap >= max_tokens:
+        raise ValueError("need max_tokens >= 1 and 0 <= overlap < max_tokens")
+    min_tokens = max_tokens // 4 if min_tokens is None else min_tokens
+    blocks = _blocks(doc, count_tokens, max_tokens)
+    groups: list[list[_Block]] = []
+    current: list[_Block] = []
+    current_tokens = 0
+    for block in blocks:
+        crosses_section = bool(current) and block.section is not current[-1].section
+        too_big = current_tokens + block.tokens > max_tokens
+        if current and (too_big or (crosses_section and current_tokens >= min_tokens)):
+            groups.append(current)
+            carried: list[_Block] = []
+            if not crosses_section and overlap:
+                carried_tokens = 0
+                for prev in reversed(current):
+                    if carried_tokens + prev.tokens > overlap:
+                        break
+                    carried.insert(0, prev)
+                    carried_tokens += prev.tokens
+                if carried_tokens + block.tokens > max_tokens or len(carried) == len(current):
+                    carried = []
+            current = carried
+            current_tokens = sum(b.tokens for b in current)
+        current.append(block)
+        current_tokens += block.tokens
+    if current:
+        groups.append(current)
+
+    chunks: list[ChunkDraft] = []
+    for group in groups:
+        start, end = group[0].start, group[-1].end
+        text = doc.text[start:end]
+        sections = list(dict.fromkeys(b.section for b in group))
+        chunks.append(
+            ChunkDraft(
+                ordinal=len(chunks),
+                start=start,
+                end=end,
+                text=text,
+                token_count=count_tokens(text),
+                trail=_common_trail([s.trail for s in sections]),
+                page=sections[0].page,
+            )
+        )
+    return chunks

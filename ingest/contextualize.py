@@ -1,0 +1,72 @@
+"""Chunk -> a short text situating it in its document, indexed with the chunk.
+
+The prefix is stored apart from the chunk: both are embedded and BM25-indexed together,
+but an answer cites only the raw chunk. ``none`` adds nothing; ``structural`` writes a
+deterministic header from what the loader knows (title or path, heading trail or enclosing
+definition, page, imports for code). The LLM-written form lives with the model code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from ingest.chunking import ChunkDraft
+from ingest.loaders.base import LoadedDocument
+
+
+@dataclass(frozen=True)
+class DocumentContext:
+    source: str
+    document: LoadedDocument
+
+
+class Contextualizer(Protocol):
+    name: str
+
+    def contextualize(self, doc: DocumentContext, chunks: list[ChunkDraft]) -> list[str]: ...
+
+
+class NoContext:
+    name = "none"
+
+    def contextualize(self, doc: DocumentContext, chunks: list[ChunkDraft]) -> list[str]:
+        return ["" for _ in chunks]
+
+
+class StructuralContext:
+    """A header a person would write on an index card; never longer than a few lines."""
+
+    name = "structural"
+
+    def __init__(self, max_imports: int = 8) -> None:
+        self.max_imports = max_imports
+
+    def contextualize(self, doc: DocumentContext, chunks: list[ChunkDraft]) -> list[str]:
+        loaded = doc.document
+        head: list[str] = []
+        if loaded.language:
+            head.append(f"File: {doc.source} ({loaded.language})")
+            if loaded.imports:
+                head.append("Imports: " + "; ".join(loaded.imports[: self.max_imports]))
+        else:
+            title = loaded.title or doc.source
+            head.append(f"Document: {title}" + (f" ({doc.source})" if title != doc.source else ""))
+        out = []
+        for chunk in chunks:
+            lines = list(head)
+            if chunk.trail:
+                label = "In" if loaded.language else "Section"
+                lines.append(f"{label}: " + " > ".join(chunk.trail))
+            if chunk.page is not None:
+                lines.append(f"Page: {chunk.page}")
+            out.append("\n".join(lines))
+        return out
+
+
+def make_contextualizer(name: str) -> Contextualizer:
+    if name == "none":
+        return NoContext()
+    if name == "structural":
+        return StructuralContext()
+    raise ValueError(f"unknown contextualizer {name!r}: choose 'none' or 'structural'")

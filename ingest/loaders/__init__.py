@@ -1,0 +1,63 @@
+"""File -> text + structure. ``load_file`` picks the loader by extension.
+
+Every refusal is a :class:`LoaderError` naming the file and the reason; a loader never
+guesses an encoding or swallows a corrupt file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from ingest.loaders.base import LoadedDocument, LoaderError, Section, decode_text
+from ingest.loaders.code import LANGUAGES, load_code
+from ingest.loaders.html import load_html
+from ingest.loaders.markdown import load_markdown
+from ingest.loaders.pdf import load_pdf
+from ingest.loaders.text import load_text
+
+__all__ = [
+    "LoadedDocument",
+    "LoaderError",
+    "Section",
+    "decode_text",
+    "load_bytes",
+    "load_file",
+    "read_checked",
+]
+
+Loader = Callable[[Path, bytes], LoadedDocument]
+
+_BY_SUFFIX: dict[str, Loader] = {
+    ".txt": load_text, ".text": load_text, ".rst": load_text, ".log": load_text,
+    ".md": load_markdown, ".markdown": load_markdown, ".mdx": load_markdown,
+    ".html": load_html, ".htm": load_html, ".xhtml": load_html,
+    ".pdf": load_pdf,
+    **{suffix: load_code for suffix in LANGUAGES},
+}  # fmt: skip
+
+
+def read_checked(path: Path, max_bytes: int) -> bytes:
+    """The file's bytes, refusing what is too big or empty before it is read whole."""
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise LoaderError(path, f"cannot stat file ({exc.strerror})") from exc
+    if size > max_bytes:
+        raise LoaderError(path, f"file too large ({size:,} bytes > limit {max_bytes:,})")
+    if size == 0:
+        raise LoaderError(path, "empty file (0 bytes)")
+    try:
+        return path.read_bytes()
+    except OSError as exc:
+        raise LoaderError(path, f"cannot read file ({exc.strerror})") from exc
+
+
+def load_bytes(path: Path, data: bytes) -> LoadedDocument:
+    """Parse bytes already read; unknown extensions are tried as plain text."""
+    loader = _BY_SUFFIX.get(path.suffix.lower(), load_text)
+    return loader(path, data)
+
+
+def load_file(path: Path, max_bytes: int) -> LoadedDocument:
+    return load_bytes(path, read_checked(path, max_bytes))

@@ -1,0 +1,475 @@
+"""The one ingest pipeline: files -> chunks -> context -> vectors -> Qdrant + SQL.
+
+The CLI, the REST upload and the evaluator all call :class:`IngestPipeline`.
+
+Crash safety. SQL and Qdrant cannot commit together, so writes are ordered so that any
+prefix of them is repairable:
+
+1. a new document gets a ``pending`` row (so it has an id);
+2. its points are upserted (ids derived from document id, content hash and ordinal);
+3. one SQL transaction swaps the document's chunk rows and marks it ``active``;
+4. the previous version's points are deleted.
+
+A kill anywhere leaves at worst points without chunk rows (never returned: retrieval only
+returns chunks that exist in SQL) or a ``pending`` row. :meth:`IngestPipeline.reconcile`
+runs at the start of every ingest and deletes both, and re-embeds any chunk row whose
+point is missing, so SQL and the vector store agree exactly again.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+import uuid
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import delete, select
+
+from app.core.db import Chunk, Document, DocumentStatus, IndexVersion, IngestionRun, RunStatus
+from app.core.db import utcnow as _now
+from app.core.index_versions import ensure_active_index
+from app.core.runtime import Runtime
+from app.core.sparse import Bm25Encoder
+from app.core.vectorstore import PointRecord
+from ingest.chunking import ChunkDraft, chunk_document
+from ingest.contextualize import Contextualizer, DocumentContext, make_contextualizer
+from ingest.loaders import LoadedDocument, LoaderError, load_bytes, read_checked
+from ingest.progress import NullProgress, ProgressSink
+
+CHUNK_ID_NAMESPACE = uuid.UUID("5b0f3c1e-6a57-4d4e-9d2b-8f0c6a1d2e3f")
+
+
+def chunk_point_id(document_id: int, document_sha: str, ordinal: int) -> str:
+    return str(uuid.uuid5(CHUNK_ID_NAMESPACE, f"{document_id}:{document_sha}:{ordinal}"))
+
+
+def index_text(context: str, text: str) -> str:
+    """What is embedded and BM25-indexed: the situating context, then the chunk."""
+    return f"{context}\n\n{text}" if context else text
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One input: a path on disk, or bytes (an upload, an eval corpus) under a source name."""
+
+    source: str
+    path: Path
+    data: bytes | None = None
+    chunks: tuple[str, ...] | None = None  # fixed chunking, e.g. an evaluation corpus
+
+
+@dataclass
+class IngestReport:
+    run_id: int = 0
+    files_seen: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    failed: int = 0
+    pruned: int = 0
+    chunks_written: int = 0
+    errors: list[tuple[str, str]] = field(default_factory=list)
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+    repaired_orphans: int = 0
+    repaired_missing: int = 0
+    documents: list[int] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def add_time(self, stage: str, seconds: float) -> None:
+        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
+
+
+@dataclass
+class _Prepared:
+    item: SourceFile
+    sha256: str
+    size: int
+    doc_id: int | None
+    loaded: LoadedDocument
+    chunks: list[ChunkDraft]
+    contexts: list[str]
+
+
+class _Timer:
+    def __init__(self, report: IngestReport, stage: str) -> None:
+        self.report, self.stage = report, stage
+
+    def __enter__(self) -> None:
+        self.t0 = time.perf_counter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.report.add_time(self.stage, time.perf_counter() - self.t0)
+
+
+def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[tuple[str, str]]]:
+    """Files under the given paths (hidden files and folders skipped), sorted; and bad paths."""
+    files: list[SourceFile] = []
+    errors: list[tuple[str, str]] = []
+    for raw in paths:
+        path = Path(raw).expanduser()
+        if path.is_file():
+            resolved = path.resolve()
+            files.append(SourceFile(resolved.as_posix(), resolved))
+        elif path.is_dir():
+            root = path.resolve()
+            for child in sorted(root.rglob("*")):
+                rel = child.relative_to(root)
+                if any(part.startswith(".") for part in rel.parts) or not child.is_file():
+                    continue
+                files.append(SourceFile(child.as_posix(), child))
+        else:
+            errors.append((str(path), "no such file or directory"))
+    unique = {f.source: f for f in files}
+    return list(unique.values()), errors
+
+
+class IngestPipeline:
+    def __init__(
+        self,
+        runtime: Runtime,
+        contextualizer: Contextualizer | None = None,
+        progress: ProgressSink | None = None,
+        batch_chunks: int = 256,
+    ) -> None:
+        self.rt = runtime
+        self.settings = runtime.settings
+        self.contextualizer = contextualizer or make_contextualizer(self.settings.contextualizer)
+        self.progress = progress or NullProgress()
+        self.batch_chunks = batch_chunks
+
+    # -- entry points ---------------------------------------------------------------------
+
+    def ingest_paths(self, paths: Sequence[Path], prune: bool = False) -> IngestReport:
+        files, bad_paths = discover(paths)
+        roots = [Path(p).resolve().as_posix() for p in paths if Path(p).is_dir()]
+        return self.run(files, prune_roots=roots if prune else None, path_errors=bad_paths)
+
+    def run(
+        self,
+        files: Sequence[SourceFile],
+        prune_roots: Sequence[str] | None = None,
+        path_errors: Sequence[tuple[str, str]] = (),
+    ) -> IngestReport:
+        report = IngestReport()
+        started = time.perf_counter()
+        with self.rt.db.session() as s:
+            run = IngestionRun(status=RunStatus.running)
+            s.add(run)
+            s.flush()
+            report.run_id = run.id
+            index = ensure_active_index(s, self.rt.store, self.rt.embedder, self.rt.bm25())
+            s.expunge(index)
+        bm25 = Bm25Encoder(**index.bm25_config)
+        status = RunStatus.failed
+        try:
+            with _Timer(report, "repair"):
+                self._reconcile(index, bm25, report)
+            for source, reason in path_errors:
+                self._fail(report, source, reason)
+            report.files_seen = len(files)
+            self._process(files, index, bm25, report)
+            if prune_roots is not None:
+                with _Timer(report, "prune"):
+                    self._prune(index, prune_roots, {f.source for f in files}, report)
+            status = RunStatus.completed
+        finally:
+            self.progress.close()
+            report.elapsed = time.perf_counter() - started
+            with self.rt.db.session() as s:
+                run = s.get(IngestionRun, report.run_id)
+                if run is not None:
+                    run.status = status
+                    run.finished_at = _now()
+                    run.files_seen = report.files_seen
+                    run.files_new = report.new
+                    run.files_changed = report.changed
+                    run.files_unchanged = report.unchanged
+                    run.files_failed = report.failed
+                    run.documents_pruned = report.pruned
+                    run.chunks_written = report.chunks_written
+                    run.errors = [{"file": f, "reason": r} for f, r in report.errors]
+        return report
+
+    def reconcile(self) -> IngestReport:
+        """Repair SQL/vector-store drift without ingesting anything."""
+        return self.run([])
+
+    # -- stages ---------------------------------------------------------------------------
+
+    def _fail(self, report: IngestReport, source: str, reason: str) -> None:
+        report.failed += 1
+        report.errors.append((source, reason))
+        self.progress.note(f"[red]failed[/red] {source}: {reason}")
+
+    def _process(
+        self,
+        files: Sequence[SourceFile],
+        index: IndexVersion,
+        bm25: Bm25Encoder,
+        report: IngestReport,
+    ) -> None:
+        with self.rt.db.session() as s:
+            known = {
+                src: (doc_id, sha, st)
+                for src, doc_id, sha, st in s.execute(
+                    select(Document.source, Document.id, Document.sha256, Document.status)
+                )
+            }
+        batch: list[_Prepared] = []
+        for item in files:
+            prepared = self._prepare(item, known, report)
+            self.progress.advance("read", 1, total=len(files))
+            if prepared is not None:
+                batch.append(prepared)
+                if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
+                    self._write_batch(batch, index, bm25, report)
+                    batch = []
+        if batch:
+            self._write_batch(batch, index, bm25, report)
+
+    def _prepare(
+        self,
+        item: SourceFile,
+        known: dict[str, tuple[int, str, DocumentStatus]],
+        report: IngestReport,
+    ) -> _Prepared | None:
+        try:
+            with _Timer(report, "read"):
+                data = (
+                    item.data
+                    if item.data is not None
+                    else read_checked(item.path, self.settings.max_file_bytes)
+                )
+                if item.data is not None and len(data) > self.settings.max_file_bytes:
+                    raise LoaderError(
+                        item.source,
+                        f"file too large ({len(data):,} bytes > limit "
+                        f"{self.settings.max_file_bytes:,})",
+                    )
+                if not data:
+                    raise LoaderError(item.source, "empty file (0 bytes)")
+                sha = hashlib.sha256(data).hexdigest()
+            existing = known.get(item.source)
+            if existing and existing[1] == sha and existing[2] == DocumentStatus.active:
+                report.unchanged += 1
+                report.documents.append(existing[0])
+                return None
+            with _Timer(report, "parse"):
+                loaded = load_bytes(item.path, data)
+                if item.chunks is not None:
+                    chunks = _fixed_chunks(loaded.text, item.chunks, self.rt.embedder)
+                else:
+                    chunks = chunk_document(
+                        loaded,
+                        self.rt.embedder.count_tokens,
+                        self.settings.chunk_tokens,
+                        self.settings.chunk_overlap,
+                    )
+            if not chunks:
+                raise LoaderError(item.source, "no text to index after chunking")
+        except LoaderError as exc:
+            self._fail(report, item.source, exc.reason)
+            return None
+        with _Timer(report, "context"):
+            contexts = self.contextualizer.contextualize(
+                DocumentContext(item.source, loaded), chunks
+            )
+        self.progress.advance("chunk", len(chunks))
+        return _Prepared(
+            item, sha, len(data), existing[0] if existing else None, loaded, chunks, contexts
+        )
+
+    def _write_batch(
+        self,
+        batch: list[_Prepared],
+        index: IndexVersion,
+        bm25: Bm25Encoder,
+        report: IngestReport,
+    ) -> None:
+        texts = [index_text(c, ch.text) for p in batch for c, ch in zip(p.contexts, p.chunks)]
+        if "model load" not in report.stage_seconds:
+            with _Timer(report, "model load"):
+                self.rt.embedder.warm_up()
+        with _Timer(report, "embed"):
+            dense = self.rt.embedder.embed_documents(texts)
+        with _Timer(report, "bm25"):
+            sparse = bm25.encode_documents(texts)
+        self.progress.advance("embed", len(texts))
+        offset = 0
+        for p in batch:
+            n = len(p.chunks)
+            self._write_document(
+                p, index, dense[offset : offset + n], sparse[offset : offset + n], report
+            )
+            offset += n
+            self.progress.advance("write", n)
+
+    def _write_document(
+        self,
+        p: _Prepared,
+        index: IndexVersion,
+        dense: Sequence[Sequence[float]],
+        sparse: Sequence,
+        report: IngestReport,
+    ) -> None:
+        with _Timer(report, "write"):
+            doc_id = p.doc_id
+            if doc_id is None:
+                with self.rt.db.session() as s:
+                    doc = Document(
+                        source=p.item.source,
+                        sha256=p.sha256,
+                        title=p.loaded.title,
+                        media_type=p.loaded.media_type,
+                        size_bytes=p.size,
+                        status=DocumentStatus.pending,
+                        chunk_count=0,
+                    )
+                    s.add(doc)
+                    s.flush()
+                    doc_id = doc.id
+                old_ids: set[str] = set()
+            else:
+                with self.rt.db.session() as s:
+                    old_ids = set(s.scalars(select(Chunk.id).where(Chunk.document_id == doc_id)))
+            ids = [chunk_point_id(doc_id, p.sha256, ch.ordinal) for ch in p.chunks]
+            self.rt.store.upsert(
+                index.collection,
+                [
+                    PointRecord(cid, vec, sp, doc_id, ch.ordinal, p.item.source)
+                    for cid, vec, sp, ch in zip(ids, dense, sparse, p.chunks)
+                ],
+            )
+            with self.rt.db.session() as s:
+                s.execute(delete(Chunk).where(Chunk.document_id == doc_id))
+                doc = s.get(Document, doc_id)
+                assert doc is not None
+                doc.sha256 = p.sha256
+                doc.title = p.loaded.title
+                doc.media_type = p.loaded.media_type
+                doc.size_bytes = p.size
+                doc.status = DocumentStatus.active
+                doc.chunk_count = len(p.chunks)
+                s.add_all(
+                    Chunk(
+                        id=cid,
+                        document_id=doc_id,
+                        ordinal=ch.ordinal,
+                        text=ch.text,
+                        context=ctx,
+                        token_count=ch.token_count,
+                        sha256=hashlib.sha256(ch.text.encode()).hexdigest(),
+                        char_start=ch.start,
+                        char_end=ch.end,
+                        page=ch.page,
+                    )
+                    for cid, ch, ctx in zip(ids, p.chunks, p.contexts)
+                )
+            self.rt.store.delete(index.collection, old_ids - set(ids))
+        if p.doc_id is None:
+            report.new += 1
+        else:
+            report.changed += 1
+        report.chunks_written += len(p.chunks)
+        report.documents.append(doc_id)
+
+    def _prune(
+        self,
+        index: IndexVersion,
+        roots: Sequence[str],
+        seen: set[str],
+        report: IngestReport,
+    ) -> None:
+        with self.rt.db.session() as s:
+            sources = s.execute(select(Document.id, Document.source)).all()
+        gone = [
+            doc_id
+            for doc_id, source in sources
+            if source not in seen
+            and any(source.startswith(root.rstrip("/") + "/") for root in roots)
+            and not Path(source).exists()
+        ]
+        report.pruned += remove_documents(self.rt, gone, index)
+
+    def _reconcile(self, index: IndexVersion, bm25: Bm25Encoder, report: IngestReport) -> None:
+        with self.rt.db.session() as s:
+            s.execute(delete(Document).where(Document.status == DocumentStatus.pending))
+        with self.rt.db.session() as s:
+            sql_ids = set(s.scalars(select(Chunk.id)))
+        point_ids = self.rt.store.point_ids(index.collection)
+        orphans = point_ids - sql_ids
+        if orphans:
+            self.rt.store.delete(index.collection, orphans)
+            report.repaired_orphans = len(orphans)
+        missing = sql_ids - point_ids
+        if missing:
+            report.repaired_missing = len(missing)
+            for rows in _batched(sorted(missing), self.batch_chunks):
+                with self.rt.db.session() as s:
+                    found = s.execute(
+                        select(Chunk, Document.source)
+                        .join(Document)
+                        .where(Chunk.id.in_(rows))
+                        .order_by(Chunk.document_id, Chunk.ordinal)
+                    ).all()
+                texts = [index_text(c.context, c.text) for c, _ in found]
+                dense = self.rt.embedder.embed_documents(texts)
+                sparse = bm25.encode_documents(texts)
+                self.rt.store.upsert(
+                    index.collection,
+                    [
+                        PointRecord(c.id, vec, sp, c.document_id, c.ordinal, source)
+                        for (c, source), vec, sp in zip(found, dense, sparse)
+                    ],
+                )
+        if orphans or missing:
+            self.progress.note(
+                f"repaired the index: removed {len(orphans)} orphan points, "
+                f"re-embedded {len(missing)} missing ones"
+            )
+
+
+def remove_documents(runtime: Runtime, doc_ids: Sequence[int], index: IndexVersion) -> int:
+    """Delete documents: SQL first (so search stops returning them), then their points."""
+    removed = 0
+    for doc_id in doc_ids:
+        with runtime.db.session() as s:
+            chunk_ids = list(s.scalars(select(Chunk.id).where(Chunk.document_id == doc_id)))
+            removed += s.execute(delete(Document).where(Document.id == doc_id)).rowcount or 0
+        runtime.store.delete(index.collection, chunk_ids)
+    return removed
+
+
+def _batched(items: Sequence[str], size: int) -> Iterator[list[str]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
+
+
+def _fixed_chunks(text: str, chunks: Sequence[str], embedder: object) -> list[ChunkDraft]:
+    """Chunks given by a dataset: located in the text in order, spans kept exact."""
+    out: list[ChunkDraft] = []
+    pos = 0
+    for ordinal, chunk in enumerate(chunks):
+        start = text.find(chunk, pos)
+        if start < 0:
+            start = pos
+        end = start + len(chunk)
+        out.append(
+            ChunkDraft(
+                ordinal,
+                start,
+                end,
+                chunk,
+                embedder.count_tokens(chunk),
+                (),
+                None,  # type: ignore[attr-defined]
+            )
+        )
+        pos = end
+    return out
