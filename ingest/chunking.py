@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from ingest.loaders.base import LoadedDocument, Section
 
 TokenCounter = Callable[[str], int]
+_HEADING_LINE = re.compile(r"^#{1,6}[ \t][^\n]*$")
 
 
 @dataclass(frozen=True)
@@ -59,35 +60,47 @@ def _line_groups(text: str, start: int, end: int) -> list[tuple[int, int]]:
     return groups
 
 
+def _cut_chars(
+    text: str, start: int, end: int, count: TokenCounter, max_tokens: int
+) -> list[tuple[int, int]]:
+    """Last resort for a run with no spaces (minified code, base64): cut by characters."""
+    out: list[tuple[int, int]] = []
+    while start < end:
+        tokens = count(text[start:end])
+        if tokens <= max_tokens:
+            out.append((start, end))
+            break
+        cut = start + max(1, (end - start) * max_tokens // tokens)
+        while cut > start + 1 and count(text[start:cut]) > max_tokens:
+            cut = start + max(1, (cut - start) * 9 // 10)
+        out.append((start, cut))
+        start = cut
+    return out
+
+
 def _split_oversize(
     text: str, start: int, end: int, count: TokenCounter, max_tokens: int
-) -> list[tuple[int, int, int]]:
-    """Split a span that exceeds the budget: by lines first, then by words."""
-    pieces: list[tuple[int, int, int]] = []
+) -> list[tuple[int, int]]:
+    """Split a span that exceeds the budget: by lines, then by words, then by characters."""
     units = [(m.start() + start, m.end() + start) for m in re.finditer(r"[^\n]+", text[start:end])]
     if len(units) <= 1:
         units = [(m.start() + start, m.end() + start) for m in re.finditer(r"\S+", text[start:end])]
-    cur_start: int | None = None
-    cur_end = start
+    if len(units) <= 1:
+        return _cut_chars(text, start, end, count, max_tokens)
+    pieces: list[tuple[int, int]] = []
+    current: tuple[int, int] | None = None
     for u_start, u_end in units:
-        candidate_start = u_start if cur_start is None else cur_start
-        tokens = count(text[candidate_start:u_end])
-        if cur_start is not None and tokens > max_tokens:
-            pieces.append((cur_start, cur_end, count(text[cur_start:cur_end])))
-            cur_start = u_start
-        elif cur_start is None:
-            cur_start = u_start
-        cur_end = u_end
-        if count(text[cur_start:cur_end]) > max_tokens and cur_end - cur_start > 1:
-            # A single unit (one huge word or line) still too big: cut it by characters.
-            piece_text = text[cur_start:cur_end]
-            step = max(1, len(piece_text) * max_tokens // max(1, count(piece_text)))
-            for s in range(cur_start, cur_end, step):
-                e = min(cur_end, s + step)
-                pieces.append((s, e, count(text[s:e])))
-            cur_start = None
-    if cur_start is not None:
-        pieces.append((cur_start, cur_end, count(text[cur_start:cur_end])))
+        if current is not None and count(text[current[0] : u_end]) <= max_tokens:
+            current = (current[0], u_end)
+            continue
+        if current is not None:
+            pieces.append(current)
+        current = (u_start, u_end)
+        if count(text[u_start:u_end]) > max_tokens:
+            pieces.extend(_split_oversize(text, u_start, u_end, count, max_tokens))
+            current = None
+    if current is not None:
+        pieces.append(current)
     return pieces
 
 
@@ -99,10 +112,9 @@ def _blocks(doc: LoadedDocument, count: TokenCounter, max_tokens: int) -> list[_
             if tokens <= max_tokens:
                 blocks.append(_Block(g_start, g_end, tokens, section))
             else:
-                for p_start, p_end, p_tokens in _split_oversize(
-                    doc.text, g_start, g_end, count, max_tokens
-                ):
-                    blocks.append(_Block(p_start, p_end, p_tokens, section))
+                for p_start, p_end in _split_oversize(doc.text, g_start, g_end, count, max_tokens):
+                    tokens = count(doc.text[p_start:p_end])
+                    blocks.append(_Block(p_start, p_end, tokens, section))
     return blocks
 
 
@@ -162,6 +174,15 @@ def chunk_document(
         start, end = group[0].start, group[-1].end
         text = doc.text[start:end]
         sections = list(dict.fromkeys(b.section for b in group))
+        # A section that adds only its heading line to this chunk does not define it.
+        bodied = [
+            sec
+            for sec in sections
+            if any(
+                b.section is sec and not _HEADING_LINE.match(doc.text[b.start : b.end])
+                for b in group
+            )
+        ] or sections
         chunks.append(
             ChunkDraft(
                 ordinal=len(chunks),
@@ -169,7 +190,7 @@ def chunk_document(
                 end=end,
                 text=text,
                 token_count=count_tokens(text),
-                trail=_common_trail([s.trail for s in sections]),
+                trail=_common_trail([s.trail for s in bodied]),
                 page=sections[0].page,
             )
         )

@@ -292,7 +292,11 @@ class IngestPipeline:
         bm25: Bm25Encoder,
         report: IngestReport,
     ) -> None:
-        texts = [index_text(c, ch.text) for p in batch for c, ch in zip(p.contexts, p.chunks)]
+        texts = [
+            index_text(c, ch.text)
+            for p in batch
+            for c, ch in zip(p.contexts, p.chunks, strict=True)
+        ]
         if "model load" not in report.stage_seconds:
             with _Timer(report, "model load"):
                 self.rt.embedder.warm_up()
@@ -343,7 +347,7 @@ class IngestPipeline:
                 index.collection,
                 [
                     PointRecord(cid, vec, sp, doc_id, ch.ordinal, p.item.source)
-                    for cid, vec, sp, ch in zip(ids, dense, sparse, p.chunks)
+                    for cid, vec, sp, ch in zip(ids, dense, sparse, p.chunks, strict=True)
                 ],
             )
             with self.rt.db.session() as s:
@@ -369,7 +373,7 @@ class IngestPipeline:
                         char_end=ch.end,
                         page=ch.page,
                     )
-                    for cid, ch, ctx in zip(ids, p.chunks, p.contexts)
+                    for cid, ch, ctx in zip(ids, p.chunks, p.contexts, strict=True)
                 )
             self.rt.store.delete(index.collection, old_ids - set(ids))
         if p.doc_id is None:
@@ -425,7 +429,7 @@ class IngestPipeline:
                     index.collection,
                     [
                         PointRecord(c.id, vec, sp, c.document_id, c.ordinal, source)
-                        for (c, source), vec, sp in zip(found, dense, sparse)
+                        for (c, source), vec, sp in zip(found, dense, sparse, strict=True)
                     ],
                 )
         if orphans or missing:

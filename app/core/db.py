@@ -43,19 +43,19 @@ class Base(DeclarativeBase):
     pass
 
 
-class DocumentStatus(str, enum.Enum):
+class DocumentStatus(enum.StrEnum):
     pending = "pending"  # row exists, chunks not yet committed (a crash leaves this)
     active = "active"
     failed = "failed"
 
 
-class IndexStatus(str, enum.Enum):
+class IndexStatus(enum.StrEnum):
     building = "building"
     active = "active"
     retired = "retired"
 
 
-class RunStatus(str, enum.Enum):
+class RunStatus(enum.StrEnum):
     running = "running"
     completed = "completed"
     failed = "failed"

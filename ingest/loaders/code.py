@@ -43,7 +43,8 @@ _DEFINITIONS = [
 ]
 _NOT_NAMES = {"if", "for", "while", "switch", "catch", "return", "else", "new", "throw", "sizeof"}
 _IMPORT = re.compile(
-    r"^\s*(import\s|from\s+\S+\s+import\s|#include\s|use\s|using\s|package\s|require\b|extern crate)"
+    r"^\s*(import\s|from\s+\S+\s+import\s|#include\s|use\s|using\s|package\s"
+    r"|require\b|extern crate)"
 )
 
 
