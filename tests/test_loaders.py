@@ -84,15 +84,21 @@ def test_code_definitions_and_imports() -> None:
     assert section_of(doc, "One bucket per client").trail == ("def per_client_limiters",)
 
 
+JAVA = "class A {\n  public int run(int x) {\n    return x;\n  }\n}\n"
+RUST = "impl Foo {\n    pub fn bar(&self) -> u8 {\n        1\n    }\n}\n"
+GO = "package m\n\nfunc (s *S) Run() error {\n\treturn nil\n}\n"
+TS = "export class Q {\n  }\nexport function go(a: number) {\n  return a;\n}\n"
+
+
 @pytest.mark.parametrize(
     ("name", "source", "needle", "trail"),
     [
-        ("A.java", "class A {\n  public int run(int x) {\n    return x;\n  }\n}\n", "return", ("class A", "run")),
-        ("m.rs", "impl Foo {\n    pub fn bar(&self) -> u8 {\n        1\n    }\n}\n", "1", ("impl Foo", "fn bar")),
-        ("m.go", "package m\n\nfunc (s *S) Run() error {\n\treturn nil\n}\n", "nil", ("func Run",)),
-        ("m.ts", "export class Q {\n  }\nexport function go(a: number) {\n  return a;\n}\n", "return", ("function go",)),
+        ("A.java", JAVA, "return", ("class A", "run")),
+        ("m.rs", RUST, "1", ("impl Foo", "fn bar")),
+        ("m.go", GO, "nil", ("func Run",)),
+        ("m.ts", TS, "return", ("function go",)),
     ],
-)  # fmt: skip
+)
 def test_code_languages(name: str, source: str, needle: str, trail: tuple[str, ...]) -> None:
     doc = load_bytes(Path(name), source.encode())
     assert section_of(doc, needle).trail == trail
