@@ -35,7 +35,8 @@ class Settings(BaseSettings):
     qdrant_api_key: str | None = None
 
     embedder: EmbedderName = "minilm"
-    embed_batch_size: int = Field(default=32, ge=1)
+    # 16 measured fastest here for MiniLM on 2 cores (9.6 chunks/s vs 7.9 at 32).
+    embed_batch_size: int = Field(default=16, ge=1)
     torch_threads: int | None = Field(default=None, ge=1)
 
     chunk_tokens: int = Field(default=256, ge=16, description="Max tokens of a chunk's text.")

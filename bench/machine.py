@@ -1,0 +1,26 @@
+"""A one-paragraph description of the machine a benchmark ran on."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+import psutil
+
+
+def describe() -> str:
+    cpu = platform.processor() or ""
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(
+                (ln.split(":", 1)[1].strip() for ln in fh if ln.startswith("model name")), cpu
+            )
+    except OSError:
+        pass
+    mem = psutil.virtual_memory().total / 2**30
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{cpu or 'unknown CPU'}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, no GPU; "
+        f"Python {platform.python_version()} on {platform.system()} {platform.release()}; "
+        f"1-min load average at start {load:.2f}"
+    )
