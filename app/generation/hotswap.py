@@ -1,0 +1,105 @@
+"""Swap the answering model while the service runs, without failing a request.
+
+``lease()`` hands a request the model that is active when it starts; the request keeps it
+to the end even if a swap happens meanwhile. ``activate()`` verifies and loads the new model
+beside the old one (the old keeps answering), then switches the pointer atomically. The old
+model's memory is released when its last lease ends. A model that fails to load or whose
+file no longer matches its sha256 leaves the old one active.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from app.generation.registry import verify_weights
+from app.generation.runner import LoadedModel, load_llama
+
+
+class NoActiveModel(RuntimeError):
+    pass
+
+
+class ModelManager:
+    def __init__(
+        self,
+        n_ctx: int = 4096,
+        n_threads: int = 2,
+        max_queue: int = 8,
+        loader: Callable[[str, int, int], Any] = load_llama,
+    ) -> None:
+        self.n_ctx = n_ctx
+        self.n_threads = n_threads
+        self.max_queue = max_queue
+        self._loader = loader
+        self._current: LoadedModel | None = None
+        self._lock = threading.Lock()
+        self._swap_lock = threading.Lock()  # one activation at a time
+        self.swaps = 0
+        self.last_swap_seconds: float | None = None
+
+    @property
+    def current(self) -> LoadedModel | None:
+        return self._current
+
+    @contextmanager
+    def lease(self) -> Iterator[LoadedModel]:
+        with self._lock:
+            model = self._current
+            if model is None:
+                raise NoActiveModel("no model is active: `factvault models activate NAME`")
+            model.inflight += 1
+        try:
+            yield model
+        finally:
+            with self._lock:
+                model.inflight -= 1
+                release = model.retired and model.inflight == 0
+            if release:
+                model.close()
+
+    def activate(self, record: Any) -> LoadedModel:
+        """Load ``record`` (a ModelRecord) and make it current; raises and changes nothing
+        if the file fails verification or llama.cpp cannot load it."""
+        with self._swap_lock:
+            started = time.perf_counter()
+            current = self._current
+            if (
+                current is not None
+                and (current.name, current.sha256) == (record.name, record.sha256)
+                and not current.closed
+            ):
+                return current
+            verify_weights(record)
+            n_ctx = min(self.n_ctx, record.context_length or self.n_ctx)
+            llama = self._loader(record.path, n_ctx, self.n_threads)
+            new = LoadedModel(
+                name=record.name,
+                sha256=record.sha256,
+                path=record.path,
+                llama=llama,
+                max_queue=self.max_queue,
+                load_seconds=time.perf_counter() - started,
+            )
+            with self._lock:
+                old, self._current = self._current, new
+                release_old = False
+                if old is not None:
+                    old.retired = True
+                    release_old = old.inflight == 0
+            if release_old and old is not None:
+                old.close()
+            self.swaps += 1
+            self.last_swap_seconds = time.perf_counter() - started
+            return new
+
+    def close(self) -> None:
+        with self._lock:
+            model, self._current = self._current, None
+        if model is not None:
+            model.retired = True
+            if model.inflight == 0:
+                model.close()

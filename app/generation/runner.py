@@ -1,0 +1,150 @@
+"""One loaded GGUF model run by llama.cpp, and the frozen-weights load path.
+
+A llama.cpp context is not thread-safe, so a model runs one generation at a time; callers
+wait in a bounded queue and are told to come back later (``Overloaded``) when it is full.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Overloaded(RuntimeError):
+    """The model's queue is full; the caller should retry after ``retry_after`` seconds."""
+
+    def __init__(self, retry_after: int = 2) -> None:
+        super().__init__("the model is busy: too many queued requests")
+        self.retry_after = retry_after
+
+
+class ModelLoadError(RuntimeError):
+    pass
+
+
+@dataclass
+class GenerationResult:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    first_token_seconds: float | None
+    finish_reason: str | None = None
+
+    @property
+    def tokens_per_second(self) -> float:
+        return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    sha256: str
+    path: str
+    llama: Any  # llama_cpp.Llama
+    max_queue: int = 8
+    load_seconds: float = 0.0
+    _run_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
+    inflight: int = 0
+    retired: bool = False
+    closed: bool = False
+
+    def __post_init__(self) -> None:
+        # One running + max_queue waiting.
+        self._slots = threading.BoundedSemaphore(self.max_queue + 1)
+
+    def generate(
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int = 256,
+        temperature: float = 0.0,
+        on_token: Callable[[str], None] | None = None,
+        stop: list[str] | None = None,
+    ) -> GenerationResult:
+        assert self._slots is not None
+        if not self._slots.acquire(blocking=False):
+            raise Overloaded()
+        try:
+            with self._run_lock:
+                return self._generate(messages, max_tokens, temperature, on_token, stop)
+        finally:
+            self._slots.release()
+
+    def _generate(
+        self,
+        messages: list[dict[str, str]],
+        max_tokens: int,
+        temperature: float,
+        on_token: Callable[[str], None] | None,
+        stop: list[str] | None,
+    ) -> GenerationResult:
+        started = time.perf_counter()
+        first: float | None = None
+        parts: list[str] = []
+        finish = None
+        stream: Iterator[dict[str, Any]] = self.llama.create_chat_completion(
+            messages=messages,
+            max_tokens=max_tokens,
+            temperature=temperature,
+            top_k=1 if temperature == 0 else 40,
+            stream=True,
+            stop=stop,
+        )
+        for chunk in stream:
+            choice = chunk["choices"][0]
+            piece = choice.get("delta", {}).get("content")
+            if piece:
+                if first is None:
+                    first = time.perf_counter() - started
+                parts.append(piece)
+                if on_token is not None:
+                    on_token(piece)
+            finish = choice.get("finish_reason") or finish
+        text = "".join(parts)
+        prompt_text = self.llama.tokenize(
+            "".join(m["content"] for m in messages).encode(), add_bos=False, special=True
+        )
+        completion_tokens = len(self.llama.tokenize(text.encode(), add_bos=False)) if text else 0
+        return GenerationResult(
+            text=text.strip(),
+            prompt_tokens=len(prompt_text),
+            completion_tokens=completion_tokens,
+            seconds=time.perf_counter() - started,
+            first_token_seconds=first,
+            finish_reason=finish,
+        )
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            close = getattr(self.llama, "close", None)
+            if close is not None:
+                close()
+            self.llama = None
+
+
+def load_llama(path: str, n_ctx: int, n_threads: int) -> Any:
+    """Open a GGUF read-only (mmap) with llama.cpp; the chat template comes from the file."""
+    try:
+        from llama_cpp import Llama
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise ModelLoadError(
+            "llama-cpp-python is not installed: run `make install` (it builds the wheel once)"
+        ) from exc
+    try:
+        return Llama(
+            model_path=path,
+            n_ctx=n_ctx,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            n_batch=512,
+            use_mmap=True,
+            use_mlock=False,
+            verbose=False,
+        )
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelLoadError(f"llama.cpp could not load {path}: {exc}") from exc
