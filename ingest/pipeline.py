@@ -21,7 +21,8 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -136,12 +137,15 @@ class IngestPipeline:
         contextualizer: Contextualizer | None = None,
         progress: ProgressSink | None = None,
         batch_chunks: int = 256,
+        cpu_gate: Callable[[], AbstractContextManager[object]] | None = None,
     ) -> None:
         self.rt = runtime
         self.settings = runtime.settings
         self.contextualizer = contextualizer or make_contextualizer(self.settings.contextualizer)
         self.progress = progress or NullProgress()
         self.batch_chunks = batch_chunks
+        # In the server, embedding batches take turns with generation (see CpuGate).
+        self.cpu_gate = cpu_gate or (lambda: nullcontext())
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -300,7 +304,7 @@ class IngestPipeline:
         if "model load" not in report.stage_seconds:
             with _Timer(report, "model load"):
                 self.rt.embedder.warm_up()
-        with _Timer(report, "embed"):
+        with _Timer(report, "embed"), self.cpu_gate():
             dense = self.rt.embedder.embed_documents(texts)
         with _Timer(report, "bm25"):
             sparse = bm25.encode_documents(texts)
@@ -423,7 +427,8 @@ class IngestPipeline:
                         .order_by(Chunk.document_id, Chunk.ordinal)
                     ).all()
                 texts = [index_text(c.context, c.text) for c, _ in found]
-                dense = self.rt.embedder.embed_documents(texts)
+                with self.cpu_gate():
+                    dense = self.rt.embedder.embed_documents(texts)
                 sparse = bm25.encode_documents(texts)
                 self.rt.store.upsert(
                     index.collection,

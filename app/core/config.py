@@ -53,6 +53,19 @@ class Settings(BaseSettings):
     search_prefetch: int = Field(default=50, ge=1)
     rrf_k: int = Field(default=10, ge=1)
 
+    # Generation (llama.cpp). The default model is what `make run` answers with.
+    default_model: str = "qwen2.5-coder-1.5b"
+    llm_threads: int = Field(default=2, ge=1)
+    llm_context: int = Field(default=4096, ge=512)
+    llm_max_queue: int = Field(default=8, ge=0, description="Requests waiting per model.")
+    answer_max_tokens: int = Field(default=256, ge=1, le=4096)
+
+    # Service.
+    host: str = "127.0.0.1"
+    port: int = 8000
+    auth_enabled: bool = True
+    max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+
     @cached_property
     def sql_url(self) -> str:
         if self.database_url:
@@ -62,6 +75,14 @@ class Settings(BaseSettings):
     @property
     def qdrant_path(self) -> Path:
         return self.data_dir / "qdrant"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    @property
+    def server_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
 
     def ensure_dirs(self) -> None:
         self.data_dir.mkdir(parents=True, exist_ok=True)

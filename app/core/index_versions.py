@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.core.db import IndexStatus, IndexVersion
 from app.core.embedder import Embedder
+from app.core.runtime import Runtime
 from app.core.sparse import Bm25Encoder
 from app.core.vectorstore import VectorStore
 
@@ -26,6 +27,12 @@ def active_index(session: Session) -> IndexVersion | None:
     return session.scalars(
         select(IndexVersion).where(IndexVersion.status == IndexStatus.active)
     ).first()
+
+
+def active_collection(runtime: Runtime) -> str | None:
+    with runtime.db.session() as s:
+        index = active_index(s)
+        return index.collection if index else None
 
 
 def _collection_name(model: str, sha: str, number: int) -> str:

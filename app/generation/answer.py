@@ -49,7 +49,7 @@ class Answer:
     completion_tokens: int = 0
 
 
-def _citation(n: int, chunk: RetrievedChunk) -> Citation:
+def citation_from_chunk(n: int, chunk: RetrievedChunk) -> Citation:
     return Citation(
         n=n,
         document_id=chunk.document_id,
@@ -89,7 +89,7 @@ class Answerer:
         t0 = time.perf_counter()
         chunks = self.retriever.retrieve(question, top_k, "hybrid", filter)
         timings["retrieve"] = time.perf_counter() - t0
-        sources = [_citation(n, c) for n, c in enumerate(chunks, start=1)]
+        sources = [citation_from_chunk(n, c) for n, c in enumerate(chunks, start=1)]
         messages = build_messages(
             question,
             [PromptSource(s.n, s.title or s.source, s.text) for s in sources],

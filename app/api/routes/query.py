@@ -1,0 +1,108 @@
+"""POST /v1/query (grounded answer, optionally streamed) and POST /v1/retrieve."""
+
+from __future__ import annotations
+
+import json
+import queue
+import threading
+import time
+from collections.abc import Iterator
+
+from fastapi import APIRouter
+from fastapi.responses import StreamingResponse
+
+from app.api.deps import ReadScope, StateDep
+from app.api.schemas import (
+    CitationOut,
+    ModelRef,
+    QueryRequest,
+    QueryResponse,
+    RetrieveRequest,
+    RetrieveResponse,
+)
+from app.core.vectorstore import SearchFilter
+from app.generation.answer import Answer, Citation, citation_from_chunk
+
+router = APIRouter(prefix="/v1", tags=["query"])
+
+
+def to_filter(req: RetrieveRequest) -> SearchFilter:
+    return SearchFilter(
+        document_ids=tuple(req.filters.document_ids), source_prefix=req.filters.source_prefix
+    )
+
+
+def citation_out(c: Citation) -> CitationOut:
+    return CitationOut(
+        n=c.n, document=c.document_id, title=c.title, source=c.source, chunk_id=c.chunk_id,
+        span=c.span, page=c.page, score=c.score, text=c.text,
+    )  # fmt: skip
+
+
+def answer_out(a: Answer) -> QueryResponse:
+    return QueryResponse(
+        answer=a.answer,
+        citations=[citation_out(c) for c in a.citations],
+        model=ModelRef(name=a.model_name, sha256=a.model_sha256),
+        index_version=a.index_version,
+        timings={k: round(v, 4) for k, v in a.timings.items()},
+    )
+
+
+@router.post("/retrieve", response_model=RetrieveResponse, dependencies=[ReadScope])
+def retrieve(req: RetrieveRequest, state: StateDep) -> RetrieveResponse:
+    t0 = time.perf_counter()
+    chunks = state.retriever.retrieve(req.question, req.top_k, "hybrid", to_filter(req))
+    seconds = time.perf_counter() - t0
+    state.metrics.stage("retrieve", seconds)
+    return RetrieveResponse(
+        chunks=[citation_out(citation_from_chunk(n, c)) for n, c in enumerate(chunks, start=1)],
+        index_version=state.collection(),
+        timings={"retrieve": round(seconds, 4)},
+    )
+
+
+@router.post("/query", response_model=QueryResponse, dependencies=[ReadScope])
+def query(req: QueryRequest, state: StateDep):  # noqa: ANN201 - JSON or an SSE stream
+    max_tokens = req.max_tokens or state.settings.answer_max_tokens
+    if not req.stream:
+        answer = state.answerer.answer(
+            req.question, req.top_k, to_filter(req), max_tokens, req.temperature
+        )
+        record_answer(state, answer)
+        return answer_out(answer)
+    return StreamingResponse(stream_answer(state, req, max_tokens), media_type="text/event-stream")
+
+
+def record_answer(state, answer: Answer) -> None:  # noqa: ANN001
+    for stage, seconds in answer.timings.items():
+        state.metrics.stage(stage, seconds)
+    state.metrics.generated(answer.completion_tokens, answer.timings.get("generate", 0.0))
+
+
+def sse(event: str, data: object) -> str:
+    return f"event: {event}\ndata: {json.dumps(data)}\n\n"
+
+
+def stream_answer(state, req: QueryRequest, max_tokens: int) -> Iterator[str]:  # noqa: ANN001
+    """Tokens as they come (``token`` events), then the full answer (``done``)."""
+    events: queue.Queue[tuple[str, object]] = queue.Queue()
+
+    def work() -> None:
+        try:
+            answer = state.answerer.answer(
+                req.question, req.top_k, to_filter(req), max_tokens, req.temperature,
+                on_token=lambda piece: events.put(("token", {"text": piece})),
+            )  # fmt: skip
+            record_answer(state, answer)
+            events.put(("done", answer_out(answer).model_dump()))
+        except Exception as exc:  # reported in-band: the HTTP status is already sent
+            code = type(exc).__name__
+            events.put(("error", {"code": code, "detail": str(exc)}))
+
+    threading.Thread(target=work, daemon=True).start()
+    while True:
+        event, data = events.get()
+        yield sse(event, data)
+        if event in ("done", "error"):
+            return

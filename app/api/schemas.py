@@ -1,0 +1,120 @@
+"""Request and response bodies of the REST API (pydantic validates every request)."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Filters(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    document_ids: list[int] = Field(default_factory=list, max_length=1000)
+    source_prefix: str | None = Field(default=None, max_length=1024)
+
+
+class RetrieveRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=4000)
+    top_k: int = Field(default=5, ge=1, le=50)
+    filters: Filters = Field(default_factory=Filters)
+
+
+class QueryRequest(RetrieveRequest):
+    stream: bool = False
+    max_tokens: int | None = Field(default=None, ge=1, le=2048)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+
+
+class CitationOut(BaseModel):
+    n: int
+    document: int
+    title: str | None
+    source: str
+    chunk_id: str
+    span: tuple[int, int]
+    page: int | None
+    score: float
+    text: str
+
+
+class ModelRef(BaseModel):
+    name: str
+    sha256: str
+
+
+class QueryResponse(BaseModel):
+    answer: str
+    citations: list[CitationOut]
+    model: ModelRef
+    index_version: str | None
+    timings: dict[str, float]
+
+
+class RetrieveResponse(BaseModel):
+    chunks: list[CitationOut]
+    index_version: str | None
+    timings: dict[str, float]
+
+
+class DocumentOut(BaseModel):
+    id: int
+    source: str
+    title: str | None
+    media_type: str
+    size_bytes: int
+    chunk_count: int
+    status: str
+    updated_at: str
+
+
+class UploadResult(BaseModel):
+    documents: list[DocumentOut]
+    new: int
+    changed: int
+    unchanged: int
+    failed: list[dict[str, str]]
+    chunks_written: int
+
+
+class ModelOut(BaseModel):
+    id: str
+    object: str = "model"
+    owned_by: str = "factvault"
+    name: str
+    path: str
+    size_bytes: int
+    sha256: str
+    context_length: int | None
+    architecture: str
+    active: bool
+    loaded: bool
+    provenance: str | None
+
+
+class ModelList(BaseModel):
+    object: str = "list"
+    data: list[ModelOut]
+    active: str | None
+
+
+class ActivateRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=128)
+
+
+class AddModelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str = Field(min_length=1, max_length=1024)
+    name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+class ChatMessage(BaseModel):
+    role: str
+    content: str | None = ""
+
+
+class ChatRequest(BaseModel):
+    model: str | None = None
+    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    stream: bool = False
+    max_tokens: int | None = Field(default=None, ge=1, le=2048)
+    temperature: float | None = Field(default=0.0, ge=0.0, le=2.0)

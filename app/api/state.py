@@ -1,0 +1,71 @@
+"""What one running service holds: the stores, the retriever, the model manager.
+
+Built once at start-up by ``create_app`` (no globals), reached by routers through deps.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+
+from app.api.metrics import Metrics
+from app.core.config import Settings
+from app.core.index_versions import active_collection
+from app.core.runtime import Runtime, open_runtime
+from app.generation.answer import Answerer, CpuGate
+from app.generation.hotswap import ModelManager
+from app.generation.registry import active_model, mark_active, register_bundled
+from app.retrieval import Retriever
+
+log = logging.getLogger("factvault.service")
+
+
+@dataclass
+class ServiceState:
+    settings: Settings
+    runtime: Runtime
+    retriever: Retriever
+    models: ModelManager
+    answerer: Answerer
+    cpu_gate: CpuGate
+    metrics: Metrics = field(default_factory=Metrics)
+    ingest_lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def collection(self) -> str | None:
+        return active_collection(self.runtime)
+
+    def close(self) -> None:
+        self.models.close()
+        self.runtime.close()
+
+
+def build_state(settings: Settings, runtime: Runtime | None = None) -> ServiceState:
+    """Open the stores, register bundled models, and load the active (or default) model."""
+    rt = runtime or open_runtime(settings)
+    cpu_gate = CpuGate()
+    models = ModelManager(
+        n_ctx=settings.llm_context,
+        n_threads=settings.llm_threads,
+        max_queue=settings.llm_max_queue,
+    )
+    retriever = Retriever(rt)
+    state = ServiceState(
+        settings=settings,
+        runtime=rt,
+        retriever=retriever,
+        models=models,
+        answerer=Answerer(retriever, models, cpu_gate, lambda: active_collection(rt)),
+        cpu_gate=cpu_gate,
+    )
+    with rt.db.session() as s:
+        added = register_bundled(s, settings.models_dir)
+        if added:
+            log.info("registered bundled models: %s", ", ".join(added))
+        record = active_model(s)
+        if record is None:
+            record = mark_active(s, settings.default_model)
+        s.expunge(record)
+    models.activate(record)
+    log.info("active model: %s (%s)", record.name, record.sha256[:12])
+    return state
