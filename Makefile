@@ -39,11 +39,15 @@ $(STAMP): pyproject.toml requirements-models.txt $(LLAMA_WHEEL) | $(BIN)/python
 
 install: $(STAMP)
 
-# Migrate, ingest the bundled samples, then show a retrieval.
+# Migrate, ingest the bundled samples, then serve the API on the embedded stores
+# (auth off for local use; the service says so loudly at start).
 run: install
 	$(BIN)/factvault db upgrade
 	$(BIN)/factvault ingest samples
-	$(BIN)/factvault retrieve "$(QUESTION)" --top-k 3
+	$(BIN)/factvault retrieve "$(QUESTION)" --top-k 2
+	@echo; echo "Serving on http://127.0.0.1:8000 (docs at /docs). Ask it:"; \
+	echo "  curl -s localhost:8000/v1/query -H 'content-type: application/json' -d '{\"question\": \"$(QUESTION)\"}'"; echo
+	FACTVAULT_AUTH_ENABLED=false $(BIN)/factvault serve
 
 # pytest exits 5 when a selection collects nothing: that is not a failure.
 test: install

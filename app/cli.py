@@ -60,11 +60,19 @@ def ingest(
         bool, typer.Option(help="Remove documents whose files are gone from these folders.")
     ] = False,
 ) -> None:
-    """Ingest files and folders; unchanged files are skipped, changed ones replaced."""
+    """Ingest files and folders; unchanged files are skipped, changed ones replaced.
+
+    When the service is running it owns the embedded stores, so the files are sent to it.
+    """
     from app.core.index_versions import IndexMismatch
     from ingest.pipeline import IngestPipeline
     from ingest.progress import terminal_progress
 
+    settings = get_settings()
+    if _server_answers(settings):
+        if prune:
+            raise _fail("--prune is not available through the running service; stop it first")
+        raise typer.Exit(_ingest_via_server(settings, paths))
     rt = _runtime()
     try:
         report = IngestPipeline(rt, progress=terminal_progress()).ingest_paths(paths, prune=prune)
@@ -75,6 +83,56 @@ def ingest(
     _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _server_answers(settings) -> bool:  # noqa: ANN001
+    import httpx
+
+    try:
+        return httpx.get(f"{settings.server_url}/healthz", timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _api_headers() -> dict[str, str]:
+    import os
+
+    key = os.environ.get("FACTVAULT_API_KEY")
+    return {"Authorization": f"Bearer {key}"} if key else {}
+
+
+def _ingest_via_server(settings, paths: list[Path]) -> int:  # noqa: ANN001
+    """Upload each file to the running service, one at a time, showing progress."""
+    import httpx
+    from rich.progress import Progress
+
+    from ingest.pipeline import discover
+
+    files, bad = discover(paths)
+    failed = list(bad)
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "chunks_written": 0}
+    out.print(f"service at {settings.server_url} is running: sending {len(files)} file(s) to it")
+    with Progress(console=err, transient=True) as progress, httpx.Client(timeout=600) as client:
+        task = progress.add_task("upload", total=len(files))
+        for f in files:
+            with f.path.open("rb") as fh:
+                resp = client.post(
+                    f"{settings.server_url}/v1/documents",
+                    files={"files": (f.path.name, fh)},
+                    headers=_api_headers(),
+                )
+            if resp.status_code >= 400:
+                failed.append((f.source, resp.json().get("detail", resp.text)))
+            else:
+                body = resp.json()
+                for k in counts:
+                    counts[k] += body[k]
+                failed += [(f.source, e["reason"]) for e in body["failed"]]
+            progress.advance(task)
+    out.print(", ".join(f"{k} {v}" for k, v in counts.items()) + f", failed {len(failed)}")
+    for source, reason in failed:
+        err.print(f"[red]failed:[/red] {source}: {reason}", highlight=False)
+    return 1 if failed else 0
 
 
 def _print_report(report) -> None:  # noqa: ANN001
@@ -194,6 +252,169 @@ def retrieve(
             out.print(f"[dim]{h.context}[/dim]", highlight=False)
         text = h.text if len(h.text) <= 600 else h.text[:600] + " …"
         out.print(text, highlight=False, markup=False)
+
+
+models_app = typer.Typer(no_args_is_help=True, help="Answering models (GGUF).")
+keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
+app.add_typer(models_app, name="models")
+app.add_typer(keys_app, name="keys")
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option()] = None,
+    port: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Run the query service (FastAPI + the active model)."""
+    import uvicorn
+
+    from app.core.runtime import SchemaOutOfDate
+    from app.main import create_app
+
+    overrides = {k: v for k, v in {"host": host, "port": port}.items() if v is not None}
+    settings = get_settings(**overrides)
+    try:
+        application = create_app(settings)
+        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+    except SchemaOutOfDate as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def query(
+    question: str,
+    top_k: Annotated[int, typer.Option("--top-k", "-k")] = 5,
+    max_tokens: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Answer a question from the knowledge base, with citations."""
+    import httpx
+
+    settings = get_settings()
+    if _server_answers(settings):
+        resp = httpx.post(
+            f"{settings.server_url}/v1/query",
+            json={"question": question, "top_k": top_k, "max_tokens": max_tokens},
+            headers=_api_headers(),
+            timeout=600,
+        )
+        if resp.status_code >= 400:
+            raise _fail(resp.json().get("detail", resp.text))
+        body = resp.json()
+        answer, cites, model = body["answer"], body["citations"], body["model"]["name"]
+    else:
+        from app.api.state import build_state
+
+        rt = _runtime()
+        state = build_state(settings, rt)
+        try:
+            result = state.answerer.answer(
+                question, top_k, None, max_tokens or settings.answer_max_tokens
+            )
+        finally:
+            state.close()
+        answer, model = result.answer, result.model_name
+        cites = [
+            {"n": c.n, "source": c.source, "span": c.span, "text": c.text} for c in result.citations
+        ]
+    out.print(f"[bold]{question}[/bold]\n")
+    out.print(answer, markup=False, highlight=False)
+    out.print(f"\n[dim]model: {model}[/dim]")
+    for c in cites:
+        out.print(f"[{c['n']}] {c['source']} chars {c['span'][0]}-{c['span'][1]}", markup=False)
+
+
+@models_app.command("list")
+def models_list() -> None:
+    """Registered models (bundled ones are registered on first use)."""
+    from app.core.db import Database
+    from app.generation.registry import list_models, register_bundled
+
+    settings = get_settings()
+    db = Database(settings.sql_url)
+    try:
+        with db.session() as s:
+            register_bundled(s, settings.models_dir)
+            rows = list_models(s)
+            table = Table(show_header=True)
+            for col in ("name", "active", "size MB", "ctx", "sha256", "path"):
+                table.add_column(col)
+            for m in rows:
+                table.add_row(
+                    m.name, "yes" if m.is_active else "", f"{m.size_bytes / 2**20:.0f}",
+                    str(m.context_length or ""), m.sha256[:12], m.path,
+                )  # fmt: skip
+    finally:
+        db.dispose()
+    out.print(table)
+
+
+@models_app.command("add")
+def models_add(path: Path, name: Annotated[str, typer.Option("--name")]) -> None:
+    """Register any GGUF file under a name."""
+    from app.core.db import Database
+    from app.generation.registry import RegistryError, register_model
+
+    db = Database(get_settings().sql_url)
+    try:
+        with db.session() as s:
+            record = register_model(s, path, name, provenance="added with `factvault models add`")
+            out.print(f"registered {record.name} ({record.sha256[:12]}, {record.architecture})")
+    except RegistryError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        db.dispose()
+
+
+@models_app.command("activate")
+def models_activate(name: str) -> None:
+    """Make a model the active one (hot-swapped in the running service, if any)."""
+    import httpx
+
+    from app.core.db import Database
+    from app.generation.registry import RegistryError, get_model, mark_active, verify_weights
+
+    settings = get_settings()
+    if _server_answers(settings):
+        resp = httpx.put(
+            f"{settings.server_url}/v1/models/active",
+            json={"name": name},
+            headers=_api_headers(),
+            timeout=600,
+        )
+        if resp.status_code >= 400:
+            raise _fail(resp.json().get("detail", resp.text))
+        out.print(f"the running service now answers with {name}")
+        return
+    db = Database(settings.sql_url)
+    try:
+        with db.session() as s:
+            verify_weights(get_model(s, name))
+            mark_active(s, name)
+    except RegistryError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        db.dispose()
+    out.print(f"{name} is the active model")
+
+
+@keys_app.command("create")
+def keys_create(
+    scope: Annotated[str, typer.Option(help="read or admin")] = "read",
+    name: Annotated[str, typer.Option()] = "cli",
+) -> None:
+    """Create an API key; it is printed once and stored only as a hash."""
+    from app.core.auth import SCOPES, create_key
+    from app.core.db import Database
+
+    if scope not in SCOPES:
+        raise _fail(f"--scope must be one of {', '.join(SCOPES)}")
+    db = Database(get_settings().sql_url)
+    try:
+        with db.session() as s:
+            key = create_key(s, name, scope)
+    finally:
+        db.dispose()
+    out.print(key, markup=False, highlight=False)
 
 
 def main() -> None:

@@ -49,3 +49,9 @@ def corpus(tmp_path: Path) -> Path:
     target = tmp_path / "corpus"
     shutil.copytree(SAMPLES, target)
     return target
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Split bundled models are assembled once per session, not once per data dir."""
+    return tmp_path_factory.mktemp("models")

@@ -39,10 +39,10 @@ def test_cli_round_trip(tmp_path: Path, corpus: Path) -> None:
     (corpus / "corrupt.pdf").unlink()
     second = run(["ingest", str(corpus), "--prune"], data)
     assert second.returncode == 0, second.stderr
-    assert "│ unchanged      │     6 │" in second.stdout
+    assert "│ unchanged      │     5 │" in second.stdout
 
     listing = run(["docs", "list"], data)
-    assert "6 document(s)" in listing.stdout and "employee-handbook.md" in listing.stdout
+    assert "5 document(s)" in listing.stdout and "employee-handbook.md" in listing.stdout
 
     answer = run(["retrieve", "Where is the fire assembly point?", "-k", "2"], data)
     assert answer.returncode == 0, answer.stderr
@@ -50,7 +50,7 @@ def test_cli_round_trip(tmp_path: Path, corpus: Path) -> None:
 
     removed = run(["docs", "rm", "1", "999"], data)
     assert "removed 1 document(s)" in removed.stdout and removed.returncode == 1
-    assert "5 document(s)" in run(["docs", "list"], data).stdout
+    assert "4 document(s)" in run(["docs", "list"], data).stdout
 
 
 def test_retrieve_before_ingest_is_a_clear_error(tmp_path: Path) -> None:

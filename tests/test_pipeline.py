@@ -25,7 +25,7 @@ def docs_by_name(rt) -> dict[str, Document]:
 def test_ingest_samples_then_retrieve(runtime, corpus: Path) -> None:
     report = IngestPipeline(runtime).ingest_paths([corpus])
     assert report.ok, report.errors
-    assert report.new == 6 and report.failed == 0
+    assert report.new == 5 and report.failed == 0
     assert report.chunks_written == len(sql_chunk_ids(runtime)) > 6
     assert_consistent(runtime)
 
@@ -45,7 +45,7 @@ def test_ingest_samples_then_retrieve(runtime, corpus: Path) -> None:
 
     with runtime.db.session() as s:
         run = s.get(IngestionRun, report.run_id)
-        assert run.status == RunStatus.completed and run.files_new == 6
+        assert run.status == RunStatus.completed and run.files_new == 5
 
 
 def test_reingest_is_a_noop(runtime, corpus: Path) -> None:
@@ -53,7 +53,7 @@ def test_reingest_is_a_noop(runtime, corpus: Path) -> None:
     pipeline.ingest_paths([corpus])
     before = sql_chunk_ids(runtime)
     again = pipeline.ingest_paths([corpus])
-    assert (again.new, again.changed, again.unchanged, again.chunks_written) == (0, 0, 6, 0)
+    assert (again.new, again.changed, again.unchanged, again.chunks_written) == (0, 0, 5, 0)
     assert "embed" not in again.stage_seconds  # nothing was embedded
     assert sql_chunk_ids(runtime) == before
 
@@ -65,7 +65,7 @@ def test_changed_file_replaces_its_chunks(runtime, corpus: Path) -> None:
     old_ids = {c for c in sql_chunk_ids(runtime)}
     handbook.write_text(handbook.read_text().replace("27 days", "31 days"))
     report = pipeline.ingest_paths([corpus])
-    assert (report.new, report.changed, report.unchanged) == (0, 1, 5)
+    assert (report.new, report.changed, report.unchanged) == (0, 1, 4)
     assert_consistent(runtime)
     doc = docs_by_name(runtime)["employee-handbook.md"]
     with runtime.db.session() as s:
@@ -104,7 +104,7 @@ def test_bad_files_fail_alone(runtime, corpus: Path) -> None:
     failed = {Path(f).name: reason for f, reason in report.errors}
     assert set(failed) == {"broken.pdf", "blob.txt", "latin1.md", "empty.txt", "missing-folder"}
     assert "corrupt" in failed["broken.pdf"] and "binary" in failed["blob.txt"]
-    assert report.new == 6 and report.failed == 5 and not report.ok
+    assert report.new == 5 and report.failed == 5 and not report.ok
     assert_consistent(runtime)
     with runtime.db.session() as s:
         run = s.get(IngestionRun, report.run_id)

@@ -54,6 +54,10 @@ class Settings(BaseSettings):
     rrf_k: int = Field(default=10, ge=1)
 
     # Generation (llama.cpp). The default model is what `make run` answers with.
+    models_path: Path | None = Field(
+        default=None,
+        description="Where split bundled models are assembled (default data_dir/models).",
+    )
     default_model: str = "qwen2.5-coder-1.5b"
     llm_threads: int = Field(default=2, ge=1)
     llm_context: int = Field(default=4096, ge=512)
@@ -78,7 +82,7 @@ class Settings(BaseSettings):
 
     @property
     def models_dir(self) -> Path:
-        return self.data_dir / "models"
+        return self.models_path or self.data_dir / "models"
 
     @property
     def server_url(self) -> str:

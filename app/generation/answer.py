@@ -70,7 +70,9 @@ class Answerer:
         models: ModelManager,
         cpu_gate: Callable[[], AbstractContextManager[object]] | None = None,
         collection_name: Callable[[], str | None] | None = None,
+        require_citations: bool = True,
     ) -> None:
+        self.require_citations = require_citations
         self.retriever = retriever
         self.models = models
         self._cpu_gate = cpu_gate or (lambda: nullcontext())
@@ -107,6 +109,11 @@ class Answerer:
             name, sha = model.name, model.sha256
         text = result.text or IDK
         cited = [] if is_idk(text) else cited_numbers(text, len(sources))
+        if self.require_citations and not cited and not is_idk(text):
+            # No citation, no answer: an uncited reply is not grounded in the sources (and
+            # is what a prompt injection inside a document typically produces).
+            timings["ungrounded_rejected"] = 1.0
+            text = IDK
         timings["total"] = time.perf_counter() - t0
         return Answer(
             answer=text,

@@ -1,0 +1,254 @@
+"""The query service over HTTP, on real components: Qdrant Edge, SQLite, MiniLM, and the
+bundled GGUF models run by llama.cpp (SmolLM2 for mechanics, Qwen2.5-Coder-0.5B where the
+answer's content matters)."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.api.state import ServiceState, build_state
+from app.core.auth import create_key
+from app.core.config import get_settings
+from app.core.migrate import upgrade
+from app.core.runtime import open_runtime
+from app.main import create_app
+from ingest.pipeline import IngestPipeline
+
+pytestmark = pytest.mark.slow
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+    root = tmp_path_factory.mktemp("svc")
+    shutil.copytree(SAMPLES, root / "corpus")
+    settings = get_settings(
+        data_dir=root / "data", database_url=None, qdrant_url=None, models_path=models_dir,
+        default_model="smollm2-135m", auth_enabled=False, llm_context=4096,
+    )  # fmt: skip
+    settings.ensure_dirs()
+    upgrade(settings.sql_url)
+    rt = open_runtime(settings, embedder=minilm)
+    IngestPipeline(rt).ingest_paths([root / "corpus"])
+    state = build_state(settings, rt)
+    yield state
+    state.close()
+
+
+@pytest.fixture(scope="module")
+def client(service: ServiceState) -> Iterator[TestClient]:
+    with TestClient(create_app(service.settings, service)) as c:
+        yield c
+
+
+@pytest.fixture
+def use_model(client: TestClient):
+    def activate(name: str) -> None:
+        resp = client.put("/v1/models/active", json={"name": name})
+        assert resp.status_code == 200, resp.text
+
+    yield activate
+    activate("smollm2-135m")
+
+
+def test_health_ready_metrics(client: TestClient) -> None:
+    assert client.get("/healthz").json() == {"status": "ok"}
+    ready = client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["ready"] is True
+    client.post("/v1/retrieve", json={"question": "wifi"})
+    metrics = client.get("/metrics").text
+    assert 'factvault_requests_total{route="/v1/retrieve",status="200"}' in metrics
+    assert 'factvault_active_model_info{name="smollm2-135m"} 1' in metrics
+
+
+def test_retrieve(client: TestClient) -> None:
+    resp = client.post("/v1/retrieve", json={"question": "guest wifi network name", "top_k": 2})
+    assert resp.status_code == 200
+    chunks = resp.json()["chunks"]
+    assert "larkspur-guest" in chunks[0]["text"]
+    assert chunks[0]["source"].endswith("office-guide.html")
+    start, end = chunks[0]["span"]
+    assert end > start
+
+
+def test_validation_errors_are_problem_details(client: TestClient) -> None:
+    resp = client.post("/v1/query", json={"question": "", "top_k": 500})
+    assert resp.status_code == 422
+    body = resp.json()
+    assert body["code"] == "validation_error" and "top_k" in body["detail"]
+    assert resp.headers["content-type"].startswith("application/problem+json")
+    assert client.delete("/v1/documents/99999").json()["code"] == "not_found"
+
+
+def test_query_returns_answer_model_and_citations_shape(client: TestClient) -> None:
+    resp = client.post(
+        "/v1/query",
+        json={"question": "What is the guest Wi-Fi network?", "top_k": 2, "max_tokens": 40},
+    )
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["model"]["name"] == "smollm2-135m" and len(body["model"]["sha256"]) == 64
+    assert body["answer"]
+    assert body["index_version"].startswith("fv-")
+    assert {"retrieve", "generate", "total"} <= set(body["timings"])
+    for c in body["citations"]:
+        assert set(c) >= {"n", "document", "source", "chunk_id", "span", "score", "text"}
+
+
+def test_streaming_sends_tokens_then_citations(client: TestClient) -> None:
+    events = []
+    with client.stream(
+        "POST",
+        "/v1/query",
+        json={"question": "Where is the fire assembly point?", "stream": True, "max_tokens": 30},
+    ) as resp:
+        assert resp.status_code == 200
+        assert resp.headers["content-type"].startswith("text/event-stream")
+        event = None
+        for line in resp.iter_lines():
+            if line.startswith("event: "):
+                event = line[7:]
+            elif line.startswith("data: "):
+                events.append((event, json.loads(line[6:])))
+    kinds = [e for e, _ in events]
+    assert kinds[-1] == "done" and kinds.count("token") >= 2
+    streamed = "".join(d["text"] for e, d in events if e == "token")
+    final = events[-1][1]
+    assert streamed.strip() == final["answer"]
+    assert "citations" in final and final["model"]["name"] == "smollm2-135m"
+
+
+def test_upload_list_delete_through_the_pipeline(client: TestClient) -> None:
+    resp = client.post(
+        "/v1/documents",
+        files={
+            "files": (
+                "../../etc/passwd-notes.md",
+                b"# Vault\n\nThe vault code is 7731.\n",
+                "text/markdown",
+            )
+        },
+    )
+    assert resp.status_code == 201, resp.text
+    body = resp.json()
+    assert body["new"] == 1 and body["failed"] == []
+    doc = body["documents"][0]
+    assert doc["source"] == "upload/passwd-notes.md"  # no path traversal
+    again = client.post(
+        "/v1/documents",
+        files={"files": ("passwd-notes.md", b"# Vault\n\nThe vault code is 7731.\n")},
+    )
+    assert again.json()["unchanged"] == 1
+    bad = client.post("/v1/documents", files={"files": ("x.pdf", b"%PDF-1.4 nonsense")})
+    assert bad.status_code == 201 and "corrupt" in bad.json()["failed"][0]["reason"]
+
+    assert any(d["id"] == doc["id"] for d in client.get("/v1/documents").json())
+    hit = client.post("/v1/retrieve", json={"question": "vault code", "top_k": 1}).json()["chunks"][
+        0
+    ]
+    assert "7731" in hit["text"]
+    assert client.delete(f"/v1/documents/{doc['id']}").status_code == 204
+    hits = client.post("/v1/retrieve", json={"question": "vault code", "top_k": 3}).json()["chunks"]
+    assert all("7731" not in h["text"] for h in hits)
+
+
+def test_models_list_is_openai_shaped(client: TestClient) -> None:
+    body = client.get("/v1/models").json()
+    names = {m["id"] for m in body["data"]}
+    assert {"smollm2-135m", "qwen2.5-coder-0.5b", "qwen2.5-coder-1.5b"} <= names
+    assert body["object"] == "list" and body["active"] == "smollm2-135m"
+
+
+def test_swap_to_corrupted_gguf_is_refused_and_old_model_stays(
+    client: TestClient, tmp_path: Path, models_dir
+) -> None:
+    src = models_dir / "qwen2.5-coder-0.5b-instruct-q4_k_m.gguf"
+    copy = tmp_path / "tampered.gguf"
+    shutil.copyfile(src, copy)
+    resp = client.post("/v1/models", json={"path": str(copy), "name": "tampered"})
+    assert resp.status_code == 201, resp.text
+    with copy.open("r+b") as fh:  # flip bytes in the weights after registration
+        fh.seek(copy.stat().st_size // 2)
+        fh.write(b"\x00" * 64)
+    refused = client.put("/v1/models/active", json={"name": "tampered"})
+    assert refused.status_code == 422 and refused.json()["code"] == "model_rejected"
+    assert client.get("/v1/models").json()["active"] == "smollm2-135m"
+
+    garbage = tmp_path / "garbage.gguf"
+    garbage.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 100)
+    resp = client.post("/v1/models", json={"path": str(garbage), "name": "garbage"})
+    assert resp.status_code == 422 and resp.json()["code"] == "model_rejected"
+
+
+def test_hot_swap_under_8_concurrent_clients(client: TestClient, service: ServiceState) -> None:
+    results: list[tuple[int, str | None]] = []
+    lock = threading.Lock()
+    stop = time.monotonic() + 40
+
+    def worker(i: int) -> None:
+        while time.monotonic() < stop:
+            resp = client.post(
+                "/v1/query",
+                json={
+                    "question": f"What is the sick leave rule? ({i})",
+                    "top_k": 1,
+                    "max_tokens": 8,
+                },
+            )
+            name = resp.json().get("model", {}).get("name") if resp.status_code == 200 else None
+            with lock:
+                results.append((resp.status_code, name))
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
+    for t in threads:
+        t.start()
+    time.sleep(5)
+    swap = client.put("/v1/models/active", json={"name": "qwen2.5-coder-0.5b"})
+    assert swap.status_code == 200, swap.text
+    for t in threads:
+        t.join()
+    client.put("/v1/models/active", json={"name": "smollm2-135m"})
+
+    statuses = [s for s, _ in results]
+    names = {n for _, n in results}
+    # 8 clients and a queue of 8: nothing should be refused, and nothing may fail.
+    assert statuses and all(s == 200 for s in statuses), statuses
+    assert names == {"smollm2-135m", "qwen2.5-coder-0.5b"}
+
+
+def test_auth_scopes(service: ServiceState) -> None:
+    settings = service.settings.model_copy(update={"auth_enabled": True})
+    with service.runtime.db.session() as s:
+        read_key = create_key(s, "reader", "read")
+        admin_key = create_key(s, "admin", "admin")
+    with TestClient(create_app(settings, service)) as c:
+        service.settings = settings
+        try:
+            q = {"question": "wifi", "top_k": 1}
+            assert c.post("/v1/retrieve", json=q).status_code == 401
+            assert (
+                c.post(
+                    "/v1/retrieve", json=q, headers={"Authorization": "Bearer fv_wrong"}
+                ).status_code
+                == 401
+            )
+            assert (
+                c.post(
+                    "/v1/retrieve", json=q, headers={"Authorization": f"Bearer {read_key}"}
+                ).status_code
+                == 200
+            )
+            forbidden = c.get("/v1/documents", headers={"X-API-Key": read_key})
+            assert forbidden.status_code == 403 and forbidden.json()["code"] == "forbidden"
+            assert c.get("/v1/documents", headers={"X-API-Key": admin_key}).status_code == 200
+            assert c.get("/healthz").status_code == 200  # probes stay open
+        finally:
+            service.settings = settings.model_copy(update={"auth_enabled": False})
