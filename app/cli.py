@@ -283,7 +283,7 @@ def serve(
 @app.command()
 def query(
     question: str,
-    top_k: Annotated[int, typer.Option("--top-k", "-k")] = 5,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k")] = None,
     max_tokens: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Answer a question from the knowledge base, with citations."""
@@ -308,7 +308,10 @@ def query(
         state = build_state(settings, rt)
         try:
             result = state.answerer.answer(
-                question, top_k, None, max_tokens or settings.answer_max_tokens
+                question,
+                top_k or settings.answer_top_k,
+                None,
+                max_tokens or settings.answer_max_tokens,
             )
         finally:
             state.close()

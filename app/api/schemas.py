@@ -19,6 +19,7 @@ class RetrieveRequest(BaseModel):
 
 
 class QueryRequest(RetrieveRequest):
+    top_k: int | None = Field(default=None, ge=1, le=50)  # default: settings.answer_top_k
     stream: bool = False
     max_tokens: int | None = Field(default=None, ge=1, le=2048)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)

@@ -66,6 +66,7 @@ def build_state(settings: Settings, runtime: Runtime | None = None) -> ServiceSt
         if record is None:
             record = mark_active(s, settings.default_model)
         s.expunge(record)
+    rt.embedder.warm_up()  # the first question should not pay for the embedder load
     models.activate(record)
     log.info("active model: %s (%s)", record.name, record.sha256[:12])
     return state

@@ -62,7 +62,9 @@ def chat_completions(req: ChatRequest, state: StateDep):  # noqa: ANN201
     temperature = req.temperature or 0.0
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     if not req.stream:
-        answer = state.answerer.answer(question, 5, None, max_tokens, temperature)
+        answer = state.answerer.answer(
+            question, state.settings.answer_top_k, None, max_tokens, temperature
+        )
         record_answer(state, answer)
         return _completion(answer, cid)
     return StreamingResponse(
@@ -76,7 +78,7 @@ def _stream(state, question: str, max_tokens: int, temperature: float, cid: str)
     def work() -> None:
         try:
             answer = state.answerer.answer(
-                question, 5, None, max_tokens, temperature,
+                question, state.settings.answer_top_k, None, max_tokens, temperature,
                 on_token=lambda piece: events.put(("token", piece)),
             )  # fmt: skip
             record_answer(state, answer)

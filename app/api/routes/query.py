@@ -65,6 +65,7 @@ def retrieve(req: RetrieveRequest, state: StateDep) -> RetrieveResponse:
 @router.post("/query", response_model=QueryResponse, dependencies=[ReadScope])
 def query(req: QueryRequest, state: StateDep):  # noqa: ANN201 - JSON or an SSE stream
     max_tokens = req.max_tokens or state.settings.answer_max_tokens
+    req.top_k = req.top_k or state.settings.answer_top_k
     if not req.stream:
         answer = state.answerer.answer(
             req.question, req.top_k, to_filter(req), max_tokens, req.temperature
