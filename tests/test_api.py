@@ -122,7 +122,12 @@ def test_streaming_sends_tokens_then_citations(client: TestClient) -> None:
     assert kinds[-1] == "done" and kinds.count("token") >= 2
     streamed = "".join(d["text"] for e, d in events if e == "token")
     final = events[-1][1]
-    assert streamed.strip() == final["answer"]
+    # The done event is authoritative: the streamed reply, or "I don't know" when the model
+    # cited nothing (SmolLM2 often doesn't) and the reply was withheld.
+    if final["grounded"]:
+        assert streamed.strip() == final["answer"] and final["citations"]
+    else:
+        assert final["answer"] == "I don't know" and final["citations"] == []
     assert "citations" in final and final["model"]["name"] == "smollm2-135m"
 
 
@@ -211,17 +216,20 @@ def test_hot_swap_under_8_concurrent_clients(client: TestClient, service: Servic
     for t in threads:
         t.start()
     time.sleep(5)
+    old = service.models.current
     swap = client.put("/v1/models/active", json={"name": "qwen2.5-coder-0.5b"})
     assert swap.status_code == 200, swap.text
     for t in threads:
         t.join()
     client.put("/v1/models/active", json={"name": "smollm2-135m"})
+    assert old.inflight == 0
 
     statuses = [s for s, _ in results]
     names = {n for _, n in results}
     # 8 clients and a queue of 8: nothing should be refused, and nothing may fail.
     assert statuses and all(s == 200 for s in statuses), statuses
     assert names == {"smollm2-135m", "qwen2.5-coder-0.5b"}
+    assert old.retired and old.closed and old.llama is None  # freed after its last request
 
 
 def test_auth_scopes(service: ServiceState) -> None:

@@ -44,6 +44,9 @@ class ModelRef(BaseModel):
 
 class QueryResponse(BaseModel):
     answer: str
+    # False when the model cited no source: its reply was replaced by "I don't know". In a
+    # stream the tokens were already sent; the `done` event's answer is the one to keep.
+    grounded: bool
     citations: list[CitationOut]
     model: ModelRef
     index_version: str | None

@@ -47,6 +47,7 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    grounded: bool = True  # False: the model cited nothing and its reply was withheld
 
 
 def citation_from_chunk(n: int, chunk: RetrievedChunk) -> Citation:
@@ -109,10 +110,11 @@ class Answerer:
             name, sha = model.name, model.sha256
         text = result.text or IDK
         cited = [] if is_idk(text) else cited_numbers(text, len(sources))
+        grounded = True
         if self.require_citations and not cited and not is_idk(text):
             # No citation, no answer: an uncited reply is not grounded in the sources (and
             # is what a prompt injection inside a document typically produces).
-            timings["ungrounded_rejected"] = 1.0
+            grounded = False
             text = IDK
         timings["total"] = time.perf_counter() - t0
         return Answer(
@@ -125,6 +127,7 @@ class Answerer:
             timings=timings,
             prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens,
+            grounded=grounded,
         )
 
 

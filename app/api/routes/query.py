@@ -42,6 +42,7 @@ def citation_out(c: Citation) -> CitationOut:
 def answer_out(a: Answer) -> QueryResponse:
     return QueryResponse(
         answer=a.answer,
+        grounded=a.grounded,
         citations=[citation_out(c) for c in a.citations],
         model=ModelRef(name=a.model_name, sha256=a.model_sha256),
         index_version=a.index_version,
