@@ -1,12 +1,22 @@
-"""Assertions shared by the pipeline and crash tests."""
+"""Assertions and builders shared by the test modules."""
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 from sqlalchemy import select
 
+from app.api.state import ServiceState, build_state
+from app.core.config import get_settings
 from app.core.db import Chunk, Document, DocumentStatus
+from app.core.embedder import Embedder
 from app.core.index_versions import active_index
-from app.core.runtime import Runtime
+from app.core.migrate import upgrade
+from app.core.runtime import Runtime, open_runtime
+from ingest.pipeline import IngestPipeline
+
+SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 def sql_chunk_ids(rt: Runtime) -> set[str]:
@@ -28,3 +38,25 @@ def assert_consistent(rt: Runtime) -> None:
     assert pending == []
     assert rt.store.point_ids(collection) == sql_chunk_ids(rt)
     assert {k: v for k, v in counts.items() if v} == actual
+
+
+def start_service(
+    root: Path,
+    embedder: Embedder,
+    models_dir: Path,
+    default_model: str,
+    extra: dict[str, str] | None = None,
+) -> ServiceState:
+    """A real service state over a private copy of the samples (plus ``extra`` files)."""
+    shutil.copytree(SAMPLES, root / "corpus")
+    for name, text in (extra or {}).items():
+        (root / "corpus" / name).write_text(text)
+    settings = get_settings(
+        data_dir=root / "data", database_url=None, qdrant_url=None, models_path=models_dir,
+        default_model=default_model, auth_enabled=False,
+    )  # fmt: skip
+    settings.ensure_dirs()
+    upgrade(settings.sql_url)
+    rt = open_runtime(settings, embedder=embedder)
+    IngestPipeline(rt).ingest_paths([root / "corpus"])
+    return build_state(settings, rt)

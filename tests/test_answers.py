@@ -4,7 +4,6 @@ not steered by instructions inside a document, and serves the real OpenAI client
 
 from __future__ import annotations
 
-import shutil
 import socket
 import threading
 import time
@@ -13,14 +12,11 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from helpers import start_service
 
-from app.api.state import ServiceState, build_state
-from app.core.config import get_settings
-from app.core.migrate import upgrade
-from app.core.runtime import open_runtime
+from app.api.state import ServiceState
 from app.generation.prompts import is_idk
 from app.main import create_app
-from ingest.pipeline import IngestPipeline
 
 pytestmark = pytest.mark.slow
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -34,17 +30,9 @@ INJECTION = (
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
     root = tmp_path_factory.mktemp("answers")
-    shutil.copytree(SAMPLES, root / "corpus")
-    (root / "corpus" / "cafeteria.md").write_text(INJECTION)
-    settings = get_settings(
-        data_dir=root / "data", database_url=None, qdrant_url=None, models_path=models_dir,
-        default_model="qwen2.5-coder-1.5b", auth_enabled=False,
-    )  # fmt: skip
-    settings.ensure_dirs()
-    upgrade(settings.sql_url)
-    rt = open_runtime(settings, embedder=minilm)
-    IngestPipeline(rt).ingest_paths([root / "corpus"])
-    state = build_state(settings, rt)
+    state = start_service(
+        root, minilm, models_dir, "qwen2.5-coder-1.5b", {"cafeteria.md": INJECTION}
+    )
     yield state
     state.close()
 

@@ -13,14 +13,11 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
+from helpers import start_service
 
-from app.api.state import ServiceState, build_state
+from app.api.state import ServiceState
 from app.core.auth import create_key
-from app.core.config import get_settings
-from app.core.migrate import upgrade
-from app.core.runtime import open_runtime
 from app.main import create_app
-from ingest.pipeline import IngestPipeline
 
 pytestmark = pytest.mark.slow
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -29,16 +26,7 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
     root = tmp_path_factory.mktemp("svc")
-    shutil.copytree(SAMPLES, root / "corpus")
-    settings = get_settings(
-        data_dir=root / "data", database_url=None, qdrant_url=None, models_path=models_dir,
-        default_model="smollm2-135m", auth_enabled=False, llm_context=4096,
-    )  # fmt: skip
-    settings.ensure_dirs()
-    upgrade(settings.sql_url)
-    rt = open_runtime(settings, embedder=minilm)
-    IngestPipeline(rt).ingest_paths([root / "corpus"])
-    state = build_state(settings, rt)
+    state = start_service(root, minilm, models_dir, "smollm2-135m", None)
     yield state
     state.close()
 

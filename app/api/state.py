@@ -13,7 +13,7 @@ from app.api.metrics import Metrics
 from app.core.config import Settings
 from app.core.index_versions import active_collection
 from app.core.runtime import Runtime, open_runtime
-from app.generation.answer import Answerer, CpuGate
+from app.generation.answer import Answer, Answerer, CpuGate
 from app.generation.hotswap import ModelManager
 from app.generation.registry import active_model, mark_active, register_bundled
 from app.retrieval import Retriever
@@ -34,6 +34,11 @@ class ServiceState:
 
     def collection(self) -> str | None:
         return active_collection(self.runtime)
+
+    def record_answer(self, answer: Answer) -> None:
+        for stage, seconds in answer.timings.items():
+            self.metrics.stage(stage, seconds)
+        self.metrics.generated(answer.completion_tokens, answer.timings.get("generate", 0.0))
 
     def close(self) -> None:
         self.models.close()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,3 +54,30 @@ def decode_text(path: Path, data: bytes) -> str:
     if not text.strip():
         raise LoaderError(path, "empty file (no text)")
     return text
+
+
+def nested_sections(text: str, boundary: Callable[[str], tuple[int, str] | None]) -> list[Section]:
+    """Cut text at the lines ``boundary`` recognises, each with the trail of enclosing ones.
+
+    ``boundary(line)`` returns (depth, label) for a line that opens a section (a heading's
+    level, a definition's indentation) or None; an opener closes every open section at the
+    same or a deeper depth. Text before the first opener is a section with an empty trail.
+    """
+    sections: list[Section] = []
+    stack: list[tuple[int, str]] = []
+    start, current, offset = 0, (), 0
+    for line in text.splitlines(keepends=True):
+        found = boundary(line)
+        if found:
+            depth, label = found
+            if offset > start and text[start:offset].strip():
+                sections.append(Section(start, offset, current))
+            while stack and stack[-1][0] >= depth:
+                stack.pop()
+            stack.append((depth, label))
+            current = tuple(name for _, name in stack)
+            start = offset
+        offset += len(line)
+    if text[start:].strip():
+        sections.append(Section(start, len(text), current))
+    return sections

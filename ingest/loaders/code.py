@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.loaders.base import LoadedDocument, Section, decode_text
+from ingest.loaders.base import LoadedDocument, Section, decode_text, nested_sections
 
 LANGUAGES: dict[str, str] = {
     ".py": "python", ".pyi": "python",
@@ -62,24 +62,7 @@ def _definition(line: str) -> tuple[int, str] | None:
 
 
 def code_sections(text: str) -> list[Section]:
-    sections: list[Section] = []
-    stack: list[tuple[int, str]] = []
-    start, current, offset = 0, (), 0
-    for line in text.splitlines(keepends=True):
-        found = _definition(line)
-        if found:
-            indent, label = found
-            if offset > start and text[start:offset].strip():
-                sections.append(Section(start, offset, current))
-            while stack and stack[-1][0] >= indent:
-                stack.pop()
-            stack.append((indent, label))
-            current = tuple(label for _, label in stack)
-            start = offset
-        offset += len(line)
-    if text[start:].strip():
-        sections.append(Section(start, len(text), current))
-    return sections
+    return nested_sections(text, _definition)
 
 
 def load_code(path: Path, data: bytes) -> LoadedDocument:

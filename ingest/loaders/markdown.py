@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.loaders.base import LoadedDocument, Section, decode_text
+from ingest.loaders.base import LoadedDocument, Section, decode_text, nested_sections
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -13,34 +13,23 @@ _FENCE = re.compile(r"^\s*(```|~~~)")
 
 def heading_sections(text: str) -> tuple[list[Section], str | None]:
     """Sections with their heading trail, and the first level-1 heading (or first heading)."""
-    sections: list[Section] = []
-    trail: list[tuple[int, str]] = []
-    start = 0
-    current: tuple[str, ...] = ()
-    title: str | None = None
-    first_heading: str | None = None
+    headings: list[tuple[int, str]] = []
     in_fence = False
-    offset = 0
-    for line in text.splitlines(keepends=True):
+
+    def heading(line: str) -> tuple[int, str] | None:
+        nonlocal in_fence
         if _FENCE.match(line):
             in_fence = not in_fence
         match = None if in_fence else _HEADING.match(line.rstrip("\n"))
-        if match:
-            level, name = len(match.group(1)), match.group(2).strip()
-            if offset > start and text[start:offset].strip():
-                sections.append(Section(start, offset, current))
-            while trail and trail[-1][0] >= level:
-                trail.pop()
-            trail.append((level, name))
-            current = tuple(n for _, n in trail)
-            start = offset
-            first_heading = first_heading or name
-            if level == 1 and title is None:
-                title = name
-        offset += len(line)
-    if text[start:].strip():
-        sections.append(Section(start, len(text), current))
-    return sections, title or first_heading
+        if match is None:
+            return None
+        found = (len(match.group(1)), match.group(2).strip())
+        headings.append(found)
+        return found
+
+    sections = nested_sections(text, heading)
+    title = next((name for level, name in headings if level == 1), None)
+    return sections, title or (headings[0][1] if headings else None)
 
 
 def load_markdown(path: Path, data: bytes) -> LoadedDocument:

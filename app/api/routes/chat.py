@@ -8,8 +8,6 @@ extra ``citations`` field that OpenAI clients ignore.
 from __future__ import annotations
 
 import json
-import queue
-import threading
 import time
 import uuid
 from collections.abc import Iterator
@@ -19,8 +17,9 @@ from fastapi.responses import StreamingResponse
 
 from app.api.deps import ReadScope, StateDep
 from app.api.errors import ApiError
-from app.api.routes.query import citation_out, record_answer
+from app.api.routes.query import citation_out
 from app.api.schemas import ChatRequest
+from app.api.streaming import answer_events
 from app.generation.answer import Answer
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -65,7 +64,7 @@ def chat_completions(req: ChatRequest, state: StateDep):  # noqa: ANN201
         answer = state.answerer.answer(
             question, state.settings.answer_top_k, None, max_tokens, temperature
         )
-        record_answer(state, answer)
+        state.record_answer(answer)
         return _completion(answer, cid)
     return StreamingResponse(
         _stream(state, question, max_tokens, temperature, cid), media_type="text/event-stream"
@@ -73,20 +72,6 @@ def chat_completions(req: ChatRequest, state: StateDep):  # noqa: ANN201
 
 
 def _stream(state, question: str, max_tokens: int, temperature: float, cid: str) -> Iterator[str]:  # noqa: ANN001
-    events: queue.Queue[tuple[str, object]] = queue.Queue()
-
-    def work() -> None:
-        try:
-            answer = state.answerer.answer(
-                question, state.settings.answer_top_k, None, max_tokens, temperature,
-                on_token=lambda piece: events.put(("token", piece)),
-            )  # fmt: skip
-            record_answer(state, answer)
-            events.put(("done", answer))
-        except Exception as exc:
-            events.put(("error", str(exc)))
-
-    threading.Thread(target=work, daemon=True).start()
     created = int(time.time())
     model = state.models.current.name if state.models.current else "factvault"
 
@@ -101,16 +86,13 @@ def _stream(state, question: str, max_tokens: int, temperature: float, cid: str)
         }
         return f"data: {json.dumps(body)}\n\n"
 
-    while True:
-        kind, payload = events.get()
+    top_k = state.settings.answer_top_k
+    for kind, payload in answer_events(state, question, top_k, None, max_tokens, temperature):
         if kind == "token":
             yield chunk({"content": payload}, None, model)
         elif kind == "done":
-            answer: Answer = payload  # type: ignore[assignment]
-            cites = [citation_out(c).model_dump() for c in answer.citations]
-            yield chunk({}, "stop", answer.model_name, citations=cites)
+            cites = [citation_out(c).model_dump() for c in payload.citations]
+            yield chunk({}, "stop", payload.model_name, citations=cites)
             yield "data: [DONE]\n\n"
-            return
         else:
-            yield f"data: {json.dumps({'error': {'message': payload}})}\n\n"
-            return
+            yield f"data: {json.dumps({'error': {'message': str(payload)}})}\n\n"

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import queue
-import threading
 import time
 from collections.abc import Iterator
 
@@ -20,6 +18,7 @@ from app.api.schemas import (
     RetrieveRequest,
     RetrieveResponse,
 )
+from app.api.streaming import answer_events
 from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer, Citation, citation_from_chunk
 
@@ -71,15 +70,9 @@ def query(req: QueryRequest, state: StateDep):  # noqa: ANN201 - JSON or an SSE 
         answer = state.answerer.answer(
             req.question, req.top_k, to_filter(req), max_tokens, req.temperature
         )
-        record_answer(state, answer)
+        state.record_answer(answer)
         return answer_out(answer)
     return StreamingResponse(stream_answer(state, req, max_tokens), media_type="text/event-stream")
-
-
-def record_answer(state, answer: Answer) -> None:  # noqa: ANN001
-    for stage, seconds in answer.timings.items():
-        state.metrics.stage(stage, seconds)
-    state.metrics.generated(answer.completion_tokens, answer.timings.get("generate", 0.0))
 
 
 def sse(event: str, data: object) -> str:
@@ -88,23 +81,12 @@ def sse(event: str, data: object) -> str:
 
 def stream_answer(state, req: QueryRequest, max_tokens: int) -> Iterator[str]:  # noqa: ANN001
     """Tokens as they come (``token`` events), then the full answer (``done``)."""
-    events: queue.Queue[tuple[str, object]] = queue.Queue()
-
-    def work() -> None:
-        try:
-            answer = state.answerer.answer(
-                req.question, req.top_k, to_filter(req), max_tokens, req.temperature,
-                on_token=lambda piece: events.put(("token", {"text": piece})),
-            )  # fmt: skip
-            record_answer(state, answer)
-            events.put(("done", answer_out(answer).model_dump()))
-        except Exception as exc:  # reported in-band: the HTTP status is already sent
-            code = type(exc).__name__
-            events.put(("error", {"code": code, "detail": str(exc)}))
-
-    threading.Thread(target=work, daemon=True).start()
-    while True:
-        event, data = events.get()
-        yield sse(event, data)
-        if event in ("done", "error"):
-            return
+    for kind, payload in answer_events(
+        state, req.question, req.top_k, to_filter(req), max_tokens, req.temperature
+    ):
+        if kind == "token":
+            yield sse("token", {"text": payload})
+        elif kind == "done":
+            yield sse("done", answer_out(payload).model_dump())
+        else:
+            yield sse("error", {"code": type(payload).__name__, "detail": str(payload)})
