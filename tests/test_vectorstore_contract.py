@@ -171,3 +171,18 @@ def test_edge_store_persists_across_reopen(tmp_path: Path) -> None:
 def test_source_prefixes() -> None:
     assert source_prefixes("/srv/docs/a.md") == ["/srv", "/srv/docs", "/srv/docs/a.md"]
     assert source_prefixes("repo/x/y.py") == ["repo", "repo/x", "repo/x/y.py"]
+
+
+@pytest.mark.parametrize("fusion", ["rrf", "dbsf"])
+def test_fusion_methods_and_weights(filled, fusion: str) -> None:
+    store, name, points = filled
+    base = dict(dense=unit(2), sparse=BM25.encode_query("annual leave days"), limit=5)
+    hits = store.search(name, SearchRequest(**base, fusion=fusion))
+    assert {h.chunk_id for h in hits[:2]} == {points[1].id, points[2].id}
+    if fusion == "rrf":
+        # Point 3 is found only by the dense prefetch: weighting dense up must raise it.
+        def score_of_3(weights: tuple[float, float] | None) -> float:
+            found = store.search(name, SearchRequest(**base, weights=weights))
+            return next(h.score for h in found if h.chunk_id == points[3].id)
+
+        assert score_of_3((50.0, 1.0)) > score_of_3(None) >= score_of_3((1.0, 50.0))

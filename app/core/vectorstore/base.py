@@ -18,6 +18,7 @@ DENSE = "dense"
 SPARSE = "bm25"
 
 SearchMode = Literal["hybrid", "dense", "sparse"]
+FusionMethod = Literal["rrf", "dbsf"]
 
 
 def source_prefixes(source: str) -> list[str]:
@@ -75,7 +76,10 @@ class SearchRequest:
     limit: int = 5
     mode: SearchMode = "hybrid"
     prefetch: int = 50
+    fusion: FusionMethod = "rrf"
     rrf_k: int = 10
+    # Weighted RRF: (dense, sparse). None = equal weights. Ignored by DBSF.
+    weights: tuple[float, float] | None = None
     filter: SearchFilter = field(default_factory=SearchFilter)
 
 

@@ -162,7 +162,14 @@ class EdgeVectorStore:
                     qe.Prefetch(limit=request.prefetch, query=dense_q, filter=flt),
                     qe.Prefetch(limit=request.prefetch, query=sparse_q, filter=flt),
                 ],
-                query=qe.Fusion.Rrf(k=request.rrf_k),
+                query=(
+                    qe.Fusion.Dbsf()
+                    if request.fusion == "dbsf"
+                    else qe.Fusion.Rrf(
+                        k=request.rrf_k,
+                        weights=list(request.weights) if request.weights else None,
+                    )
+                ),
                 filter=flt,
                 with_payload=True,
             )

@@ -156,7 +156,16 @@ class ServerVectorStore:
                     qm.Prefetch(query=dense_q, using=DENSE, limit=request.prefetch, filter=flt),
                     qm.Prefetch(query=sparse_q, using=SPARSE, limit=request.prefetch, filter=flt),
                 ],
-                query=qm.RrfQuery(rrf=qm.Rrf(k=request.rrf_k)),
+                query=(
+                    qm.FusionQuery(fusion=qm.Fusion.DBSF)
+                    if request.fusion == "dbsf"
+                    else qm.RrfQuery(
+                        rrf=qm.Rrf(
+                            k=request.rrf_k,
+                            weights=list(request.weights) if request.weights else None,
+                        )
+                    )
+                ),
                 limit=request.limit,
                 query_filter=flt,
                 with_payload=True,
