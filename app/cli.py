@@ -420,6 +420,58 @@ def keys_create(
     out.print(key, markup=False, highlight=False)
 
 
+@app.command("eval")
+def eval_cmd(
+    corpus: Annotated[Path, typer.Option(help="Corpus JSON (documents with fixed chunks).")],
+    queries: Annotated[Path, typer.Option(help="Queries JSONL with golden chunk ids.")],
+    config: Annotated[
+        list[str] | None,
+        typer.Option(help="Preset name or key=value,... (repeatable). Default: the ablation set."),
+    ] = None,
+    out_file: Annotated[Path, typer.Option("--out")] = Path("bench/results/retrieval.md"),
+    work_dir: Annotated[Path | None, typer.Option(help="Where eval indexes are kept.")] = None,
+) -> None:
+    """Evaluate retrieval configurations: Pass@5/10/20 and MRR per configuration."""
+    from app.evaluation.dataset import load_corpus, load_queries
+    from app.evaluation.report import markdown, write
+    from app.evaluation.runner import DEFAULT_CONFIGS, Evaluator, parse_config
+
+    try:
+        configs = [parse_config(c) for c in (config or DEFAULT_CONFIGS)]
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    for path in (corpus, queries):
+        if not path.is_file():
+            raise _fail(f"{path}: no such file")
+    settings = get_settings()
+    evaluator = Evaluator(
+        load_corpus(corpus), load_queries(queries), work_dir or settings.data_dir / "eval"
+    )
+    results = []
+    try:
+        for cfg in configs:
+            result = evaluator.run(cfg)
+            results.append(result)
+            out.print(f"== {cfg.name} ({cfg.describe()})")
+            for metric, value in result.metrics.items():
+                out.print(f"{metric}: {value:.3f}")
+            build = (
+                "reused"
+                if result.index_reused
+                else ", ".join(f"{k} {v:.1f}" for k, v in result.index_seconds.items())
+            )
+            out.print(
+                f"seconds: index [{build}], queries {result.query_seconds:.1f} "
+                f"({1000 * result.query_seconds / max(1, result.queries):.0f} ms/query)"
+            )
+    finally:
+        evaluator.close()
+    from app.core.machine import describe
+
+    write(out_file, markdown(results, str(queries), describe()))
+    out.print(f"results written to {out_file}")
+
+
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     for noisy in ("httpx", "alembic", "sentence_transformers", "urllib3"):

@@ -74,8 +74,7 @@ def main() -> None:
         print(json.dumps(one_run(Path(args.one_run[0]), Path(args.one_run[1]))))
         return
 
-    sys.path.insert(0, str(REPO / "bench"))
-    from machine import describe
+    from app.core.machine import describe
 
     machine = describe()
     rows = []

@@ -22,10 +22,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "bench"))
 
-from machine import describe  # noqa: E402
-
+from app.core.machine import describe  # noqa: E402
 from app.core.sparse import Bm25Encoder  # noqa: E402
 from app.core.vectorstore import PointRecord, SearchRequest  # noqa: E402
 from app.core.vectorstore.edge import EdgeVectorStore  # noqa: E402

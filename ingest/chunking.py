@@ -195,3 +195,32 @@ def chunk_document(
             )
         )
     return chunks
+
+
+def locate_chunks(
+    doc: LoadedDocument, texts: list[str] | tuple[str, ...], count_tokens: TokenCounter
+) -> list[ChunkDraft]:
+    """Chunks fixed by someone else (an evaluation dataset), found in order in the text.
+
+    Spans stay exact, and each chunk gets the heading trail / enclosing definitions that its
+    span shares, as ``chunk_document`` would give it.
+    """
+    out: list[ChunkDraft] = []
+    pos = 0
+    for ordinal, chunk in enumerate(texts):
+        start = doc.text.find(chunk, pos)
+        if start < 0:
+            start = pos
+        end = start + len(chunk)
+        inside = [
+            sec
+            for sec in doc.sections
+            if sec.start < end
+            and sec.end > start
+            and doc.text[max(start, sec.start) : min(end, sec.end)].strip()
+        ]
+        trail = _common_trail([sec.trail for sec in inside]) if inside else ()
+        page = inside[0].page if inside else None
+        out.append(ChunkDraft(ordinal, start, end, chunk, count_tokens(chunk), trail, page))
+        pos = end
+    return out

@@ -34,7 +34,7 @@ from app.core.index_versions import ensure_active_index
 from app.core.runtime import Runtime
 from app.core.sparse import Bm25Encoder
 from app.core.vectorstore import PointRecord
-from ingest.chunking import ChunkDraft, TokenCounter, chunk_document
+from ingest.chunking import ChunkDraft, chunk_document, locate_chunks
 from ingest.contextualize import Contextualizer, DocumentContext, make_contextualizer
 from ingest.loaders import LoadedDocument, LoaderError, load_bytes, read_checked
 from ingest.progress import NullProgress, ProgressSink
@@ -267,7 +267,7 @@ class IngestPipeline:
             with _Timer(report, "parse"):
                 loaded = load_bytes(item.path, data)
                 if item.chunks is not None:
-                    chunks = _fixed_chunks(loaded.text, item.chunks, self.rt.embedder.count_tokens)
+                    chunks = locate_chunks(loaded, item.chunks, self.rt.embedder.count_tokens)
                 else:
                     chunks = chunk_document(
                         loaded,
@@ -458,17 +458,3 @@ def remove_documents(runtime: Runtime, doc_ids: Sequence[int], index: IndexVersi
 def _batched(items: Sequence[str], size: int) -> Iterator[list[str]]:
     for i in range(0, len(items), size):
         yield list(items[i : i + size])
-
-
-def _fixed_chunks(text: str, chunks: Sequence[str], count: TokenCounter) -> list[ChunkDraft]:
-    """Chunks given by a dataset, located in the text in order so their spans stay exact."""
-    out: list[ChunkDraft] = []
-    pos = 0
-    for ordinal, chunk in enumerate(chunks):
-        start = text.find(chunk, pos)
-        if start < 0:
-            start = pos
-        end = start + len(chunk)
-        out.append(ChunkDraft(ordinal, start, end, chunk, count(chunk), (), None))
-        pos = end
-    return out

@@ -14,7 +14,7 @@ from app.core.db import Chunk, Document
 from app.core.index_versions import IndexMismatch, active_index, bm25_for
 from app.core.runtime import Runtime
 from app.core.vectorstore import SearchFilter, SearchRequest
-from app.core.vectorstore.base import SearchMode
+from app.core.vectorstore.base import FusionMethod, SearchMode
 
 
 class NoIndex(RuntimeError):
@@ -46,7 +46,12 @@ class Retriever:
         top_k: int | None = None,
         mode: SearchMode = "hybrid",
         filter: SearchFilter | None = None,
+        fusion: FusionMethod = "rrf",
+        weights: tuple[float, float] | None = None,
+        prefetch: int | None = None,
+        rrf_k: int | None = None,
     ) -> list[RetrievedChunk]:
+        """Top chunks for a question; fusion settings default to the configured ones."""
         if not question.strip():
             raise ValueError("question is empty")
         settings = self.rt.settings
@@ -67,8 +72,10 @@ class Retriever:
             sparse=bm25_for(index).encode_query(question) if mode != "dense" else None,
             limit=top_k,
             mode=mode,
-            prefetch=max(settings.search_prefetch, top_k),
-            rrf_k=settings.rrf_k,
+            prefetch=max(prefetch or settings.search_prefetch, top_k),
+            fusion=fusion,
+            rrf_k=rrf_k or settings.rrf_k,
+            weights=weights,
             filter=filter or SearchFilter(),
         )
         hits = self.rt.store.search(index.collection, request)

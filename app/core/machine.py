@@ -1,4 +1,4 @@
-"""A one-paragraph description of the machine a benchmark ran on."""
+"""A one-line description of the machine a benchmark or evaluation ran on."""
 
 from __future__ import annotations
 

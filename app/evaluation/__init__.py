@@ -1,0 +1,1 @@
+"""Retrieval evaluation on a dataset with golden chunks (`factvault eval`)."""

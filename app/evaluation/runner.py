@@ -1,0 +1,164 @@
+"""Runs retrieval configurations over an evaluation dataset and reports Pass@k and MRR.
+
+An index is built per (embedder, contextualizer) with the dataset's own chunks, through the
+same ingest pipeline as everything else, in a data dir named after the corpus and the
+config, so a second run reuses it and only the queries are re-run.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.core.config import get_settings
+from app.core.db import Chunk, Document
+from app.core.migrate import upgrade
+from app.core.runtime import Runtime, open_runtime
+from app.evaluation.dataset import EvalCorpus, EvalQuery
+from app.evaluation.metrics import summarize
+from app.retrieval import Retriever
+from ingest.contextualize import make_contextualizer
+from ingest.pipeline import IngestPipeline
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    name: str
+    embedder: str = "minilm"
+    context: str = "structural"
+    mode: str = "hybrid"
+    fusion: str = "rrf"
+    rrf_k: int = 10
+    weights: tuple[float, float] | None = None
+    prefetch: int = 100
+
+    def describe(self) -> str:
+        parts = [f"embedder={self.embedder}", f"context={self.context}", f"mode={self.mode}"]
+        if self.mode == "hybrid":
+            parts.append(f"fusion={self.fusion}")
+            if self.fusion == "rrf":
+                parts.append(f"k={self.rrf_k}")
+                if self.weights:
+                    parts.append(f"weights={self.weights[0]}/{self.weights[1]}")
+        return " ".join(parts)
+
+
+PRESETS: dict[str, EvalConfig] = {
+    c.name: c
+    for c in [
+        EvalConfig("basic-dense", context="none", mode="dense"),
+        EvalConfig("basic-bm25", context="none", mode="sparse"),
+        EvalConfig("basic-hybrid", context="none"),
+        EvalConfig("structural-dense", mode="dense"),
+        EvalConfig("structural-bm25", mode="sparse"),
+        EvalConfig("structural-hybrid"),
+        EvalConfig("structural-hybrid-rrf60", rrf_k=60),
+        EvalConfig("structural-hybrid-w82", weights=(0.8, 0.2)),
+        EvalConfig("structural-hybrid-dbsf", fusion="dbsf"),
+        EvalConfig("e5-basic-dense", embedder="e5", context="none", mode="dense"),
+        EvalConfig("e5-structural-dense", embedder="e5", mode="dense"),
+        EvalConfig("e5-structural-hybrid", embedder="e5"),
+        EvalConfig("e5-structural-hybrid-dbsf", embedder="e5", fusion="dbsf"),
+    ]
+}
+DEFAULT_CONFIGS = [
+    "basic-dense", "basic-bm25", "structural-dense", "structural-bm25", "structural-hybrid",
+    "structural-hybrid-rrf60", "structural-hybrid-w82", "structural-hybrid-dbsf",
+]  # fmt: skip
+
+
+def parse_config(text: str) -> EvalConfig:
+    """A preset name, or ``key=value,...`` over the preset 'structural-hybrid'."""
+    if text in PRESETS:
+        return PRESETS[text]
+    if "=" not in text:
+        raise ValueError(f"unknown config {text!r}; presets: {', '.join(PRESETS)}")
+    values: dict[str, object] = {}
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        key = key.strip()
+        if key in ("rrf_k", "prefetch"):
+            values[key] = int(value)
+        elif key == "weights":
+            dense, sparse = value.split("/")
+            values[key] = (float(dense), float(sparse))
+        elif key in ("embedder", "context", "mode", "fusion", "name"):
+            values[key] = value.strip()
+        else:
+            raise ValueError(f"unknown config key {key!r}")
+    values.setdefault("name", text)
+    return replace(PRESETS["structural-hybrid"], **values)  # type: ignore[arg-type]
+
+
+@dataclass
+class EvalResult:
+    config: EvalConfig
+    metrics: dict[str, float]
+    index_seconds: dict[str, float]
+    index_reused: bool
+    query_seconds: float
+    queries: int
+    per_query: list[tuple[str, float]] = field(default_factory=list)  # (query, Pass@20)
+
+
+class Evaluator:
+    def __init__(self, corpus: EvalCorpus, queries: list[EvalQuery], work_dir: Path) -> None:
+        self.corpus = corpus
+        self.queries = queries
+        self.work_dir = Path(work_dir)
+        self._indexes: dict[tuple[str, str], tuple[Runtime, dict[str, float], bool]] = {}
+        self._uuid_of_source = {d.source: d.uuid for d in corpus.documents}
+
+    def _index(self, embedder: str, context: str) -> tuple[Runtime, dict[str, float], bool]:
+        key = (embedder, context)
+        if key not in self._indexes:
+            data_dir = self.work_dir / f"{self.corpus.fingerprint}-{embedder}-{context}"
+            settings = get_settings(
+                data_dir=data_dir, embedder=embedder, contextualizer=context,
+                database_url=None, qdrant_url=None,
+            )  # fmt: skip
+            settings.ensure_dirs()
+            upgrade(settings.sql_url)
+            rt = open_runtime(settings)
+            report = IngestPipeline(rt, contextualizer=make_contextualizer(context)).run(
+                self.corpus.source_files()
+            )
+            if report.failed:
+                raise RuntimeError(f"eval corpus failed to ingest: {report.errors[:3]}")
+            reused = report.new == 0 and report.changed == 0
+            self._indexes[key] = (rt, dict(report.stage_seconds), reused)
+        return self._indexes[key]
+
+    def _golden_keys(self, rt: Runtime) -> dict[str, tuple[str, int]]:
+        with rt.db.session() as s:
+            rows = s.execute(select(Chunk.id, Document.source, Chunk.ordinal).join(Document))
+            return {cid: (self._uuid_of_source[src], ordinal) for cid, src, ordinal in rows}
+
+    def run(self, config: EvalConfig, k_max: int = 20) -> EvalResult:
+        rt, stage_seconds, reused = self._index(config.embedder, config.context)
+        keys = self._golden_keys(rt)
+        retriever = Retriever(rt)
+        runs = []
+        per_query = []
+        t0 = time.perf_counter()
+        for q in self.queries:
+            hits = retriever.retrieve(
+                q.text, k_max, config.mode,  # type: ignore[arg-type]
+                fusion=config.fusion, weights=config.weights,  # type: ignore[arg-type]
+                prefetch=config.prefetch, rrf_k=config.rrf_k,
+            )  # fmt: skip
+            ranked = [keys[h.chunk_id] for h in hits]
+            runs.append((ranked, q.golden))
+            per_query.append((q.text, len(set(ranked) & q.golden) / len(q.golden)))
+        seconds = time.perf_counter() - t0
+        return EvalResult(
+            config, summarize(runs), stage_seconds, reused, seconds, len(self.queries), per_query
+        )
+
+    def close(self) -> None:
+        for rt, _, _ in self._indexes.values():
+            rt.close()
+        self._indexes.clear()

@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from app.evaluation.dataset import load_corpus, load_queries
+from app.evaluation.metrics import pass_at_k, reciprocal_rank, summarize
+from app.evaluation.runner import PRESETS, parse_config
+
+
+def test_pass_at_k_is_the_share_of_golden_chunks_found() -> None:
+    golden = frozenset({("d", 1), ("d", 2)})
+    ranked = [("d", 9), ("d", 1), ("x", 0), ("d", 2)]
+    assert pass_at_k(ranked, golden, 1) == 0.0
+    assert pass_at_k(ranked, golden, 2) == 0.5
+    assert pass_at_k(ranked, golden, 4) == 1.0
+    assert reciprocal_rank(ranked, golden) == 0.5
+    assert summarize([(ranked, golden)], ks=(2,)) == {"Pass@2": 0.5, "MRR": 0.5}
+
+
+def test_config_parsing() -> None:
+    assert parse_config("basic-dense") is PRESETS["basic-dense"]
+    cfg = parse_config("embedder=e5,fusion=rrf,rrf_k=30,weights=0.8/0.2")
+    assert (cfg.embedder, cfg.rrf_k, cfg.weights, cfg.context) == (
+        "e5",
+        30,
+        (0.8, 0.2),
+        "structural",
+    )
+    with pytest.raises(ValueError):
+        parse_config("colour=blue")
+    with pytest.raises(ValueError):
+        parse_config("no-such-preset")
+
+
+def test_dataset_loading(tmp_path: Path) -> None:
+    corpus = [
+        {"doc_id": "doc_1", "original_uuid": "u1", "content": "ab",
+         "chunks": [{"chunk_id": "doc_1_chunk_1", "original_index": 1, "content": "b"},
+                    {"chunk_id": "doc_1_chunk_0", "original_index": 0, "content": "a"}]},
+    ]  # fmt: skip
+    (tmp_path / "c.json").write_text(json.dumps(corpus))
+    (tmp_path / "documents_meta.json").write_text(
+        json.dumps({"u1": {"repo_name": "org/repo", "relative_path": "/src/a.py"}})
+    )
+    (tmp_path / "q.jsonl").write_text(
+        json.dumps({"query": "what?", "golden_chunk_uuids": [["u1", 1]], "answer": "x"}) + "\n"
+    )
+    loaded = load_corpus(tmp_path / "c.json")
+    doc = loaded.documents[0]
+    assert doc.source == "org/repo/src/a.py" and doc.chunks == ("a", "b")
+    item = loaded.source_files()[0]
+    assert item.chunks == ("a", "b") and item.data == b"ab"
+    assert load_queries(tmp_path / "q.jsonl")[0].golden == frozenset({("u1", 1)})
