@@ -181,6 +181,9 @@ class IngestPipeline:
             if prune_roots is not None:
                 with _Timer(report, "prune"):
                     self._prune(index, prune_roots, {f.source for f in files}, report)
+            if report.chunks_written or report.pruned or report.repaired_missing:
+                with _Timer(report, "optimize"):
+                    self.rt.store.optimize(index.collection)
             status = RunStatus.completed
         finally:
             self.progress.close()

@@ -186,3 +186,13 @@ def test_fusion_methods_and_weights(filled, fusion: str) -> None:
             return next(h.score for h in found if h.chunk_id == points[3].id)
 
         assert score_of_3((50.0, 1.0)) > score_of_3(None) >= score_of_3((1.0, 50.0))
+
+
+def test_optimize_keeps_every_point_searchable(store: VectorStore) -> None:
+    store.create_collection("opt", DIM)
+    points = make_points()
+    store.upsert("opt", points)
+    store.optimize("opt")
+    assert store.point_ids("opt") == {p.id for p in points}
+    hits = store.search("opt", SearchRequest(dense=unit(3), sparse=None, mode="dense", limit=1))
+    assert hits[0].chunk_id == points[3].id

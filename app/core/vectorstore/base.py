@@ -108,4 +108,8 @@ class VectorStore(Protocol):
 
     def search(self, name: str, request: SearchRequest) -> list[Hit]: ...
 
+    def optimize(self, name: str) -> None:
+        """Build indexes after a bulk write (HNSW for dense vectors), where the store needs
+        telling; a Qdrant server does this by itself."""
+
     def close(self) -> None: ...

@@ -175,6 +175,11 @@ class EdgeVectorStore:
             )
         return [_hit(p) for p in shard.query(query)]
 
+    def optimize(self, name: str) -> None:
+        """Qdrant Edge runs its segment optimizers (HNSW build, merges) only when asked:
+        without this a large collection is searched by brute force."""
+        self._shard(name).optimize()
+
     def close(self) -> None:
         with self._lock:
             for shard in self._shards.values():

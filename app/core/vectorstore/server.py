@@ -181,5 +181,8 @@ class ServerVectorStore:
             for p in res.points
         ]
 
+    def optimize(self, name: str) -> None:
+        """The server's own optimizers index in the background; nothing to do."""
+
     def close(self) -> None:
         self.client.close()
