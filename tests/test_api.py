@@ -248,3 +248,56 @@ def test_auth_scopes(service: ServiceState) -> None:
             assert c.get("/healthz").status_code == 200  # probes stay open
         finally:
             service.settings = settings.model_copy(update={"auth_enabled": False})
+
+
+def test_cli_goes_through_the_running_service(service: ServiceState, tmp_path: Path) -> None:
+    """The service owns the embedded stores; the CLI must use its API, not the lock."""
+    import os
+    import socket
+    import subprocess
+    import sys
+
+    import uvicorn
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(service.settings, service), host="127.0.0.1", port=port)
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    env = {
+        **os.environ,
+        "FACTVAULT_DATA_DIR": str(service.settings.data_dir),
+        "FACTVAULT_PORT": str(port),
+        "COLUMNS": "200",
+    }
+    try:
+        deadline = time.monotonic() + 30
+        while not server.started and time.monotonic() < deadline:
+            time.sleep(0.05)
+        folder = tmp_path / "more"
+        folder.mkdir()
+        (folder / "parking.md").write_text("# Parking\n\nVisitor parking is on level -2.\n")
+        (folder / "broken.pdf").write_bytes(b"%PDF-1.4 broken")
+        repo = Path(__file__).resolve().parents[1]
+        run = subprocess.run(
+            [sys.executable, "-m", "app.cli", "ingest", str(folder)],
+            env=env, cwd=repo, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert "service at" in run.stdout and "new 1" in run.stdout, run.stdout + run.stderr
+        assert run.returncode == 1 and "broken.pdf" in run.stderr
+        hit = service.retriever.retrieve("where is visitor parking", 1)[0]
+        assert "level -2" in hit.text and hit.source == "upload/parking.md"
+
+        asked = subprocess.run(
+            [sys.executable, "-m", "app.cli", "query", "Where is visitor parking?",
+             "--max-tokens", "20"],
+            env=env, cwd=repo, capture_output=True, text=True, timeout=300,
+        )  # fmt: skip
+        assert asked.returncode == 0, asked.stderr
+        assert "model: smollm2-135m" in asked.stdout
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

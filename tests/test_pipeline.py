@@ -33,12 +33,14 @@ def test_ingest_samples_then_retrieve(runtime, corpus: Path) -> None:
     assert docs["security-policy.pdf"].media_type == "application/pdf"
     assert docs["office-guide.html"].title == "Larkspur Instruments - Office Guide"
 
+    # Two chunks can tie exactly under RRF (first in one list, second in the other), and
+    # Qdrant breaks ties by storage order: ask for the fact within the top two.
     hits = Retriever(runtime).retrieve("How many days of annual leave do employees get?", 3)
-    assert "27 days" in hits[0].text
-    assert hits[0].source.endswith("employee-handbook.md")
+    leave = next(h for h in hits[:2] if "27 days" in h.text)
+    assert leave.source.endswith("employee-handbook.md")
     # The structural prefix is stored apart from the cited text.
-    assert hits[0].context.startswith("Document: Larkspur Instruments Employee Handbook")
-    assert "Document:" not in hits[0].text
+    assert leave.context.startswith("Document: Larkspur Instruments Employee Handbook")
+    assert "Document:" not in leave.text
 
     pdf_hit = Retriever(runtime).retrieve("deadline to report a security incident", 1)[0]
     assert pdf_hit.page == 2 and "one hour" in pdf_hit.text
@@ -72,8 +74,8 @@ def test_changed_file_replaces_its_chunks(runtime, corpus: Path) -> None:
         texts = " ".join(s.scalars(select(Chunk.text).where(Chunk.document_id == doc.id)))
     assert "31 days" in texts and "27 days" not in texts
     assert sql_chunk_ids(runtime) - old_ids  # new ids for the new version
-    hit = Retriever(runtime).retrieve("annual leave days per year", 1)[0]
-    assert "31 days" in hit.text
+    hits = Retriever(runtime).retrieve("annual leave days per year", 2)
+    assert any("31 days" in h.text for h in hits)
 
 
 def test_prune_removes_deleted_files_only_under_given_roots(runtime, corpus: Path, tmp_path):
@@ -120,7 +122,7 @@ def test_bad_version_of_a_good_file_keeps_the_old_one(runtime, corpus: Path) -> 
     assert report.failed == 1
     assert sql_chunk_ids(runtime) == before  # nothing stored before was lost
     question = "How many days of annual leave do employees get?"
-    assert "27 days" in Retriever(runtime).retrieve(question, 1)[0].text
+    assert any("27 days" in h.text for h in Retriever(runtime).retrieve(question, 2))
 
 
 def test_uploaded_bytes_use_the_same_pipeline(runtime) -> None:
