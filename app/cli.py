@@ -452,17 +452,19 @@ def eval_cmd(
         for cfg in configs:
             result = evaluator.run(cfg)
             results.append(result)
-            out.print(f"== {cfg.name} ({cfg.describe()})")
+            out.print(f"== {cfg.name} ({cfg.describe()})", markup=False, highlight=False)
             for metric, value in result.metrics.items():
-                out.print(f"{metric}: {value:.3f}")
+                out.print(f"{metric}: {value:.3f}", highlight=False)
             build = (
                 "reused"
                 if result.index_reused
                 else ", ".join(f"{k} {v:.1f}" for k, v in result.index_seconds.items())
             )
             out.print(
-                f"seconds: index [{build}], queries {result.query_seconds:.1f} "
-                f"({1000 * result.query_seconds / max(1, result.queries):.0f} ms/query)"
+                f"seconds: index ({build}), queries {result.query_seconds:.1f} "
+                f"({1000 * result.query_seconds / max(1, result.queries):.0f} ms/query)",
+                markup=False,
+                highlight=False,
             )
     finally:
         evaluator.close()
