@@ -433,7 +433,7 @@ def eval_cmd(
 ) -> None:
     """Evaluate retrieval configurations: Pass@5/10/20 and MRR per configuration."""
     from app.evaluation.dataset import load_corpus, load_queries
-    from app.evaluation.report import markdown, write
+    from app.evaluation.report import markdown, previous_rows, write
     from app.evaluation.runner import DEFAULT_CONFIGS, Evaluator, parse_config
 
     try:
@@ -470,7 +470,7 @@ def eval_cmd(
         evaluator.close()
     from app.core.machine import describe
 
-    write(out_file, markdown(results, str(queries), describe()))
+    write(out_file, markdown(results, str(queries), describe(), keep=previous_rows(out_file)))
     out.print(f"results written to {out_file}")
 
 

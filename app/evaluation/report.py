@@ -15,7 +15,31 @@ COOKBOOK = [
 ]
 
 
-def markdown(results: list[EvalResult], queries_file: str, machine: str) -> str:
+def result_row(r: EvalResult) -> str:
+    m = r.metrics
+    build = "reused" if r.index_reused else f"{sum(r.index_seconds.values()):.0f}"
+    return (
+        f"| {r.config.name} ({r.config.describe()}) | {100 * m['Pass@5']:.2f} | "
+        f"{100 * m['Pass@10']:.2f} | {100 * m['Pass@20']:.2f} | {m['MRR']:.3f} | {build} | "
+        f"{1000 * r.query_seconds / max(1, r.queries):.1f} |"
+    )
+
+
+def previous_rows(path: Path) -> dict[str, str]:
+    """Rows of an earlier report, by configuration name, so runs of different configs add up."""
+    if not path.is_file():
+        return {}
+    rows = {}
+    for line in path.read_text().splitlines():
+        if line.startswith("| ") and not line.startswith(("| configuration", "| cookbook")):
+            rows[line[2:].split(" ", 1)[0]] = line
+    return rows
+
+
+def markdown(
+    results: list[EvalResult], queries_file: str, machine: str, keep: dict[str, str] | None = None
+) -> str:
+    """The report; rows in ``keep`` (from an earlier run) stay unless re-measured."""
     lines = [
         "# Retrieval evaluation",
         "",
@@ -28,14 +52,9 @@ def markdown(results: list[EvalResult], queries_file: str, machine: str) -> str:
         "| configuration | Pass@5 | Pass@10 | Pass@20 | MRR | index build s | ms/query |",
         "|---|---|---|---|---|---|---|",
     ]
-    for r in results:
-        m = r.metrics
-        build = "reused" if r.index_reused else f"{sum(r.index_seconds.values()):.0f}"
-        lines.append(
-            f"| {r.config.name} ({r.config.describe()}) | {100 * m['Pass@5']:.2f} | "
-            f"{100 * m['Pass@10']:.2f} | {100 * m['Pass@20']:.2f} | {m['MRR']:.3f} | {build} | "
-            f"{1000 * r.query_seconds / max(1, r.queries):.1f} |"
-        )
+    rows = dict(keep or {})
+    rows.update({r.config.name: result_row(r) for r in results})
+    lines += rows.values()
     for name, p5, p10, p20 in COOKBOOK:
         lines.append(f"| {name} | {p5:.2f} | {p10:.2f} | {p20:.2f} | | | |")
     lines += ["", "Produced by `factvault eval`; see README for what each configuration costs."]

@@ -1,0 +1,49 @@
+"""`factvault eval` end to end on a slice of the contextual-retrieval dev set."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).resolve().parents[1]
+EVAL = REPO.parent / "shared" / "eval" / "contextual"
+
+
+@pytest.mark.skipif(not EVAL.exists(), reason="../shared/eval/contextual is not present")
+def test_eval_command_on_a_slice(tmp_path: Path) -> None:
+    docs = json.loads((EVAL / "codebase_chunks.json").read_text())[:10]
+    keep = {d["original_uuid"] for d in docs}
+    queries = [
+        line
+        for line in (EVAL / "evaluation_set_dev.jsonl").read_text().splitlines()
+        if line.strip() and {u for u, _ in json.loads(line)["golden_chunk_uuids"]} <= keep
+    ]
+    assert len(queries) >= 5
+    (tmp_path / "codebase_chunks.json").write_text(json.dumps(docs))
+    (tmp_path / "documents_meta.json").write_text((EVAL / "documents_meta.json").read_text())
+    (tmp_path / "q.jsonl").write_text("\n".join(queries) + "\n")
+    out = tmp_path / "retrieval.md"
+    cmd = [
+        sys.executable, "-m", "app.cli", "eval",
+        "--corpus", str(tmp_path / "codebase_chunks.json"), "--queries", str(tmp_path / "q.jsonl"),
+        "--config", "structural-bm25", "--config", "structural-hybrid",
+        "--out", str(out), "--work-dir", str(tmp_path / "work"),
+    ]  # fmt: skip
+    env = {**os.environ, "FACTVAULT_DATA_DIR": str(tmp_path / "data")}
+    run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert run.returncode == 0, run.stderr
+    pass20 = [float(v) for v in re.findall(r"^Pass@20: ([0-9.]+)$", run.stdout, re.M)]
+    assert len(pass20) == 2 and all(0.8 <= v <= 1.0 for v in pass20), run.stdout
+    table = out.read_text()
+    assert "| structural-hybrid (" in table and "| cookbook: basic RAG |" in table
+
+    again = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
+    assert "index (reused)" in again.stdout  # the index is built once per corpus and config
+    assert re.findall(r"^Pass@20: ([0-9.]+)$", again.stdout, re.M) == [f"{v:.3f}" for v in pass20]
