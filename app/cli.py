@@ -478,7 +478,13 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
     for noisy in ("httpx", "alembic", "sentence_transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    app()
+    from app.core.vectorstore.edge import StoreLocked
+
+    try:
+        app()
+    except StoreLocked as exc:
+        err.print(f"[bold red]error:[/bold red] {exc}", highlight=False)
+        raise SystemExit(2) from exc
 
 
 if __name__ == "__main__":

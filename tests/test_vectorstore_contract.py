@@ -196,3 +196,21 @@ def test_optimize_keeps_every_point_searchable(store: VectorStore) -> None:
     assert store.point_ids("opt") == {p.id for p in points}
     hits = store.search("opt", SearchRequest(dense=unit(3), sparse=None, mode="dense", limit=1))
     assert hits[0].chunk_id == points[3].id
+
+
+def test_a_second_process_gets_a_clear_lock_error(tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    owner = EdgeVectorStore(tmp_path / "q")
+    owner.create_collection("c", DIM)
+    code = (
+        "import sys; from app.core.vectorstore.edge import EdgeVectorStore, StoreLocked\n"
+        "try:\n    EdgeVectorStore(sys.argv[1]).count('c')\n"
+        "except StoreLocked as e:\n    print('LOCKED', e); sys.exit(3)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "q")], capture_output=True, text=True
+    )
+    owner.close()
+    assert run.returncode == 3 and "in use by another process" in run.stdout, run.stderr

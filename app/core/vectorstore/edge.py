@@ -34,6 +34,24 @@ def _edge_filter(flt: SearchFilter) -> qe.Filter | None:
     return qe.Filter(must=must) if must else None
 
 
+class StoreLocked(RuntimeError):
+    """Another process owns this embedded store (Qdrant Edge locks its write-ahead log)."""
+
+
+def _open(path: Path, config: qe.EdgeConfig | None = None) -> qe.EdgeShard:
+    try:
+        if config is None:
+            return qe.EdgeShard.load(str(path))
+        return qe.EdgeShard.create(str(path), config)
+    except Exception as exc:  # the binding raises a bare Exception
+        if "WouldBlock" in str(exc):
+            raise StoreLocked(
+                f"the embedded vector store {path} is in use by another process (a running "
+                "`factvault serve`?): stop it, or send the work through its API"
+            ) from exc
+        raise
+
+
 class EdgeVectorStore:
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -59,7 +77,7 @@ class EdgeVectorStore:
                 path = self._dir(name)
                 if not path.is_dir() or not any(path.iterdir()):
                     raise CollectionMissing(name)
-                shard = qe.EdgeShard.load(str(path))
+                shard = _open(path)
                 self._shards[name] = shard
             return shard
 
@@ -69,9 +87,9 @@ class EdgeVectorStore:
                 return
             path = self._dir(name)
             if path.is_dir() and any(path.iterdir()):
-                self._shards[name] = qe.EdgeShard.load(str(path))
+                self._shards[name] = _open(path)
             else:
-                self._shards[name] = qe.EdgeShard.create(str(path), self._config(dimension))
+                self._shards[name] = _open(path, self._config(dimension))
 
     def has_collection(self, name: str) -> bool:
         path = self._dir(name)
