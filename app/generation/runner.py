@@ -105,6 +105,8 @@ class LoadedModel:
                     on_token(piece)
             finish = choice.get("finish_reason") or finish
         text = "".join(parts)
+        # A stream carries no usage figures: count the messages' tokens (the chat template's
+        # few role markers are not included) and the reply's.
         prompt_text = self.llama.tokenize(
             "".join(m["content"] for m in messages).encode(), add_bos=False, special=True
         )

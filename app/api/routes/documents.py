@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
@@ -47,7 +47,7 @@ def upload(files: Annotated[list[UploadFile], File()], state: StateDep) -> Uploa
         data = f.file.read(limit + 1)
         if len(data) > limit:
             raise ApiError(413, "upload_too_large", f"{name}: larger than {limit:,} bytes")
-        items.append(SourceFile(f"upload/{name}", PurePosixPath(name), data=data))  # type: ignore[arg-type]
+        items.append(SourceFile(f"upload/{name}", Path(name), data=data))
     with state.ingest_lock:
         report = IngestPipeline(state.runtime, cpu_gate=state.cpu_gate).run(items)
     with state.runtime.db.session() as s:
