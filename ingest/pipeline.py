@@ -30,7 +30,7 @@ from sqlalchemy import delete, select
 
 from app.core.db import Chunk, Document, DocumentStatus, IndexVersion, IngestionRun, RunStatus
 from app.core.db import utcnow as _now
-from app.core.index_versions import ensure_active_index
+from app.core.index_versions import bm25_for, ensure_active_index
 from app.core.runtime import Runtime
 from app.core.sparse import Bm25Encoder
 from app.core.vectorstore import PointRecord
@@ -169,7 +169,7 @@ class IngestPipeline:
             report.run_id = run.id
             index = ensure_active_index(s, self.rt.store, self.rt.embedder, self.rt.bm25())
             s.expunge(index)
-        bm25 = Bm25Encoder(**index.bm25_config)
+        bm25 = bm25_for(index)
         status = RunStatus.failed
         try:
             with _Timer(report, "repair"):

@@ -8,7 +8,6 @@ only ever queried with the model that built it.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import threading
 from functools import cache
@@ -16,6 +15,8 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+
+from app.core.hashing import sha256_file
 
 # Set before sentence-transformers/transformers import anything: never reach for a hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -46,13 +47,8 @@ class Embedder(Protocol):
     def embed_query(self, text: str) -> np.ndarray: ...
 
 
-@cache
-def _sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+# Weights never change under a running process: hash each file once.
+_sha256_file = cache(sha256_file)
 
 
 class MiniLMEmbedder:

@@ -77,14 +77,6 @@ QWEN_15B = BundledModel(
 BUNDLED: dict[str, BundledModel] = {m.name: m for m in (SMOLLM2, QWEN_05B, QWEN_15B)}
 
 
-def sha256_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with Path(path).open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def materialize(model: BundledModel, models_dir: Path) -> Path:
     """The model as one GGUF file: in site-packages if it ships whole, else assembled once.
 

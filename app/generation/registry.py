@@ -13,7 +13,8 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from app.core.db import ModelRecord
-from app.generation.bundled import BUNDLED, BundledModelMissing, materialize, sha256_file
+from app.core.hashing import sha256_file
+from app.generation.bundled import BUNDLED, BundledModelMissing, materialize
 from app.generation.gguf import GGUFError, read_gguf_info
 
 
