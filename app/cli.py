@@ -430,6 +430,13 @@ def eval_cmd(
     ] = None,
     out_file: Annotated[Path, typer.Option("--out")] = Path("bench/results/retrieval.md"),
     work_dir: Annotated[Path | None, typer.Option(help="Where eval indexes are kept.")] = None,
+    contexts: Annotated[
+        Path | None,
+        typer.Option(
+            help="LLM context cache file (gzip JSONL) read before and extended after an "
+            "llm-context index is built. Default: bench/contexts/<corpus>.jsonl.gz."
+        ),
+    ] = None,
 ) -> None:
     """Evaluate retrieval configurations: Pass@5/10/20 and MRR per configuration."""
     from app.evaluation.dataset import load_corpus, load_queries
@@ -444,8 +451,12 @@ def eval_cmd(
         if not path.is_file():
             raise _fail(f"{path}: no such file")
     settings = get_settings()
+    eval_corpus = load_corpus(corpus)
     evaluator = Evaluator(
-        load_corpus(corpus), load_queries(queries), work_dir or settings.data_dir / "eval"
+        eval_corpus,
+        load_queries(queries),
+        work_dir or settings.data_dir / "eval",
+        contexts_file=contexts or Path("bench/contexts") / f"{corpus.stem}.jsonl.gz",
     )
     results = []
     try:
@@ -466,6 +477,16 @@ def eval_cmd(
                 markup=False,
                 highlight=False,
             )
+            stats = evaluator.context_stats.pop(cfg.context_model, None) if cfg.uses_llm else None
+            if stats is not None:
+                per_1k = 1000 * stats.cpu_seconds / max(1, stats.written)
+                out.print(
+                    f"llm contexts ({cfg.context_model}): {stats.cached} cached, "
+                    f"{stats.written} written in {stats.cpu_seconds:.0f} CPU s "
+                    f"({per_1k:.0f} CPU s per 1k chunks)",
+                    markup=False,
+                    highlight=False,
+                )
     finally:
         evaluator.close()
     from app.core.machine import describe

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
+from app.core.runtime import Runtime
 from ingest.chunking import ChunkDraft
 from ingest.loaders.base import LoadedDocument
 
@@ -19,6 +20,7 @@ from ingest.loaders.base import LoadedDocument
 class DocumentContext:
     source: str
     document: LoadedDocument
+    sha256: str = ""  # of the file's bytes; keys the LLM context cache
 
 
 class Contextualizer(Protocol):
@@ -64,9 +66,22 @@ class StructuralContext:
         return out
 
 
-def make_contextualizer(name: str) -> Contextualizer:
+def make_contextualizer(name: str, runtime: Runtime | None = None) -> Contextualizer:
+    """``none`` and ``structural`` are built here; the LLM forms need the runtime's settings
+    and SQL (their cache) and live with the model code."""
     if name == "none":
         return NoContext()
     if name == "structural":
         return StructuralContext()
-    raise ValueError(f"unknown contextualizer {name!r}: choose 'none' or 'structural'")
+    if name in ("llm", "structural+llm"):
+        if runtime is None:
+            raise ValueError(f"contextualizer {name!r} needs a runtime (settings and SQL)")
+        from app.generation.contextualizer import LlmContextualizer, resolve_context_model
+
+        model = resolve_context_model(runtime.settings, runtime.db, runtime.settings.context_model)
+        return LlmContextualizer(
+            runtime.settings, runtime.db, model, with_structure=name == "structural+llm"
+        )
+    raise ValueError(
+        f"unknown contextualizer {name!r}: choose none, structural, llm or structural+llm"
+    )

@@ -141,7 +141,9 @@ class IngestPipeline:
     ) -> None:
         self.rt = runtime
         self.settings = runtime.settings
-        self.contextualizer = contextualizer or make_contextualizer(self.settings.contextualizer)
+        self.contextualizer = contextualizer or make_contextualizer(
+            self.settings.contextualizer, runtime
+        )
         self.progress = progress or NullProgress()
         self.batch_chunks = batch_chunks
         # In the server, embedding batches take turns with generation (see CpuGate).
@@ -285,7 +287,7 @@ class IngestPipeline:
             return None
         with _Timer(report, "context"):
             contexts = self.contextualizer.contextualize(
-                DocumentContext(item.source, loaded), chunks
+                DocumentContext(item.source, loaded, sha), chunks
             )
         self.progress.advance("chunk", len(chunks))
         return _Prepared(

@@ -14,7 +14,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EmbedderName = Literal["minilm", "e5"]
-ContextualizerName = Literal["none", "structural"]
+ContextualizerName = Literal["none", "structural", "llm", "structural+llm"]
 Bm25Tokenizer = Literal["code", "word", "whitespace", "multilingual"]
 
 
@@ -42,6 +42,12 @@ class Settings(BaseSettings):
     chunk_tokens: int = Field(default=256, ge=16, description="Max tokens of a chunk's text.")
     chunk_overlap: int = Field(default=32, ge=0)
     contextualizer: ContextualizerName = "structural"
+    # The LLM contextualizer's model (registered or bundled name), independent of the
+    # answering model; its reply cap and the document window it is shown (tokens).
+    context_model: str = "qwen2.5-coder-0.5b"
+    context_style: Literal["marked", "restate"] = "marked"
+    context_max_tokens: int = Field(default=32, ge=8, le=256)
+    context_window_tokens: int = Field(default=2048, ge=256)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
 
     bm25_tokenizer: Bm25Tokenizer = "code"

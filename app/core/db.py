@@ -18,6 +18,7 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Enum,
+    Float,
     ForeignKey,
     Integer,
     String,
@@ -169,6 +170,24 @@ class ApiKey(Base):
     scope: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class ChunkContextCache(Base):
+    """LLM-written chunk contexts, keyed by what they depend on and nothing else.
+
+    Keyed by content hashes, not chunk ids, so re-ingesting an unchanged document, moving it,
+    rebuilding an index or swapping the answering model reuses a context already paid for.
+    """
+
+    __tablename__ = "chunk_context_cache"
+
+    document_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chunk_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    prompt_version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    context: Mapped[str] = mapped_column(Text)
+    cpu_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 def make_engine(url: str) -> Engine:

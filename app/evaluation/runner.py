@@ -19,7 +19,9 @@ from app.core.migrate import upgrade
 from app.core.runtime import Runtime, open_runtime
 from app.evaluation.dataset import EvalCorpus, EvalQuery
 from app.evaluation.metrics import summarize
+from app.generation.contextualizer import ContextStats
 from app.retrieval import Retriever
+from ingest.context_cache import ContextCache
 from ingest.contextualize import make_contextualizer
 from ingest.pipeline import IngestPipeline
 
@@ -34,9 +36,15 @@ class EvalConfig:
     rrf_k: int = 10
     weights: tuple[float, float] | None = None
     prefetch: int = 100
+    context_model: str = "qwen2.5-coder-0.5b"  # for the llm contexts
+
+    @property
+    def uses_llm(self) -> bool:
+        return "llm" in self.context
 
     def describe(self) -> str:
-        parts = [f"embedder={self.embedder}", f"context={self.context}", f"mode={self.mode}"]
+        context = f"{self.context}({self.context_model})" if self.uses_llm else self.context
+        parts = [f"embedder={self.embedder}", f"context={context}", f"mode={self.mode}"]
         if self.mode == "hybrid":
             parts.append(f"fusion={self.fusion}")
             if self.fusion == "rrf":
@@ -62,6 +70,12 @@ PRESETS: dict[str, EvalConfig] = {
         EvalConfig("e5-structural-dense", embedder="e5", mode="dense"),
         EvalConfig("e5-structural-hybrid", embedder="e5"),
         EvalConfig("e5-structural-hybrid-dbsf", embedder="e5", fusion="dbsf"),
+        EvalConfig("llm-bm25", context="structural+llm", mode="sparse"),
+        EvalConfig("llm-dense", context="structural+llm", mode="dense"),
+        EvalConfig("llm-hybrid", context="structural+llm"),
+        EvalConfig("llm-only-hybrid", context="llm"),
+        EvalConfig("e5-llm-dense", embedder="e5", context="structural+llm", mode="dense"),
+        EvalConfig("e5-llm-hybrid", embedder="e5", context="structural+llm"),
     ]
 }
 DEFAULT_CONFIGS = [
@@ -85,7 +99,7 @@ def parse_config(text: str) -> EvalConfig:
         elif key == "weights":
             dense, sparse = value.split("/")
             values[key] = (float(dense), float(sparse))
-        elif key in ("embedder", "context", "mode", "fusion", "name"):
+        elif key in ("embedder", "context", "mode", "fusion", "name", "context_model"):
             values[key] = value.strip()
         else:
             raise ValueError(f"unknown config key {key!r}")
@@ -105,27 +119,57 @@ class EvalResult:
 
 
 class Evaluator:
-    def __init__(self, corpus: EvalCorpus, queries: list[EvalQuery], work_dir: Path) -> None:
+    def __init__(
+        self,
+        corpus: EvalCorpus,
+        queries: list[EvalQuery],
+        work_dir: Path,
+        contexts_file: Path | None = None,
+    ) -> None:
         self.corpus = corpus
         self.queries = queries
         self.work_dir = Path(work_dir)
-        self._indexes: dict[tuple[str, str], tuple[Runtime, dict[str, float], bool]] = {}
+        # LLM contexts are shared by every index of the corpus through this file: read
+        # before an index is built, written back with whatever the build had to compute.
+        self.contexts_file = contexts_file
+        self.context_stats: dict[str, ContextStats] = {}
+        self._indexes: dict[tuple[str, ...], tuple[Runtime, dict[str, float], bool]] = {}
         self._uuid_of_source = {d.source: d.uuid for d in corpus.documents}
 
-    def _index(self, embedder: str, context: str) -> tuple[Runtime, dict[str, float], bool]:
-        key = (embedder, context)
+    def _index(self, config: EvalConfig) -> tuple[Runtime, dict[str, float], bool]:
+        embedder, context = config.embedder, config.context
+        key: tuple[str, ...] = (embedder, context)
+        if config.uses_llm:
+            key += (config.context_model,)
         if key not in self._indexes:
-            data_dir = self.work_dir / f"{self.corpus.fingerprint}-{embedder}-{context}"
+            name = "-".join(key).replace("+", "_")
+            data_dir = self.work_dir / f"{self.corpus.fingerprint}-{name}"
             settings = get_settings(
                 data_dir=data_dir, embedder=embedder, contextualizer=context,
-                database_url=None, qdrant_url=None,
+                context_model=config.context_model, database_url=None, qdrant_url=None,
             )  # fmt: skip
             settings.ensure_dirs()
             upgrade(settings.sql_url)
             rt = open_runtime(settings)
-            report = IngestPipeline(rt, contextualizer=make_contextualizer(context)).run(
-                self.corpus.source_files()
-            )
+            contextualizer = make_contextualizer(context, rt)
+            cache = ContextCache(rt.db)
+            if config.uses_llm and self.contexts_file and self.contexts_file.is_file():
+                cache.import_file(self.contexts_file)
+            try:
+                report = IngestPipeline(rt, contextualizer=contextualizer).run(
+                    self.corpus.source_files()
+                )
+            finally:
+                stats = getattr(contextualizer, "stats", None)
+                if isinstance(stats, ContextStats):
+                    self.context_stats[config.context_model] = stats
+                    if stats.written and self.contexts_file:
+                        if self.contexts_file.is_file():
+                            cache.import_file(self.contexts_file)  # another run's additions
+                        cache.export(self.contexts_file)
+                close = getattr(contextualizer, "close", None)
+                if close is not None:
+                    close()
             if report.failed:
                 raise RuntimeError(f"eval corpus failed to ingest: {report.errors[:3]}")
             reused = report.new == 0 and report.changed == 0
@@ -138,7 +182,7 @@ class Evaluator:
             return {cid: (self._uuid_of_source[src], ordinal) for cid, src, ordinal in rows}
 
     def run(self, config: EvalConfig, k_max: int = 20) -> EvalResult:
-        rt, stage_seconds, reused = self._index(config.embedder, config.context)
+        rt, stage_seconds, reused = self._index(config)
         keys = self._golden_keys(rt)
         retriever = Retriever(rt)
         runs = []
