@@ -440,7 +440,7 @@ def eval_cmd(
 ) -> None:
     """Evaluate retrieval configurations: Pass@5/10/20 and MRR per configuration."""
     from app.evaluation.dataset import load_corpus, load_queries
-    from app.evaluation.report import markdown, previous_rows, write
+    from app.evaluation.report import context_cost_lines, markdown, previous_rows, write
     from app.evaluation.runner import DEFAULT_CONFIGS, Evaluator, parse_config
 
     try:
@@ -490,9 +490,13 @@ def eval_cmd(
     finally:
         evaluator.close()
     from app.core.machine import describe
+    from app.evaluation.plot import draw
 
-    write(out_file, markdown(results, str(queries), describe(), keep=previous_rows(out_file)))
-    out.print(f"results written to {out_file}")
+    costs = context_cost_lines(evaluator.contexts_file, out_file.with_name("context-cost.json"))
+    report = markdown(results, str(queries), describe(), previous_rows(out_file), costs)
+    write(out_file, report)
+    image = draw(out_file, out_file.with_suffix(".png"))
+    out.print(f"results written to {out_file} and {image}")
 
 
 def main() -> None:

@@ -10,14 +10,16 @@ from sqlalchemy import select
 
 from app.core.db import Chunk, Database
 from app.generation.bundled import BUNDLED
-from app.generation.context_writer import PROMPT_VERSION, ContextWriter, WriterSettings
+from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
 from app.generation.contextualizer import LlmContextualizer, resolve_context_model
 from ingest.context_cache import ContextCache, ContextKey, text_sha256
 from ingest.pipeline import IngestPipeline, SourceFile
 
+VERSION = prompt_version(WriterSettings())
+
 
 def key(n: int, model: str = "m" * 64) -> ContextKey:
-    return ContextKey(f"{n:064x}", text_sha256(f"chunk {n}"), model, PROMPT_VERSION)
+    return ContextKey(f"{n:064x}", text_sha256(f"chunk {n}"), model, VERSION)
 
 
 def test_cache_round_trips_through_a_file(settings, tmp_path: Path) -> None:
@@ -90,7 +92,7 @@ def test_ingest_reuses_cached_contexts_without_loading_a_model(runtime, tmp_path
     doc_sha = text_sha256(text)
     for i, chunk_text in enumerate(texts):
         cache.put(
-            ContextKey(doc_sha, text_sha256(chunk_text), model.sha256, PROMPT_VERSION),
+            ContextKey(doc_sha, text_sha256(chunk_text), model.sha256, ctx.prompt_version),
             f"Arithmetic helper number {i}.",
             0.0,
         )

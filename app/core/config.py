@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     search_top_k: int = Field(default=5, ge=1)
     search_prefetch: int = Field(default=50, ge=1)
     rrf_k: int = Field(default=10, ge=1)
+    reranker: Literal["none", "cross-encoder"] = "none"
+    reranker_path: Path | None = Field(
+        default=None, description="A local sentence-transformers cross-encoder directory."
+    )
+    rerank_candidates: int = Field(default=20, ge=1, description="Fused hits a reranker sees.")
 
     # Generation (llama.cpp). The default model is what `make run` answers with.
     models_path: Path | None = Field(

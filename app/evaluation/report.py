@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 from pathlib import Path
 
 from app.evaluation.runner import EvalResult
@@ -31,13 +33,66 @@ def previous_rows(path: Path) -> dict[str, str]:
         return {}
     rows = {}
     for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            break  # later sections (costs) are rebuilt, not rows
         if line.startswith("| ") and not line.startswith(("| configuration", "| cookbook")):
             rows[line[2:].split(" ", 1)[0]] = line
     return rows
 
 
+def context_cost_lines(contexts_file: Path | None, bench_json: Path | None) -> list[str]:
+    """What the LLM contexts cost: the whole corpus from the cache file (every context keeps
+    the CPU seconds it took), and the reuse / no-reuse comparison from bench/contexts.py."""
+    from app.generation.bundled import BUNDLED
+
+    names = {m.sha256: m.name for m in BUNDLED.values() if m.sha256}
+    lines: list[str] = []
+    if contexts_file is not None and contexts_file.is_file():
+        totals: dict[tuple[str, str], list[float]] = {}
+        with gzip.open(contexts_file, "rt", encoding="utf-8") as fh:
+            for line in fh:
+                if line.strip():
+                    row = json.loads(line)
+                    key = (
+                        names.get(row["model_sha256"], row["model_sha256"][:12]),
+                        row["prompt_version"],
+                    )
+                    totals.setdefault(key, []).append(float(row.get("cpu_seconds", 0.0)))
+        for (model, version), seconds in sorted(totals.items()):
+            lines.append(
+                f"| {model} | {version} | all {len(seconds)} chunks, prefix reused | "
+                f"{sum(seconds):,.0f} | {1000 * sum(seconds) / len(seconds):,.0f} |"
+            )
+    if bench_json is not None and bench_json.is_file():
+        b = json.loads(bench_json.read_text())
+        for mode, label in (("reuse", "prefix reused"), ("no-reuse", "no reuse")):
+            cost = b["cpu_s_per_1k_chunks"][mode]
+            lines.append(
+                f"| {b['model']} | bench sample | {b['chunks']} chunks, {label} | "
+                f"{cost * b['chunks'] / 1000:,.0f} | {cost:,.0f} |"
+            )
+    if not lines:
+        return []
+    return [
+        "",
+        "## LLM contexts: cost",
+        "",
+        "CPU seconds (process time, both cores counted) spent writing contexts; the "
+        "bench rows come from `bench/contexts.py` (same chunks with and without the "
+        "document's KV prefix reused; see context-cost.md).",
+        "",
+        "| model | prompt | chunks | CPU s | CPU s per 1k chunks |",
+        "|---|---|---|---|---|",
+        *lines,
+    ]
+
+
 def markdown(
-    results: list[EvalResult], queries_file: str, machine: str, keep: dict[str, str] | None = None
+    results: list[EvalResult],
+    queries_file: str,
+    machine: str,
+    keep: dict[str, str] | None = None,
+    extra: list[str] | None = None,
 ) -> str:
     """The report; rows in ``keep`` (from an earlier run) stay unless re-measured."""
     lines = [
@@ -57,6 +112,7 @@ def markdown(
     lines += rows.values()
     for name, p5, p10, p20 in COOKBOOK:
         lines.append(f"| {name} | {p5:.2f} | {p10:.2f} | {p20:.2f} | | | |")
+    lines += extra or []
     lines += ["", "Produced by `factvault eval`; see README for what each configuration costs."]
     return "\n".join(lines) + "\n"
 

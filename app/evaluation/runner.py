@@ -21,6 +21,7 @@ from app.evaluation.dataset import EvalCorpus, EvalQuery
 from app.evaluation.metrics import summarize
 from app.generation.contextualizer import ContextStats
 from app.retrieval import Retriever
+from app.retrieval.rerank import make_reranker
 from ingest.context_cache import ContextCache
 from ingest.contextualize import make_contextualizer
 from ingest.pipeline import IngestPipeline
@@ -37,6 +38,7 @@ class EvalConfig:
     weights: tuple[float, float] | None = None
     prefetch: int = 100
     context_model: str = "qwen2.5-coder-0.5b"  # for the llm contexts
+    reranker: str = "none"  # "cross-encoder" reads FACTVAULT_RERANKER_PATH
 
     @property
     def uses_llm(self) -> bool:
@@ -51,6 +53,8 @@ class EvalConfig:
                 parts.append(f"k={self.rrf_k}")
                 if self.weights:
                     parts.append(f"weights={self.weights[0]}/{self.weights[1]}")
+        if self.reranker != "none":
+            parts.append(f"reranker={self.reranker}")
         return " ".join(parts)
 
 
@@ -99,7 +103,7 @@ def parse_config(text: str) -> EvalConfig:
         elif key == "weights":
             dense, sparse = value.split("/")
             values[key] = (float(dense), float(sparse))
-        elif key in ("embedder", "context", "mode", "fusion", "name", "context_model"):
+        elif key in ("embedder", "context", "mode", "fusion", "name", "context_model", "reranker"):
             values[key] = value.strip()
         else:
             raise ValueError(f"unknown config key {key!r}")
@@ -184,7 +188,7 @@ class Evaluator:
     def run(self, config: EvalConfig, k_max: int = 20) -> EvalResult:
         rt, stage_seconds, reused = self._index(config)
         keys = self._golden_keys(rt)
-        retriever = Retriever(rt)
+        retriever = Retriever(rt, make_reranker(config.reranker, get_settings().reranker_path))
         runs = []
         per_query = []
         t0 = time.perf_counter()

@@ -33,10 +33,10 @@ INSTRUCTION = (
     "succinct context and nothing else."
 )
 MARKED_INSTRUCTION = (
-    "Chunk {n} is the text after the marker \u27e6{n}\u27e7; it begins: \"{first}\"\n"
+    'Chunk {n} is the text after the marker \u27e6{n}\u27e7; it begins: "{first}"\n'
     "In one sentence, situate chunk {n} within the overall document for the purposes of "
     "improving search retrieval of the chunk: say what the document is and what this chunk "
-    "does in it. Answer only with that sentence, starting with \"This chunk\"."
+    'does in it. Answer only with that sentence, starting with "This chunk".'
 )
 _LEADIN = re.compile(r"^(?:context|succinct context|this chunk's context)\s*:\s*", re.I)
 
@@ -50,6 +50,12 @@ class WriterSettings:
     max_tokens: int = 32  # one sentence; generation is ~half the per-chunk cost here
     window_tokens: int = 2048  # document tokens put in front of the model
     head_tokens: int = 256  # kept from the document's start when a window is cut
+
+
+def prompt_version(settings: WriterSettings) -> str:
+    """Everything besides document, chunk and model that shapes a context: the cache key part."""
+    s = settings
+    return f"{PROMPT_VERSIONS[s.style]}/t{s.max_tokens}/w{s.window_tokens}/h{s.head_tokens}"
 
 
 @dataclass
@@ -88,7 +94,7 @@ class ContextWriter:
 
     @property
     def prompt_version(self) -> str:
-        return PROMPT_VERSIONS[self.settings.style]
+        return prompt_version(self.settings)
 
     def document_text(self, text: str, starts: list[int]) -> tuple[str, list[int]]:
         """The text the model is shown, and where each chunk starts in it (marked style)."""

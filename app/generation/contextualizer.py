@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.core.config import Settings
 from app.core.db import Database, ModelRecord
 from app.generation.bundled import BUNDLED, materialize
-from app.generation.context_writer import PROMPT_VERSIONS, ContextWriter, WriterSettings
+from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
 from app.generation.runner import load_llama
 from ingest.chunking import ChunkDraft
 from ingest.context_cache import ContextCache, ContextKey, text_sha256
@@ -76,7 +76,7 @@ class LlmContextualizer:
             max_tokens=settings.context_max_tokens,
             window_tokens=settings.context_window_tokens,
         )
-        self.prompt_version = PROMPT_VERSIONS[self.writer_settings.style]
+        self.prompt_version = prompt_version(self.writer_settings)
         self.reuse_prefix = reuse_prefix
         self.stats = ContextStats()
         self._writer: ContextWriter | None = None

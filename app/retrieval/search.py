@@ -15,6 +15,7 @@ from app.core.index_versions import IndexMismatch, active_index, bm25_for
 from app.core.runtime import Runtime
 from app.core.vectorstore import SearchFilter, SearchRequest
 from app.core.vectorstore.base import FusionMethod, SearchMode
+from app.retrieval.rerank import NoReranker, Reranker, make_reranker
 
 
 class NoIndex(RuntimeError):
@@ -37,8 +38,10 @@ class RetrievedChunk:
 
 
 class Retriever:
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Runtime, reranker: Reranker | None = None) -> None:
         self.rt = runtime
+        settings = runtime.settings
+        self.reranker = reranker or make_reranker(settings.reranker, settings.reranker_path)
 
     def retrieve(
         self,
@@ -56,6 +59,9 @@ class Retriever:
             raise ValueError("question is empty")
         settings = self.rt.settings
         top_k = top_k or settings.search_top_k
+        wanted = top_k
+        if not isinstance(self.reranker, NoReranker):
+            top_k = max(top_k, settings.rerank_candidates)
         with self.rt.db.session() as s:
             index = active_index(s)
             if index is None:
@@ -111,4 +117,4 @@ class Retriever:
                     page=chunk.page,
                 )
             )
-        return out
+        return self.reranker.rerank(question, out, wanted)
