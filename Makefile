@@ -21,7 +21,7 @@ $(BIN)/python:
 
 $(LLAMA_WHEEL): | $(BIN)/python
 	mkdir -p $(WHEELHOUSE)
-	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --no-deps --no-binary llama-cpp-python \
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" $(BIN)/python -m pip wheel --no-cache-dir --no-deps --no-binary llama-cpp-python \
 		-w $(WHEELHOUSE) llama-cpp-python==$(LLAMA_CPP_VERSION)
 	touch $@
 

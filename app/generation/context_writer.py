@@ -21,7 +21,6 @@ from app.generation.prompts import neutralise
 
 # Bump when a prompt, windowing or post-processing changes: cached contexts are keyed by it.
 PROMPT_VERSIONS = {"marked": "ctx-v1-marked", "restate": "ctx-v1-restate"}
-PROMPT_VERSION = PROMPT_VERSIONS["marked"]
 
 SYSTEM = (
     "You write short notes that situate a chunk of a document for a search index. "
