@@ -420,6 +420,83 @@ def keys_create(
     out.print(key, markup=False, highlight=False)
 
 
+@app.command("reindex")
+def reindex_cmd(
+    embedder: Annotated[str, typer.Option(help="Embedding model of the new index: minilm or e5.")],
+) -> None:
+    """Build a new index version from the chunks and contexts in SQL, then switch to it.
+
+    The current version keeps serving meanwhile; through the running service when it answers.
+    """
+    settings = get_settings()
+    if _server_answers(settings):
+        raise typer.Exit(_reindex_via_server(settings, embedder))
+    from ingest.reindex import reindex
+
+    rt = _runtime()
+    try:
+        with _progress_bar("embedding chunks") as advance:
+            report = reindex(rt, embedder, on_progress=advance)
+    except (ValueError, RuntimeError) as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        rt.close()
+    out.print(
+        f"active index: {report.new_collection} ({report.embedder}), {report.chunks} chunks, "
+        f"{report.seconds:.1f} s{' (resumed)' if report.resumed else ''}; "
+        f"previous: {report.old_collection or 'none'}"
+        + (f"; dropped {', '.join(report.dropped)}" if report.dropped else ""),
+        markup=False,
+        highlight=False,
+    )
+
+
+def _progress_bar(label: str):  # noqa: ANN202 - a context manager yielding a callback
+    from contextlib import contextmanager
+
+    from rich.progress import Progress
+
+    @contextmanager
+    def bar():  # noqa: ANN202
+        with Progress(transient=True) as progress:
+            task = progress.add_task(label, total=None)
+
+            def advance(done: int, total: int) -> None:
+                progress.update(task, completed=done, total=total)
+
+            yield advance
+
+    return bar()
+
+
+def _reindex_via_server(settings, embedder: str) -> int:  # noqa: ANN001
+    import time
+
+    import httpx
+
+    url = f"{settings.server_url}/v1/index"
+    r = httpx.post(f"{url}/reindex", json={"embedder": embedder}, headers=_api_headers())
+    if r.status_code != 202:
+        out.print(f"reindex refused ({r.status_code}): {r.text}", markup=False)
+        return 1
+    while True:
+        time.sleep(1.0)
+        status = httpx.get(url, headers=_api_headers(), timeout=10).json()["reindex"]
+        if status["state"] in ("done", "failed"):
+            break
+    if status["state"] == "failed":
+        out.print(f"reindex failed: {status['error']}", markup=False)
+        return 1
+    rep = status["report"]
+    out.print(
+        f"active index: {rep['new_collection']} ({rep['embedder']}), {rep['chunks']} chunks, "
+        f"{rep['seconds']:.1f} s (built by the running service)",
+        markup=False,
+        highlight=False,
+    )
+    return 0
+
+
 @app.command("eval")
 def eval_cmd(
     corpus: Annotated[Path, typer.Option(help="Corpus JSON (documents with fixed chunks).")],

@@ -21,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,12 +30,14 @@ from sqlalchemy import delete, select
 
 from app.core.db import Chunk, Document, DocumentStatus, IndexVersion, IngestionRun, RunStatus
 from app.core.db import utcnow as _now
-from app.core.index_versions import bm25_for, ensure_active_index
+from app.core.embedder import Embedder
+from app.core.index_versions import active_index, bm25_for, ensure_active_index
 from app.core.runtime import Runtime
 from app.core.sparse import Bm25Encoder
 from app.core.vectorstore import PointRecord
 from ingest.chunking import ChunkDraft, chunk_document, locate_chunks
 from ingest.contextualize import Contextualizer, DocumentContext, make_contextualizer
+from ingest.index_sync import index_text, sync_index
 from ingest.loaders import LoadedDocument, LoaderError, load_bytes, read_checked
 from ingest.progress import NullProgress, ProgressSink
 
@@ -44,11 +46,6 @@ CHUNK_ID_NAMESPACE = uuid.UUID("5b0f3c1e-6a57-4d4e-9d2b-8f0c6a1d2e3f")
 
 def chunk_point_id(document_id: int, document_sha: str, ordinal: int) -> str:
     return str(uuid.uuid5(CHUNK_ID_NAMESPACE, f"{document_id}:{document_sha}:{ordinal}"))
-
-
-def index_text(context: str, text: str) -> str:
-    """What is embedded and BM25-indexed: the situating context, then the chunk."""
-    return f"{context}\n\n{text}" if context else text
 
 
 @dataclass(frozen=True)
@@ -148,6 +145,7 @@ class IngestPipeline:
         self.batch_chunks = batch_chunks
         # In the server, embedding batches take turns with generation (see CpuGate).
         self.cpu_gate = cpu_gate or (lambda: nullcontext())
+        self.embedder: Embedder = runtime.embedder
 
     # -- entry points ---------------------------------------------------------------------
 
@@ -171,6 +169,8 @@ class IngestPipeline:
             report.run_id = run.id
             index = ensure_active_index(s, self.rt.store, self.rt.embedder, self.rt.bm25())
             s.expunge(index)
+        # The active index decides the embedder (a reindex may have switched it).
+        self.embedder = self.rt.embedder_for(index)
         bm25 = bm25_for(index)
         status = RunStatus.failed
         try:
@@ -180,6 +180,7 @@ class IngestPipeline:
                 self._fail(report, source, reason)
             report.files_seen = len(files)
             self._process(files, index, bm25, report)
+            self._follow_switch(index, report)
             if prune_roots is not None:
                 with _Timer(report, "prune"):
                     self._prune(index, prune_roots, {f.source for f in files}, report)
@@ -204,6 +205,19 @@ class IngestPipeline:
                     run.chunks_written = report.chunks_written
                     run.errors = [{"file": f, "reason": r} for f, r in report.errors]
         return report
+
+    def _follow_switch(self, index: IndexVersion, report: IngestReport) -> None:
+        """A reindex switched versions during this run: bring the new one up to date."""
+        with self.rt.db.session() as s:
+            current = active_index(s)
+            if current is None or current.id == index.id:
+                return
+            s.expunge(current)
+        with _Timer(report, "repair"):
+            sync_index(
+                self.rt, current, self.rt.embedder_for(current), bm25_for(current),
+                self.batch_chunks, self.cpu_gate,
+            )  # fmt: skip
 
     def reconcile(self) -> IngestReport:
         """Repair SQL/vector-store drift without ingesting anything."""
@@ -272,11 +286,11 @@ class IngestPipeline:
             with _Timer(report, "parse"):
                 loaded = load_bytes(item.path, data)
                 if item.chunks is not None:
-                    chunks = locate_chunks(loaded, item.chunks, self.rt.embedder.count_tokens)
+                    chunks = locate_chunks(loaded, item.chunks, self.embedder.count_tokens)
                 else:
                     chunks = chunk_document(
                         loaded,
-                        self.rt.embedder.count_tokens,
+                        self.embedder.count_tokens,
                         self.settings.chunk_tokens,
                         self.settings.chunk_overlap,
                     )
@@ -308,9 +322,9 @@ class IngestPipeline:
         ]
         if "model load" not in report.stage_seconds:
             with _Timer(report, "model load"):
-                self.rt.embedder.warm_up()
+                self.embedder.warm_up()
         with _Timer(report, "embed"), self.cpu_gate():
-            dense = self.rt.embedder.embed_documents(texts)
+            dense = self.embedder.embed_documents(texts)
         with _Timer(report, "bm25"):
             sparse = bm25.encode_documents(texts)
         self.progress.advance("embed", len(texts))
@@ -413,39 +427,13 @@ class IngestPipeline:
     def _reconcile(self, index: IndexVersion, bm25: Bm25Encoder, report: IngestReport) -> None:
         with self.rt.db.session() as s:
             s.execute(delete(Document).where(Document.status == DocumentStatus.pending))
-        with self.rt.db.session() as s:
-            sql_ids = set(s.scalars(select(Chunk.id)))
-        point_ids = self.rt.store.point_ids(index.collection)
-        orphans = point_ids - sql_ids
-        if orphans:
-            self.rt.store.delete(index.collection, orphans)
-            report.repaired_orphans = len(orphans)
-        missing = sql_ids - point_ids
-        if missing:
-            report.repaired_missing = len(missing)
-            for rows in _batched(sorted(missing), self.batch_chunks):
-                with self.rt.db.session() as s:
-                    found = s.execute(
-                        select(Chunk, Document.source)
-                        .join(Document)
-                        .where(Chunk.id.in_(rows))
-                        .order_by(Chunk.document_id, Chunk.ordinal)
-                    ).all()
-                texts = [index_text(c.context, c.text) for c, _ in found]
-                with self.cpu_gate():
-                    dense = self.rt.embedder.embed_documents(texts)
-                sparse = bm25.encode_documents(texts)
-                self.rt.store.upsert(
-                    index.collection,
-                    [
-                        PointRecord(c.id, vec, sp, c.document_id, c.ordinal, source)
-                        for (c, source), vec, sp in zip(found, dense, sparse, strict=True)
-                    ],
-                )
-        if orphans or missing:
+        result = sync_index(self.rt, index, self.embedder, bm25, self.batch_chunks, self.cpu_gate)
+        report.repaired_orphans = result.orphans
+        report.repaired_missing = result.missing
+        if result.orphans or result.missing:
             self.progress.note(
-                f"repaired the index: removed {len(orphans)} orphan points, "
-                f"re-embedded {len(missing)} missing ones"
+                f"repaired the index: removed {result.orphans} orphan points, "
+                f"re-embedded {result.missing} missing ones"
             )
 
 
@@ -458,8 +446,3 @@ def remove_documents(runtime: Runtime, doc_ids: Sequence[int], index: IndexVersi
             removed += s.execute(delete(Document).where(Document.id == doc_id)).rowcount or 0
         runtime.store.delete(index.collection, chunk_ids)
     return removed
-
-
-def _batched(items: Sequence[str], size: int) -> Iterator[list[str]]:
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])

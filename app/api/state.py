@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass, field
 
 from app.api.metrics import Metrics
+from app.api.reindex_job import ReindexJob
 from app.core.config import Settings
 from app.core.index_versions import active_collection
 from app.core.runtime import Runtime, open_runtime
@@ -31,6 +32,10 @@ class ServiceState:
     cpu_gate: CpuGate
     metrics: Metrics = field(default_factory=Metrics)
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
+    reindex: ReindexJob = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.reindex = ReindexJob(self.runtime, self.cpu_gate)
 
     def collection(self) -> str | None:
         return active_collection(self.runtime)

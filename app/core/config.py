@@ -58,6 +58,9 @@ class Settings(BaseSettings):
     search_top_k: int = Field(default=5, ge=1)
     search_prefetch: int = Field(default=50, ge=1)
     rrf_k: int = Field(default=10, ge=1)
+    index_retire_grace_seconds: int = Field(
+        default=600, ge=0, description="How long a replaced index version stays queryable."
+    )
     reranker: Literal["none", "cross-encoder"] = "none"
     reranker_path: Path | None = Field(
         default=None, description="A local sentence-transformers cross-encoder directory."

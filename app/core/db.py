@@ -121,6 +121,9 @@ class IndexVersion(Base):
     collection: Mapped[str] = mapped_column(String(128), unique=True)
     status: Mapped[IndexStatus] = mapped_column(_enum(IndexStatus, "index_status"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # When it stopped serving; its collection is dropped once the grace period has passed.
+    retired_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    chunk_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class IngestionRun(Base):

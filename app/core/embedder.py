@@ -186,6 +186,13 @@ class E5SmallEmbedder:
         return np.asarray(self._model.query(text), dtype=np.float32).reshape(-1)  # type: ignore[union-attr]
 
 
+class IndexMismatch(RuntimeError):
+    """An index cannot be queried or extended with the embedders installed here."""
+
+
+EMBEDDER_NAMES = ("minilm", "e5")
+
+
 def make_embedder(name: str, batch_size: int = 32) -> Embedder:
     if name == "minilm":
         return MiniLMEmbedder(batch_size=batch_size)

@@ -13,14 +13,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.db import IndexStatus, IndexVersion
-from app.core.embedder import Embedder
+from app.core.embedder import Embedder, IndexMismatch  # noqa: F401 - re-exported
 from app.core.runtime import Runtime
 from app.core.sparse import Bm25Encoder
 from app.core.vectorstore import VectorStore
-
-
-class IndexMismatch(RuntimeError):
-    """The configured embedder is not the one that built the active index."""
 
 
 def active_index(session: Session) -> IndexVersion | None:
@@ -35,7 +31,7 @@ def active_collection(runtime: Runtime) -> str | None:
         return index.collection if index else None
 
 
-def _collection_name(model: str, sha: str, number: int) -> str:
+def collection_name(model: str, sha: str, number: int) -> str:
     slug = re.sub(r"[^a-z0-9]+", "-", model.lower().split("/")[-1]).strip("-")[:40]
     return f"fv-{slug}-{sha[:8]}-v{number}"
 
@@ -43,30 +39,23 @@ def _collection_name(model: str, sha: str, number: int) -> str:
 def ensure_active_index(
     session: Session, store: VectorStore, embedder: Embedder, bm25: Bm25Encoder
 ) -> IndexVersion:
-    """The active index version, created (with its collection) on first use."""
+    """The active index version, created (with its collection) on first use.
+
+    ``embedder`` only decides the first index; later ones come from `factvault reindex`.
+    """
     index = active_index(session)
     if index is None:
-        number = (session.scalar(select(func.count(IndexVersion.id))) or 0) + 1
+        number = (session.scalar(select(func.max(IndexVersion.id))) or 0) + 1
         index = IndexVersion(
             embedding_model=embedder.name,
             embedding_sha256=embedder.weights_sha256,
             dimension=embedder.dimension,
             bm25_config=bm25.config,
-            collection=_collection_name(embedder.name, embedder.weights_sha256, number),
+            collection=collection_name(embedder.name, embedder.weights_sha256, number),
             status=IndexStatus.active,
         )
         session.add(index)
         session.flush()
-    elif (index.embedding_model, index.embedding_sha256) != (
-        embedder.name,
-        embedder.weights_sha256,
-    ):
-        raise IndexMismatch(
-            f"the active index {index.collection!r} was built with {index.embedding_model} "
-            f"(weights {index.embedding_sha256[:12]}); the configured embedder is "
-            f"{embedder.name} ({embedder.weights_sha256[:12]}). Set FACTVAULT_EMBEDDER back, "
-            "or build a new index version for the new model."
-        )
     store.create_collection(index.collection, index.dimension)
     return index
 

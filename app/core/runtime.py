@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from app.core.config import Settings
-from app.core.db import Database
-from app.core.embedder import Embedder, make_embedder
+from app.core.db import Database, IndexVersion
+from app.core.embedder import EMBEDDER_NAMES, Embedder, IndexMismatch, make_embedder
 from app.core.migrate import head_revision, is_up_to_date
 from app.core.sparse import Bm25Encoder
 from app.core.vectorstore import VectorStore, open_vector_store
@@ -26,6 +26,7 @@ class Runtime:
     db: Database
     store: VectorStore
     _embedder: Embedder | None = field(default=None, repr=False)
+    _index_embedders: dict[str, Embedder] = field(default_factory=dict, repr=False)
 
     @property
     def embedder(self) -> Embedder:
@@ -34,6 +35,37 @@ class Runtime:
                 self.settings.embedder, batch_size=self.settings.embed_batch_size
             )
         return self._embedder
+
+    def embedder_for(self, index: IndexVersion) -> Embedder:
+        """The embedder an index was built with. Once an index exists it, not the setting,
+        decides how text is embedded: a reindex switches it while the process keeps running.
+        """
+        if index.embedding_sha256 in self._index_embedders:
+            return self._index_embedders[index.embedding_sha256]
+        candidates = [self.embedder] + [
+            make_embedder(name, batch_size=self.settings.embed_batch_size)
+            for name in EMBEDDER_NAMES
+            if name != self.settings.embedder
+        ]
+        for embedder in candidates:
+            if embedder.name == index.embedding_model:
+                if embedder.weights_sha256 != index.embedding_sha256:
+                    raise IndexMismatch(
+                        f"index {index.collection} was built with {index.embedding_model} "
+                        f"weights {index.embedding_sha256[:12]}, but the installed weights are "
+                        f"{embedder.weights_sha256[:12]}: reinstall the pinned package or "
+                        "reindex"
+                    )
+                self._index_embedders[index.embedding_sha256] = embedder
+                return embedder
+        raise IndexMismatch(
+            f"index {index.collection} was built with {index.embedding_model}, "
+            "which this installation does not have"
+        )
+
+    def register_embedder(self, weights_sha256: str, embedder: Embedder) -> None:
+        """An embedder already loaded for an index (by reindex), so queries need not load it."""
+        self._index_embedders[weights_sha256] = embedder
 
     def bm25(self) -> Bm25Encoder:
         s = self.settings

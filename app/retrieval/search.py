@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.core.db import Chunk, Document
-from app.core.index_versions import IndexMismatch, active_index, bm25_for
+from app.core.index_versions import active_index, bm25_for
 from app.core.runtime import Runtime
 from app.core.vectorstore import SearchFilter, SearchRequest
 from app.core.vectorstore.base import FusionMethod, SearchMode
@@ -67,12 +67,7 @@ class Retriever:
             if index is None:
                 raise NoIndex("no index yet: run `factvault ingest PATH` first")
             s.expunge(index)
-        embedder = self.rt.embedder
-        if index.embedding_sha256 != embedder.weights_sha256:
-            raise IndexMismatch(
-                f"index {index.collection} was built with {index.embedding_model}; "
-                f"configured embedder is {embedder.name}"
-            )
+        embedder = self.rt.embedder_for(index)
         request = SearchRequest(
             dense=embedder.embed_query(question) if mode != "sparse" else None,
             sparse=bm25_for(index).encode_query(question) if mode != "dense" else None,
