@@ -420,6 +420,57 @@ def keys_create(
     out.print(key, markup=False, highlight=False)
 
 
+@app.command("backup")
+def backup_cmd(
+    directory: Annotated[Path, typer.Argument(help="A new directory to write the backup to.")],
+) -> None:
+    """A consistent copy of SQL and the live vector index, restorable anywhere."""
+    from app.core.backup import BackupError, backup
+
+    settings = get_settings()
+    if _server_answers(settings):
+        raise _fail("the service is running and owns the stores: stop it first")
+    rt = _runtime()
+    try:
+        report = backup(rt, directory)
+    except BackupError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        rt.close()
+    out.print(
+        f"backup written to {report.path}: "
+        + ", ".join(f"{n} {t}" for t, n in report.tables.items() if n)
+        + "; "
+        + ", ".join(f"{n} points of {c}" for c, n in report.points.items())
+        + f" ({report.seconds:.1f} s)",
+        markup=False,
+        highlight=False,
+    )
+
+
+@app.command("restore")
+def restore_cmd(
+    directory: Annotated[Path, typer.Argument(help="A directory written by `factvault backup`.")],
+) -> None:
+    """Restore a backup onto this (fresh) data dir and database."""
+    from app.core.backup import BackupError, restore
+
+    settings = get_settings()
+    if _server_answers(settings):
+        raise _fail("the service is running: stop it before restoring")
+    settings.ensure_dirs()
+    try:
+        report = restore(settings, directory)
+    except BackupError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(
+        f"restored {sum(report.tables.values())} rows and "
+        f"{sum(report.points.values())} points from {directory} ({report.seconds:.1f} s)",
+        markup=False,
+        highlight=False,
+    )
+
+
 @app.command("reindex")
 def reindex_cmd(
     embedder: Annotated[str, typer.Option(help="Embedding model of the new index: minilm or e5.")],

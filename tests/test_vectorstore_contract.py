@@ -214,3 +214,22 @@ def test_a_second_process_gets_a_clear_lock_error(tmp_path: Path) -> None:
     )
     owner.close()
     assert run.returncode == 3 and "in use by another process" in run.stdout, run.stderr
+
+
+def test_export_points_round_trips_vectors_and_payload(filled) -> None:
+    store, name, points = filled
+    exported = {p.id: p for p in store.export_points(name, batch=2)}  # several pages
+    assert set(exported) == {p.id for p in points}
+    for p in points:
+        e = exported[p.id]
+        assert np.allclose(e.dense, p.dense, atol=1e-6)
+        assert dict(zip(e.sparse.indices, e.sparse.values, strict=True)) == pytest.approx(
+            dict(zip(p.sparse.indices, p.sparse.values, strict=True))
+        )
+        assert (e.document_id, e.ordinal, e.source) == (p.document_id, p.ordinal, p.source)
+    store.create_collection("copy", DIM)
+    store.upsert("copy", list(exported.values()))
+    query = SearchRequest(dense=points[1].dense, sparse=None, limit=3, mode="dense")
+    assert [h.chunk_id for h in store.search("copy", query)] == [
+        h.chunk_id for h in store.search(name, query)
+    ]

@@ -79,7 +79,11 @@ class Retriever:
             weights=weights,
             filter=filter or SearchFilter(),
         )
-        hits = self.rt.store.search(index.collection, request)
+        # Equal scores (common with RRF) are ordered by chunk id, not by storage order, so a
+        # restored or re-built index answers in exactly the same order.
+        hits = sorted(
+            self.rt.store.search(index.collection, request), key=lambda h: (-h.score, h.chunk_id)
+        )
         if not hits:
             return []
         with self.rt.db.session() as s:

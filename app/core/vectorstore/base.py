@@ -7,7 +7,7 @@ a named sparse vector ``bm25`` with the IDF modifier, and the payload below.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 from typing import Literal, Protocol, runtime_checkable
@@ -105,6 +105,10 @@ class VectorStore(Protocol):
         """Every point id in the collection; used to reconcile with SQL after a crash."""
 
     def count(self, name: str) -> int: ...
+
+    def export_points(self, name: str, batch: int = 500) -> Iterator[PointRecord]:
+        """Every point with its vectors and payload (backups)."""
+        ...
 
     def search(self, name: str, request: SearchRequest) -> list[Hit]: ...
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import shutil
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import qdrant_edge as qe
 
+from app.core.sparse import SparseVector
 from app.core.vectorstore.base import (
     DENSE,
     SPARSE,
@@ -143,6 +144,18 @@ class EdgeVectorStore:
     def count(self, name: str) -> int:
         return self._shard(name).count(qe.CountRequest(exact=True))
 
+    def export_points(self, name: str, batch: int = 500) -> Iterator[PointRecord]:
+        shard = self._shard(name)
+        offset = None
+        while True:
+            records, offset = shard.scroll(
+                qe.ScrollRequest(offset=offset, limit=batch, with_payload=True, with_vector=True)
+            )
+            for r in records:
+                yield _record(str(r.id), r.vector or {}, r.payload or {})
+            if offset is None:
+                return
+
     def search(self, name: str, request: SearchRequest) -> list[Hit]:
         shard = self._shard(name)
         flt = _edge_filter(request.filter)
@@ -203,6 +216,21 @@ class EdgeVectorStore:
             for shard in self._shards.values():
                 shard.close()
             self._shards.clear()
+
+
+def _record(point_id: str, vector: dict, payload: dict) -> PointRecord:
+    sparse = vector.get(SPARSE)
+    return PointRecord(
+        id=point_id,
+        dense=[float(x) for x in vector[DENSE]],
+        sparse=SparseVector(
+            indices=[int(i) for i in sparse.indices] if sparse else [],
+            values=[float(v) for v in sparse.values] if sparse else [],
+        ),
+        document_id=int(payload["document_id"]),
+        ordinal=int(payload["ordinal"]),
+        source=str(payload["source"]),
+    )
 
 
 def _hit(point: qe.ScoredPoint) -> Hit:

@@ -8,11 +8,12 @@ qdrant-client's in-process engine (``QdrantClient(":memory:")``), which speaks t
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
+from app.core.sparse import SparseVector
 from app.core.vectorstore.base import (
     DENSE,
     SPARSE,
@@ -115,6 +116,31 @@ class ServerVectorStore:
     def count(self, name: str) -> int:
         self._require(name)
         return self.client.count(name, exact=True).count
+
+    def export_points(self, name: str, batch: int = 500) -> Iterator[PointRecord]:
+        self._require(name)
+        offset = None
+        while True:
+            records, offset = self.client.scroll(
+                name, limit=batch, offset=offset, with_payload=True, with_vectors=True
+            )
+            for r in records:
+                vector = r.vector if isinstance(r.vector, dict) else {}
+                sparse = vector.get(SPARSE)
+                payload = r.payload or {}
+                yield PointRecord(
+                    id=str(r.id),
+                    dense=[float(x) for x in vector[DENSE]],
+                    sparse=SparseVector(
+                        indices=list(sparse.indices) if sparse else [],
+                        values=list(sparse.values) if sparse else [],
+                    ),
+                    document_id=int(payload["document_id"]),
+                    ordinal=int(payload["ordinal"]),
+                    source=str(payload["source"]),
+                )
+            if offset is None:
+                return
 
     def search(self, name: str, request: SearchRequest) -> list[Hit]:
         self._require(name)

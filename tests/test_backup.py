@@ -1,0 +1,113 @@
+"""Backup and restore on real stores: the restored installation answers retrieval exactly
+like the original; a damaged or unfinished backup and a non-empty target are refused.
+The PostgreSQL leg restores a SQLite + Qdrant Edge backup onto a real PostgreSQL server."""
+
+from __future__ import annotations
+
+import gzip
+import os
+import uuid
+from pathlib import Path
+
+import pytest
+from helpers import assert_consistent
+from sqlalchemy import create_engine, text
+
+from app.core.backup import BackupError, backup, restore
+from app.core.config import get_settings
+from app.core.runtime import open_runtime
+from app.retrieval import Retriever
+from ingest.pipeline import IngestPipeline
+
+pytestmark = pytest.mark.slow
+QUESTIONS = [
+    "How many days of paid annual leave does an employee get?",
+    "Where is the fire assembly point?",
+    "How does the rate limiter refill tokens?",
+]
+
+
+def answers(rt) -> list[list[tuple[str, float]]]:
+    r = Retriever(rt)
+    return [[(h.chunk_id, round(h.score, 5)) for h in r.retrieve(q, top_k=5)] for q in QUESTIONS]
+
+
+def restored_runtime(tmp_path: Path, minilm, database_url: str | None = None):
+    settings = get_settings(
+        data_dir=tmp_path / "restored", database_url=database_url, qdrant_url=None
+    )
+    settings.ensure_dirs()
+    return settings
+
+
+def test_backup_restores_identical_retrieval(runtime, corpus: Path, tmp_path: Path, minilm) -> None:
+    assert IngestPipeline(runtime).ingest_paths([corpus]).ok
+    before = answers(runtime)
+    report = backup(runtime, tmp_path / "bk")
+    assert report.tables["chunks"] > 0 and sum(report.points.values()) == report.tables["chunks"]
+    assert not (tmp_path / "bk.partial").exists()
+
+    with pytest.raises(BackupError, match="not empty"):
+        backup(runtime, tmp_path / "bk")  # never writes over an earlier backup
+
+    settings = restored_runtime(tmp_path, minilm)
+    restored = restore(settings, tmp_path / "bk")
+    assert restored.tables == report.tables and restored.repaired == 0
+    rt = open_runtime(settings, embedder=minilm)
+    try:
+        assert answers(rt) == before
+        assert_consistent(rt)
+        with pytest.raises(BackupError, match="not empty"):
+            restore(settings, tmp_path / "bk")  # refuses to merge into existing data
+    finally:
+        rt.close()
+
+
+def test_damaged_or_unfinished_backup_is_refused(
+    runtime, corpus: Path, tmp_path: Path, minilm
+) -> None:
+    assert IngestPipeline(runtime).ingest_paths([corpus]).ok
+    backup(runtime, tmp_path / "bk")
+    chunks = tmp_path / "bk" / "sql" / "chunks.jsonl.gz"
+    data = gzip.decompress(chunks.read_bytes()).replace(b"annual leave", b"annual LEAVE")
+    chunks.write_bytes(gzip.compress(data))
+    settings = restored_runtime(tmp_path, minilm)
+    with pytest.raises(BackupError, match=r"chunks\.jsonl\.gz: damaged"):
+        restore(settings, tmp_path / "bk")
+    (tmp_path / "half.partial").mkdir()
+    with pytest.raises(BackupError, match="unfinished backup"):
+        restore(settings, tmp_path / "half")
+
+
+@pytest.mark.postgres
+def test_sqlite_backup_restores_onto_postgresql(
+    runtime, corpus: Path, tmp_path: Path, minilm
+) -> None:
+    admin_url = os.environ.get("FACTVAULT_TEST_POSTGRES_URL")
+    if not admin_url:
+        pytest.skip("FACTVAULT_TEST_POSTGRES_URL is not set: no PostgreSQL server to test on")
+    assert IngestPipeline(runtime).ingest_paths([corpus]).ok
+    before = answers(runtime)
+    backup(runtime, tmp_path / "bk")
+    name = f"fv_restore_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    try:
+        settings = restored_runtime(tmp_path, minilm, database_url=url)
+        restore(settings, tmp_path / "bk")
+        rt = open_runtime(settings, embedder=minilm)
+        try:
+            assert answers(rt) == before
+            assert_consistent(rt)
+            # Sequences moved past the restored ids: new rows do not collide.
+            (corpus / "new.md").write_text("# New\n\nThe library opens at nine.\n")
+            assert IngestPipeline(rt).ingest_paths([corpus]).ok
+            assert_consistent(rt)
+        finally:
+            rt.close()
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        admin.dispose()
