@@ -1,39 +1,95 @@
 """docker-compose.yml cannot be run here (no Docker engine), so check what can be checked:
-it parses, every dependency exists with a valid condition, and the commands it runs are
-real `factvault` commands."""
+it parses; every long-running service has a healthcheck and every dependency a valid
+condition on a service that can satisfy it; the Qdrant nodes form one cluster; the API
+replicas are configured only through FACTVAULT_ variables that Settings knows, point at
+services that exist, and are what nginx balances over; the commands are real commands."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import urlparse
 
 import yaml
 from typer.main import get_command
 
 from app.cli import app
+from app.core.config import Settings, get_settings
 
 REPO = Path(__file__).resolve().parents[1]
+CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 
 
-def test_compose_file_is_consistent() -> None:
-    compose = yaml.safe_load((REPO / "docker-compose.yml").read_text())
-    services = compose["services"]
-    assert {"postgres", "qdrant", "migrate", "factvault"} <= set(services)
-    cli = get_command(app)
+def load() -> dict:
+    return yaml.safe_load((REPO / "docker-compose.yml").read_text())
+
+
+def test_every_service_is_healthchecked_and_waits_for_healthy_dependencies() -> None:
+    services = load()["services"]
     for name, svc in services.items():
+        one_shot = svc.get("restart") == "no"
+        assert one_shot or "healthcheck" in svc, f"{name} has no healthcheck"
         for dep, spec in (svc.get("depends_on") or {}).items():
             assert dep in services, f"{name} depends on unknown service {dep}"
-            assert spec["condition"] in {
-                "service_started",
-                "service_healthy",
-                "service_completed_successfully",
-            }
+            assert spec["condition"] in CONDITIONS
             if spec["condition"] == "service_healthy":
                 assert "healthcheck" in services[dep], f"{dep} has no healthcheck"
-        if "build" in svc:
-            assert (REPO / svc["build"] / "Dockerfile").is_file()
-            assert svc["command"][0] in cli.commands, svc["command"]
-            env = svc["environment"]
-            assert all(key.startswith("FACTVAULT_") for key in env)
-            assert env["FACTVAULT_DATABASE_URL"].startswith("postgresql+psycopg://")
-    for volume in ("pgdata", "qdrant", "factvault-data"):
+            if spec["condition"] == "service_completed_successfully":
+                assert services[dep].get("restart") == "no", f"{dep} is not a one-shot"
+
+
+def test_qdrant_is_a_three_node_cluster_with_replicated_shards() -> None:
+    services = load()["services"]
+    nodes = {n: s for n, s in services.items() if s.get("image", "").startswith("qdrant/")}
+    assert len(nodes) == 3
+    assert all(s["environment"]["QDRANT__CLUSTER__ENABLED"] == "true" for s in nodes.values())
+    bootstrap = [n for n, s in nodes.items() if "--bootstrap" not in s["command"]]
+    assert len(bootstrap) == 1  # one node starts the cluster, the others join it
+    for name, svc in nodes.items():
+        cmd = svc["command"]
+        assert cmd[cmd.index("--uri") + 1] == f"http://{name}:6335"
+        if name not in bootstrap:
+            assert cmd[cmd.index("--bootstrap") + 1] == f"http://{bootstrap[0]}:6335"
+    env = services["api-1"]["environment"]
+    replication = int(env["FACTVAULT_QDRANT_REPLICATION_FACTOR"])
+    assert int(env["FACTVAULT_QDRANT_SHARD_NUMBER"]) >= len(nodes) and 2 <= replication <= 3
+    assert int(env["FACTVAULT_QDRANT_WRITE_CONSISTENCY_FACTOR"]) <= replication
+
+
+def test_apps_are_configured_through_settings_only() -> None:
+    compose = load()
+    services = compose["services"]
+    cli = get_command(app)
+    apps = {n: s for n, s in services.items() if "build" in s}
+    assert {"migrate", "api-1", "api-2"} <= set(apps)
+    for name, svc in apps.items():
+        assert (REPO / svc["build"] / "Dockerfile").is_file()
+        assert svc["command"][0] in cli.commands, svc["command"]
+        env = svc["environment"]
+        assert all(k.startswith("FACTVAULT_") for k in env), name
+        # Every variable is a real setting, with a value Settings accepts.
+        fields = {f"FACTVAULT_{f.upper()}" for f in Settings.model_fields}
+        assert set(env) <= fields, set(env) - fields
+        overrides = {k.removeprefix("FACTVAULT_").lower(): v for k, v in env.items()}
+        overrides["database_url"] = re.sub(r"\$\{[^}]*\}", "pw", overrides["database_url"])
+        settings = get_settings(**overrides)
+        assert urlparse(settings.database_url).hostname in services
+        assert urlparse(settings.qdrant_url).hostname in services
+        if svc["command"][0] == "serve":
+            assert settings.port == 8000 and settings.host == "0.0.0.0"
+            assert "8000/readyz" in " ".join(svc["healthcheck"]["test"])
+            assert svc["volumes"][0].endswith(":" + str(settings.data_dir))
+    for volume in ("pgdata", "qdrant-1", "api-1-data"):
         assert volume in compose["volumes"]
+
+
+def test_nginx_balances_over_the_api_replicas() -> None:
+    services = load()["services"]
+    conf = (REPO / "deploy" / "nginx.conf").read_text()
+    upstream = set(re.findall(r"server ([\w-]+):8000", conf))
+    serving = {n for n, s in services.items() if s.get("command", [""])[0] == "serve"}
+    assert upstream == serving and len(serving) >= 2
+    nginx = services["nginx"]
+    assert set(nginx["depends_on"]) == serving
+    assert any(v.startswith("./deploy/nginx.conf:") for v in nginx["volumes"])
+    assert "proxy_buffering off" in conf  # answers stream (SSE)

@@ -33,6 +33,11 @@ class Settings(BaseSettings):
         description="Qdrant server/cluster URL; unset means embedded Qdrant Edge in data_dir.",
     )
     qdrant_api_key: str | None = None
+    # Collections created on a Qdrant cluster: shards over the nodes, copies of each shard,
+    # and how many copies must acknowledge a write.
+    qdrant_shard_number: int = Field(default=1, ge=1)
+    qdrant_replication_factor: int = Field(default=1, ge=1)
+    qdrant_write_consistency_factor: int = Field(default=1, ge=1)
 
     embedder: EmbedderName = "minilm"
     # 16 vs 32: the same ingest speed here within noise (bench/results/ingest.md), 15% less RSS.

@@ -26,9 +26,14 @@ __all__ = [
 def open_vector_store(settings: Settings) -> VectorStore:
     """A Qdrant server when ``qdrant_url`` is set, else the embedded store in the data dir."""
     if settings.qdrant_url:
-        from app.core.vectorstore.server import ServerVectorStore
+        from app.core.vectorstore.server import ClusterLayout, ServerVectorStore
 
-        return ServerVectorStore.connect(settings.qdrant_url, settings.qdrant_api_key)
+        layout = ClusterLayout(
+            settings.qdrant_shard_number,
+            settings.qdrant_replication_factor,
+            settings.qdrant_write_consistency_factor,
+        )
+        return ServerVectorStore.connect(settings.qdrant_url, settings.qdrant_api_key, layout)
     from app.core.vectorstore.edge import EdgeVectorStore
 
     return EdgeVectorStore(settings.qdrant_path)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
@@ -25,6 +26,15 @@ from app.core.vectorstore.base import (
 )
 
 
+@dataclass(frozen=True)
+class ClusterLayout:
+    """How a collection is spread over a Qdrant cluster (ignored by a single node)."""
+
+    shard_number: int = 1
+    replication_factor: int = 1
+    write_consistency_factor: int = 1
+
+
 def _server_filter(flt: SearchFilter) -> qm.Filter | None:
     must: list[qm.Condition] = []
     if flt.document_ids:
@@ -38,12 +48,15 @@ def _server_filter(flt: SearchFilter) -> qm.Filter | None:
 
 
 class ServerVectorStore:
-    def __init__(self, client: QdrantClient) -> None:
+    def __init__(self, client: QdrantClient, layout: ClusterLayout | None = None) -> None:
         self.client = client
+        self.layout = layout or ClusterLayout()
 
     @classmethod
-    def connect(cls, url: str, api_key: str | None = None) -> ServerVectorStore:
-        return cls(QdrantClient(url=url, api_key=api_key, timeout=30))
+    def connect(
+        cls, url: str, api_key: str | None = None, layout: ClusterLayout | None = None
+    ) -> ServerVectorStore:
+        return cls(QdrantClient(url=url, api_key=api_key, timeout=30), layout)
 
     def create_collection(self, name: str, dimension: int) -> None:
         if self.client.collection_exists(name):
@@ -52,6 +65,9 @@ class ServerVectorStore:
             name,
             vectors_config={DENSE: qm.VectorParams(size=dimension, distance=qm.Distance.COSINE)},
             sparse_vectors_config={SPARSE: qm.SparseVectorParams(modifier=qm.Modifier.IDF)},
+            shard_number=self.layout.shard_number,
+            replication_factor=self.layout.replication_factor,
+            write_consistency_factor=self.layout.write_consistency_factor,
         )
         # Payload indexes speed up filters on a server; the in-process engine ignores them
         # with a warning, which is noise here.
