@@ -54,4 +54,17 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
             service.metrics.stage("http", time.perf_counter() - started)
         return response
 
+    @app.middleware("http")
+    async def refuse_oversized_bodies(request: Request, call_next) -> Response:  # noqa: ANN001
+        """A declared body over the upload limit is refused before anything reads (or spools
+        to disk) a byte of it; the per-file limit in the upload route covers the rest."""
+        declared = request.headers.get("content-length")
+        limit = settings.max_upload_bytes + (1 << 20)  # room for multipart framing
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            return errors.problem(
+                413, "upload_too_large", f"request body of {int(declared):,} bytes is over the "
+                f"{settings.max_upload_bytes:,}-byte limit",
+            )  # fmt: skip
+        return await call_next(request)
+
     return app
