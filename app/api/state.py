@@ -18,6 +18,7 @@ from app.generation.answer import Answer, Answerer, CpuGate
 from app.generation.hotswap import ModelManager
 from app.generation.registry import active_model, mark_active, register_bundled
 from app.retrieval import Retriever
+from ingest.pipeline import IngestPipeline
 
 log = logging.getLogger("factvault.service")
 
@@ -76,6 +77,14 @@ def build_state(settings: Settings, runtime: Runtime | None = None) -> ServiceSt
         if record is None:
             record = mark_active(s, settings.default_model)
         s.expunge(record)
+    if active_collection(rt) is not None:
+        # A crash (kill -9 during an upload) can leave SQL and the index apart: repair first.
+        repair = IngestPipeline(rt).reconcile()
+        if repair.repaired_orphans or repair.repaired_missing:
+            log.warning(
+                "repaired the index at start-up: %d orphan points removed, %d re-embedded",
+                repair.repaired_orphans, repair.repaired_missing,
+            )  # fmt: skip
     rt.embedder.warm_up()  # the first question should not pay for the embedder load
     models.activate(record)
     log.info("active model: %s (%s)", record.name, record.sha256[:12])
