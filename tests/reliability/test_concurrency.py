@@ -1,0 +1,120 @@
+"""12 clients for a bounded time against the real service while documents are added and
+removed and the model is swapped: the only errors allowed are 503s that carry Retry-After,
+and every citation points at a chunk that existed (and was the document's) when cited."""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from helpers import assert_consistent, start_service
+from sqlalchemy import select
+
+from app.api.state import ServiceState
+from app.core.db import Chunk
+from app.main import create_app
+
+pytestmark = pytest.mark.slow
+CLIENTS = 12
+SECONDS = 40
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+    state = start_service(tmp_path_factory.mktemp("busy"), minilm, models_dir, "smollm2-135m")
+    yield state
+    state.close()
+
+
+@pytest.fixture(scope="module")
+def client(service: ServiceState) -> Iterator[TestClient]:
+    with TestClient(create_app(service.settings, service)) as c:
+        yield c
+
+
+def test_clients_writers_and_a_swap_together(service: ServiceState, client: TestClient) -> None:
+    with service.runtime.db.session() as s:
+        stable_chunks = set(s.scalars(select(Chunk.id)))
+    uploaded_sources: set[str] = set()
+    bad: list[tuple[str, int, str]] = []
+    cited: list[tuple[str, str]] = []  # (source, chunk id)
+    counts = {"query": 0, "retrieve": 0, "503": 0, "upload": 0, "delete": 0}
+    lock = threading.Lock()
+    stop = time.monotonic() + SECONDS
+
+    def reader(i: int) -> None:
+        rng = random.Random(i)
+        while time.monotonic() < stop:
+            if rng.random() < 0.5:
+                r = client.post(
+                    "/v1/query",
+                    json={
+                        "question": "How many days of annual leave?",
+                        "top_k": 2,
+                        "max_tokens": 8,
+                    },
+                )
+                kind = "query"
+            else:
+                r = client.post(
+                    "/v1/retrieve", json={"question": "fire assembly point", "top_k": 3}
+                )
+                kind = "retrieve"
+            with lock:
+                if r.status_code == 200:
+                    counts[kind] += 1
+                    refs = r.json()["citations" if kind == "query" else "chunks"]
+                    cited.extend((c["source"], c["chunk_id"]) for c in refs)
+                elif r.status_code == 503 and r.headers.get("retry-after"):
+                    counts["503"] += 1
+                else:
+                    bad.append((kind, r.status_code, r.text[:300]))
+
+    def writer() -> None:
+        n = 0
+        while time.monotonic() < stop:
+            name = f"memo-{n}.md"
+            text = f"# Memo {n}\n\nMemo {n}: the fire assembly point moved to car park {n}.\n"
+            r = client.post(
+                "/v1/documents", files=[("files", (name, text.encode(), "text/markdown"))]
+            )
+            with lock:
+                if r.status_code == 201:
+                    counts["upload"] += 1
+                    uploaded_sources.add(f"upload/{name}")
+                else:
+                    bad.append(("upload", r.status_code, r.text[:300]))
+            if n % 2 == 1:  # remove every other memo again
+                doc = r.json()["documents"][0]["id"] if r.status_code == 201 else None
+                if doc is not None:
+                    d = client.delete(f"/v1/documents/{doc}")
+                    with lock:
+                        if d.status_code == 204:
+                            counts["delete"] += 1
+                        else:
+                            bad.append(("delete", d.status_code, d.text[:300]))
+            n += 1
+
+    threads = [threading.Thread(target=reader, args=(i,)) for i in range(CLIENTS)]
+    threads.append(threading.Thread(target=writer))
+    for t in threads:
+        t.start()
+    time.sleep(SECONDS / 3)
+    swap = client.put("/v1/models/active", json={"name": "qwen2.5-coder-0.5b"})
+    for t in threads:
+        t.join()
+    client.put("/v1/models/active", json={"name": "smollm2-135m"})
+
+    assert swap.status_code == 200, swap.text
+    assert bad == [], bad[:5]
+    assert counts["query"] > 0 and counts["retrieve"] > 0
+    assert counts["upload"] >= 2 and counts["delete"] >= 1
+    for source, chunk_id in cited:
+        # A stable chunk, or one of a memo this test uploaded (some were deleted since).
+        assert chunk_id in stable_chunks or source in uploaded_sources, (source, chunk_id)
+    assert_consistent(service.runtime)
+    print(f"served: {counts}")  # noqa: T201 - shown with -s, for the closing note
