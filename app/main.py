@@ -9,7 +9,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, Response
 
-from app.api import errors
+from app.api import errors, openapi
 from app.api.routes import chat, documents, health, index, models, query
 from app.api.state import ServiceState, build_state
 from app.core.config import Settings, get_settings
@@ -39,6 +39,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         lifespan=lifespan,
     )
     errors.install(app)
+    openapi.install(app)
     for module in (health, query, chat, documents, models, index):
         app.include_router(module.router)
 

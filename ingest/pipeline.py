@@ -245,7 +245,12 @@ class IngestPipeline:
                 )
             }
         batch: list[_Prepared] = []
+        seen: set[str] = set()
         for item in files:
+            if item.source in seen:  # e.g. two uploads with one name in one request
+                self._fail(report, item.source, "listed twice in one run; the first was kept")
+                continue
+            seen.add(item.source)
             prepared = self._prepare(item, known, report)
             self.progress.advance("read", 1, total=len(files))
             if prepared is not None:

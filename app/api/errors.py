@@ -9,7 +9,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.index_versions import IndexMismatch
 from app.generation.hotswap import NoActiveModel
-from app.generation.registry import RegistryError
+from app.generation.registry import ModelConflict, ModelNotFound, RegistryError
 from app.generation.runner import ModelLoadError, Overloaded
 from app.retrieval.search import NoIndex
 
@@ -34,6 +34,8 @@ _MAPPED: list[tuple[type[Exception], int, str]] = [
     (NoIndex, 409, "no_index"),
     (IndexMismatch, 409, "index_mismatch"),
     (NoActiveModel, 503, "no_active_model"),
+    (ModelNotFound, 404, "model_not_found"),
+    (ModelConflict, 409, "model_exists"),
     (RegistryError, 422, "model_rejected"),
     (ModelLoadError, 422, "model_load_failed"),
 ]

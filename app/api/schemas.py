@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from typing import Annotated, Literal
+
 from pydantic import BaseModel, ConfigDict, Field
+
+MAX_ID = 2**63 - 1  # SQL BIGINT / Qdrant integer payload range
 
 
 class Filters(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    document_ids: list[int] = Field(default_factory=list, max_length=1000)
+    document_ids: list[Annotated[int, Field(ge=1, le=MAX_ID)]] = Field(
+        default_factory=list, max_length=1000
+    )
     source_prefix: str | None = Field(default=None, max_length=1024)
 
 
@@ -107,18 +113,29 @@ class ActivateRequest(BaseModel):
 
 class AddModelRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    path: str = Field(min_length=1, max_length=1024)
+    path: str = Field(min_length=1, max_length=1024, pattern=r"^[^\x00]+$")
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
 
 
 class ChatMessage(BaseModel):
-    role: str
+    role: Literal["system", "developer", "user", "assistant", "tool"]
     content: str | None = ""
+
+
+# The last user message with some text is the question; the schema says so (JSON Schema
+# `contains`), so a client sees the rule before it sends, and the route enforces it.
+_HAS_QUESTION = {
+    "type": "object",
+    "properties": {"role": {"const": "user"}, "content": {"type": "string", "pattern": r"\S"}},
+    "required": ["role", "content"],
+}
 
 
 class ChatRequest(BaseModel):
     model: str | None = None
-    messages: list[ChatMessage] = Field(min_length=1, max_length=100)
+    messages: list[ChatMessage] = Field(
+        min_length=1, max_length=100, json_schema_extra={"contains": _HAS_QUESTION}
+    )
     stream: bool = False
     max_tokens: int | None = Field(default=None, ge=1, le=2048)
     temperature: float | None = Field(default=0.0, ge=0.0, le=2.0)

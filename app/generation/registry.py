@@ -22,14 +22,26 @@ class RegistryError(ValueError):
     """A model that cannot be registered or activated, with the reason."""
 
 
+class ModelNotFound(RegistryError):
+    """No such registered model, or no such file to register (HTTP 404)."""
+
+
+class ModelConflict(RegistryError):
+    """The name is taken (HTTP 409)."""
+
+
 def register_model(
     session: Session, path: Path, name: str, provenance: str | None = None
 ) -> ModelRecord:
-    path = Path(path).expanduser().resolve()
-    if not path.is_file():
-        raise RegistryError(f"{path}: no such model file")
+    try:
+        path = Path(path).expanduser().resolve()
+        found = path.is_file()
+    except (OSError, ValueError) as exc:  # e.g. a NUL byte, a name too long
+        raise ModelNotFound(f"{str(path)[:200]!r}: not a usable path ({exc})") from exc
+    if not found:
+        raise ModelNotFound(f"{path}: no such model file")
     if session.scalar(select(ModelRecord).where(ModelRecord.name == name)) is not None:
-        raise RegistryError(f"a model named {name!r} is already registered")
+        raise ModelConflict(f"a model named {name!r} is already registered")
     try:
         info = read_gguf_info(path)
     except GGUFError as exc:
@@ -57,7 +69,7 @@ def list_models(session: Session) -> list[ModelRecord]:
 def get_model(session: Session, name: str) -> ModelRecord:
     record = session.scalar(select(ModelRecord).where(ModelRecord.name == name))
     if record is None:
-        raise RegistryError(f"no model named {name!r} is registered")
+        raise ModelNotFound(f"no model named {name!r} is registered")
     return record
 
 

@@ -7,11 +7,12 @@ from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, File, UploadFile
+from fastapi import Path as FastApiPath
 from sqlalchemy import select
 
 from app.api.deps import AdminScope, StateDep
 from app.api.errors import ApiError
-from app.api.schemas import DocumentOut, UploadResult
+from app.api.schemas import MAX_ID, DocumentOut, UploadResult
 from app.core.db import Document
 from app.core.index_versions import active_index
 from ingest.pipeline import IngestPipeline, SourceFile, remove_documents
@@ -69,7 +70,7 @@ def list_documents(state: StateDep) -> list[DocumentOut]:
 
 
 @router.delete("/{doc_id}", status_code=204)
-def delete_document(doc_id: int, state: StateDep) -> None:
+def delete_document(doc_id: Annotated[int, FastApiPath(ge=1, le=MAX_ID)], state: StateDep) -> None:
     with state.runtime.db.session() as s:
         index = active_index(s)
         if index is None or s.get(Document, doc_id) is None:
