@@ -13,7 +13,7 @@ LLAMA_WHEEL := $(WHEELHOUSE)/.llama-cpp-python-$(LLAMA_CPP_VERSION)-built
 LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/packaging/llama-no-common.cmake
 QUESTION ?= How many days of annual leave does an employee get?
 
-.PHONY: install wheels models run test lint bench-ingest clean
+.PHONY: install wheels models run test lint bench-ingest bench-load bench-contexts clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -60,6 +60,12 @@ lint: install
 
 bench-ingest: install
 	$(BIN)/python bench/ingest.py
+
+bench-load: install
+	$(BIN)/python bench/load.py
+
+bench-contexts: install
+	$(BIN)/python bench/contexts.py
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

@@ -118,3 +118,27 @@ def test_clients_writers_and_a_swap_together(service: ServiceState, client: Test
         assert chunk_id in stable_chunks or source in uploaded_sources, (source, chunk_id)
     assert_consistent(service.runtime)
     print(f"served: {counts}")  # noqa: T201 - shown with -s, for the closing note
+
+
+def test_reindex_through_the_api_while_queries_run(
+    service: ServiceState, client: TestClient
+) -> None:
+    assert client.post("/v1/index/reindex", json={"embedder": "word2vec"}).status_code == 422
+    before = client.get("/v1/index").json()["active"]["collection"]
+    started = client.post("/v1/index/reindex", json={"embedder": "minilm"})
+    assert started.status_code == 202, started.text
+    statuses = []
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        r = client.post("/v1/retrieve", json={"question": "fire assembly point", "top_k": 3})
+        statuses.append(r.status_code)
+        state = client.get("/v1/index").json()["reindex"]
+        if state["state"] in ("done", "failed"):
+            break
+    assert state["state"] == "done", state
+    assert statuses and set(statuses) == {200}
+    index = client.get("/v1/index").json()
+    assert index["active"]["collection"] != before
+    assert [v["status"] for v in index["versions"]][-2:] == ["retired", "active"]
+    assert index["active"]["chunk_count"] == state["report"]["chunks"] > 0
+    assert_consistent(service.runtime)
