@@ -19,9 +19,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table("index_versions") as batch:
         batch.add_column(sa.Column("retired_at", sa.DateTime(timezone=True), nullable=True))
-        batch.add_column(
-            sa.Column("chunk_count", sa.Integer(), nullable=False, server_default="0")
-        )
+        batch.add_column(sa.Column("chunk_count", sa.Integer(), nullable=False, server_default="0"))
 
 
 def downgrade() -> None:
