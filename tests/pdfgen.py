@@ -6,13 +6,19 @@ would hide what is in the file.
 
 from __future__ import annotations
 
+import zlib
+
 
 def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
 
 
-def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
-    """A PDF with one page per list of lines, Helvetica 11pt."""
+def make_pdf(pages: list[list[str]], title: str | None = None, bomb_bytes: int = 0) -> bytes:
+    """A PDF with one page per list of lines, Helvetica 11pt.
+
+    ``bomb_bytes`` > 0 pads each page's content stream with that many spaces and
+    Flate-compresses it: a decompression bomb (a few hundred KB inflating to the padding).
+    """
     objects: list[bytes] = []
 
     def add(body: str | bytes) -> int:
@@ -29,7 +35,12 @@ def make_pdf(pages: list[list[str]], title: str | None = None) -> bytes:
             ops.append(f"({_escape(line)}) Tj T*")
         ops.append("ET")
         stream = "\n".join(ops).encode("latin-1")
-        content = add(b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream")
+        if bomb_bytes:
+            stream = zlib.compress(stream + b" " * bomb_bytes, 9)
+            head = b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(stream)
+        else:
+            head = b"<< /Length %d >>\nstream\n" % len(stream)
+        content = add(head + stream + b"\nendstream")
         page_ids.append(
             add(
                 f"<< /Type /Page /Parent {pages_obj} 0 R /MediaBox [0 0 612 792] "

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-MAX_ID = 2**63 - 1  # SQL BIGINT / Qdrant integer payload range
+MAX_ID = 2**53 - 1  # the largest integer every JSON client (and float) holds exactly
 
 
 class Filters(BaseModel):

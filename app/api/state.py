@@ -34,9 +34,42 @@ class ServiceState:
     metrics: Metrics = field(default_factory=Metrics)
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
     reindex: ReindexJob = field(init=False)
+    # One model activation at a time, whether asked through the API or followed from SQL.
+    activation_lock: threading.Lock = field(default_factory=threading.Lock)
+    _stop: threading.Event = field(default_factory=threading.Event)
 
     def __post_init__(self) -> None:
         self.reindex = ReindexJob(self.runtime, self.cpu_gate)
+
+    def follow_active_model(self) -> bool:
+        """Load the model SQL marks active if this process serves another one.
+
+        Several API replicas share one database: a swap through any of them marks the new
+        model active in SQL, and every other replica follows it here (each loads it beside
+        its current one, so no request fails). Returns True if it switched.
+        """
+        with self.activation_lock:
+            with self.runtime.db.session() as s:
+                record = active_model(s)
+                if record is None:
+                    return False
+                s.expunge(record)
+            current = self.models.current
+            if current is not None and current.name == record.name:
+                return False
+            self.models.activate(record)
+            log.info("followed the active model to %s", record.name)
+            return True
+
+    def start_model_follower(self, interval: float) -> None:
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.follow_active_model()
+                except Exception:  # noqa: BLE001 - logged; the current model keeps serving
+                    log.exception("could not follow the active model")
+
+        threading.Thread(target=loop, name="model-follower", daemon=True).start()
 
     def collection(self) -> str | None:
         return active_collection(self.runtime)
@@ -47,6 +80,7 @@ class ServiceState:
         self.metrics.generated(answer.completion_tokens, answer.timings.get("generate", 0.0))
 
     def close(self) -> None:
+        self._stop.set()
         self.models.close()
         self.runtime.close()
 
@@ -88,4 +122,6 @@ def build_state(settings: Settings, runtime: Runtime | None = None) -> ServiceSt
     rt.embedder.warm_up()  # the first question should not pay for the embedder load
     models.activate(record)
     log.info("active model: %s (%s)", record.name, record.sha256[:12])
+    if settings.model_follow_seconds > 0:
+        state.start_model_follower(settings.model_follow_seconds)
     return state

@@ -80,6 +80,9 @@ class Settings(BaseSettings):
     default_model: str = "qwen2.5-coder-1.5b"
     llm_threads: int = Field(default=2, ge=1)
     llm_context: int = Field(default=4096, ge=512)
+    model_follow_seconds: float = Field(
+        default=5.0, ge=0, description="How often a replica checks SQL for a model swap (0: off)."
+    )
     llm_max_queue: int = Field(default=8, ge=0, description="Requests waiting per model.")
     answer_max_tokens: int = Field(default=256, ge=1, le=4096)
     # Chunks put in front of the model. Prompt evaluation dominates answer latency on CPU

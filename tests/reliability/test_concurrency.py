@@ -142,3 +142,22 @@ def test_reindex_through_the_api_while_queries_run(
     assert [v["status"] for v in index["versions"]][-2:] == ["retired", "active"]
     assert index["active"]["chunk_count"] == state["report"]["chunks"] > 0
     assert_consistent(service.runtime)
+
+
+def test_a_replica_follows_a_swap_made_through_another(service: ServiceState) -> None:
+    """Two API replicas share SQL: a swap through one marks the model active there, and
+    the other follows it (here: the swap is written to SQL as the other replica would)."""
+    from app.generation.registry import mark_active
+
+    assert service.models.current.name == "smollm2-135m"
+    assert service.follow_active_model() is False  # nothing to do
+    with service.runtime.db.session() as s:
+        mark_active(s, "qwen2.5-coder-0.5b")
+    try:
+        assert service.follow_active_model() is True
+        assert service.models.current.name == "qwen2.5-coder-0.5b"
+    finally:
+        with service.runtime.db.session() as s:
+            mark_active(s, "smollm2-135m")
+        service.follow_active_model()
+    assert service.models.current.name == "smollm2-135m"

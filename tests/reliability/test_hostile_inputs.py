@@ -10,8 +10,10 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 from helpers import assert_consistent, start_service
+from pdfgen import make_pdf
 
 from app.api.state import ServiceState
+from app.core.auth import create_key
 from app.main import create_app
 
 pytestmark = pytest.mark.slow
@@ -86,7 +88,9 @@ def test_malformed_pdfs_fail_alone_and_keep_stored_data(client, service) -> None
             b"trailer << /Root 1 0 R >>\n%%EOF\n"
         ),
         "garbage.pdf": b"%PDF-" + bytes(range(256)) * 64,
-        "bomb.pdf": b"%PDF-1.4\n" + b"0" * 500_000,
+        "zeros.pdf": b"%PDF-1.4\n" + b"0" * 500_000,
+        # 285 KB that inflates to 300 MB: pypdf's decompression limit must stop it.
+        "flate-bomb.pdf": make_pdf([["boom"]], bomb_bytes=300_000_000),
     }
     files = [("files", (n, d, "application/pdf")) for n, d in bad_pdfs.items()]
     files.append(("files", ("good.md", b"# Good\n\nThe good file survives.\n", "text/markdown")))
@@ -96,6 +100,7 @@ def test_malformed_pdfs_fail_alone_and_keep_stored_data(client, service) -> None
     failed = {f["file"]: f["reason"] for f in body["failed"]}
     assert set(failed) == {f"upload/{n}" for n in bad_pdfs}, failed
     assert all(reason for reason in failed.values())
+    assert "Limit reached" in failed["upload/flate-bomb.pdf"]
     after = documents(client)
     assert {k: v for k, v in after.items() if k in before} == before  # nothing lost
     assert "upload/good.md" in after
@@ -113,3 +118,42 @@ def test_injection_in_a_document_is_data(client) -> None:
     assert "PWNED" not in r.json()["answer"].upper()
     hits = client.post("/v1/retrieve", json={"question": "visitor sign in", "top_k": 3}).json()
     assert json.dumps(hits)  # the marker text comes back as plain data
+
+
+def test_calls_without_or_with_wrong_keys_and_scopes(service: ServiceState) -> None:
+    settings = service.settings.model_copy(update={"auth_enabled": True})
+    with service.runtime.db.session() as s:
+        read_key = create_key(s, "reader", "read")
+        admin_key = create_key(s, "admin", "admin")
+    q = {"question": "wifi", "top_k": 1}
+    with TestClient(create_app(settings, service)) as c:
+        service.settings = settings
+        try:
+            for headers in (
+                {},
+                {"Authorization": "Bearer fv_wrong"},
+                {"Authorization": "Bearer"},
+                {"Authorization": f"Basic {read_key}"},
+                {"Authorization": "Bearer " + "x" * 100_000},
+                {"X-API-Key": read_key[:-1]},
+            ):
+                r = c.post("/v1/retrieve", json=q, headers=headers)
+                assert r.status_code == 401, (list(headers.values())[:1], r.status_code)
+                assert r.json()["code"] == "unauthorized"
+            read = {"Authorization": f"Bearer {read_key}"}
+            assert c.post("/v1/retrieve", json=q, headers=read).status_code == 200
+            # A read key reaches no admin operation.
+            for method, path, body in (
+                ("get", "/v1/documents", None),
+                ("delete", "/v1/documents/1", None),
+                ("post", "/v1/models", {"path": "/x.gguf", "name": "x"}),
+                ("put", "/v1/models/active", {"name": "smollm2-135m"}),
+                ("post", "/v1/index/reindex", {"embedder": "minilm"}),
+            ):
+                kwargs = {"json": body} if body is not None else {}
+                r = c.request(method.upper(), path, headers={"X-API-Key": read_key}, **kwargs)
+                assert r.status_code == 403 and r.json()["code"] == "forbidden", (path, r.text)
+            assert c.get("/v1/documents", headers={"X-API-Key": admin_key}).status_code == 200
+            assert c.get("/healthz").status_code == 200  # probes stay open
+        finally:
+            service.settings = settings.model_copy(update={"auth_enabled": False})

@@ -43,6 +43,7 @@ def _property(strategy, excluded, examples: int):  # noqa: ANN001, ANN202
         deadline=None,
         suppress_health_check=list(HealthCheck),
         database=None,
+        derandomize=True,  # the same examples on every CI run: a failure reproduces
     )
     def check(case) -> None:  # noqa: ANN001
         case.call_and_validate(excluded_checks=excluded, timeout=300)

@@ -57,7 +57,8 @@ def _completion(answer: Answer, cid: str) -> dict:
 @router.post("/chat/completions", dependencies=[ReadScope])
 def chat_completions(req: ChatRequest, state: StateDep):  # noqa: ANN201
     question = _question(req)
-    max_tokens = req.max_tokens or state.settings.answer_max_tokens
+    cap = state.settings.answer_max_tokens  # a server-side bound: no client asks for more
+    max_tokens = min(req.max_tokens or cap, cap)
     temperature = req.temperature or 0.0
     cid = f"chatcmpl-{uuid.uuid4().hex}"
     if not req.stream:

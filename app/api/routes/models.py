@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 from fastapi import APIRouter
@@ -13,7 +12,6 @@ from app.core.db import ModelRecord
 from app.generation.registry import get_model, list_models, mark_active, register_model
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
-_activation = threading.Lock()
 
 
 def model_out(m: ModelRecord, loaded: str | None) -> ModelOut:
@@ -42,7 +40,7 @@ def add_model(req: AddModelRequest, state: StateDep) -> ModelOut:
 @router.put("/active", response_model=ModelOut, dependencies=[AdminScope])
 def activate(req: ActivateRequest, state: StateDep) -> ModelOut:
     """Loads the model beside the current one, then switches; requests keep being served."""
-    with _activation:
+    with state.activation_lock:
         with state.runtime.db.session() as s:
             record = get_model(s, req.name)
             s.expunge(record)

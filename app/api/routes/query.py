@@ -64,7 +64,8 @@ def retrieve(req: RetrieveRequest, state: StateDep) -> RetrieveResponse:
 
 @router.post("/query", response_model=QueryResponse, dependencies=[ReadScope])
 def query(req: QueryRequest, state: StateDep):  # noqa: ANN201 - JSON or an SSE stream
-    max_tokens = req.max_tokens or state.settings.answer_max_tokens
+    cap = state.settings.answer_max_tokens  # a server-side bound: no client asks for more
+    max_tokens = min(req.max_tokens or cap, cap)
     req.top_k = req.top_k or state.settings.answer_top_k
     if not req.stream:
         answer = state.answerer.answer(
