@@ -106,16 +106,6 @@ class ContextCache:
                 _merge(s, key, context, seconds)
         return len(entries)
 
-    def read_file(self, path: Path) -> dict[ContextKey, str]:
-        with gzip.open(path, "rt", encoding="utf-8") as fh:
-            rows = [json.loads(line) for line in fh if line.strip()]
-        return {
-            ContextKey(
-                r["document_sha256"], r["chunk_sha256"], r["model_sha256"], r["prompt_version"]
-            ): r["context"]
-            for r in rows
-        }
-
 
 def _key(r: ChunkContextCache) -> ContextKey:
     return ContextKey(r.document_sha256, r.chunk_sha256, r.model_sha256, r.prompt_version)

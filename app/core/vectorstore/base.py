@@ -41,6 +41,23 @@ class PointRecord:
     ordinal: int
     source: str
 
+    @classmethod
+    def from_stored(cls, point_id: object, vector: dict, payload: dict) -> PointRecord:
+        """The inverse of writing a point: named vectors and payload as either backend
+        returns them (a sparse vector is anything with ``indices`` and ``values``)."""
+        sparse = vector.get(SPARSE)
+        return cls(
+            id=str(point_id),
+            dense=[float(x) for x in vector[DENSE]],
+            sparse=SparseVector(
+                indices=[int(i) for i in sparse.indices] if sparse else [],
+                values=[float(v) for v in sparse.values] if sparse else [],
+            ),
+            document_id=int(payload["document_id"]),
+            ordinal=int(payload["ordinal"]),
+            source=str(payload["source"]),
+        )
+
     def payload(self) -> dict[str, object]:
         return {
             "chunk_id": self.id,

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import qdrant_edge as qe
 
-from app.core.sparse import SparseVector
 from app.core.vectorstore.base import (
     DENSE,
     SPARSE,
@@ -152,7 +151,7 @@ class EdgeVectorStore:
                 qe.ScrollRequest(offset=offset, limit=batch, with_payload=True, with_vector=True)
             )
             for r in records:
-                yield _record(str(r.id), r.vector or {}, r.payload or {})
+                yield PointRecord.from_stored(r.id, r.vector or {}, r.payload or {})
             if offset is None:
                 return
 
@@ -216,21 +215,6 @@ class EdgeVectorStore:
             for shard in self._shards.values():
                 shard.close()
             self._shards.clear()
-
-
-def _record(point_id: str, vector: dict, payload: dict) -> PointRecord:
-    sparse = vector.get(SPARSE)
-    return PointRecord(
-        id=point_id,
-        dense=[float(x) for x in vector[DENSE]],
-        sparse=SparseVector(
-            indices=[int(i) for i in sparse.indices] if sparse else [],
-            values=[float(v) for v in sparse.values] if sparse else [],
-        ),
-        document_id=int(payload["document_id"]),
-        ordinal=int(payload["ordinal"]),
-        source=str(payload["source"]),
-    )
 
 
 def _hit(point: qe.ScoredPoint) -> Hit:

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
-from app.core.sparse import SparseVector
 from app.core.vectorstore.base import (
     DENSE,
     SPARSE,
@@ -142,19 +141,7 @@ class ServerVectorStore:
             )
             for r in records:
                 vector = r.vector if isinstance(r.vector, dict) else {}
-                sparse = vector.get(SPARSE)
-                payload = r.payload or {}
-                yield PointRecord(
-                    id=str(r.id),
-                    dense=[float(x) for x in vector[DENSE]],
-                    sparse=SparseVector(
-                        indices=list(sparse.indices) if sparse else [],
-                        values=list(sparse.values) if sparse else [],
-                    ),
-                    document_id=int(payload["document_id"]),
-                    ordinal=int(payload["ordinal"]),
-                    source=str(payload["source"]),
-                )
+                yield PointRecord.from_stored(r.id, vector, r.payload or {})
             if offset is None:
                 return
 
