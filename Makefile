@@ -13,7 +13,7 @@ LLAMA_WHEEL := $(WHEELHOUSE)/.llama-cpp-python-$(LLAMA_CPP_VERSION)-built
 LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/packaging/llama-no-common.cmake
 QUESTION ?= How many days of annual leave does an employee get?
 
-.PHONY: install wheels models run test lint bench-ingest bench-load bench-contexts clean
+.PHONY: install wheels models browser run test lint bench-ingest bench-load bench-contexts clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,8 +49,15 @@ run: install
 	echo "  curl -s localhost:8000/v1/query -H 'content-type: application/json' -d '{\"question\": \"$(QUESTION)\"}'"; echo
 	FACTVAULT_AUTH_ENABLED=false $(BIN)/factvault serve
 
+# Debian's Chromium for the web console's browser tests (Playwright drives /usr/bin/chromium;
+# no browser is ever downloaded). Needs root for apt; without it those tests skip, saying why.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
+		echo "chromium not installed: the console's browser tests will skip" >&2
+
 # pytest exits 5 when a selection collects nothing: that is not a failure.
-test: install
+test: install browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 

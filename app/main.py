@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request, Response
 
 from app.api import errors, openapi
-from app.api.routes import chat, documents, health, index, models, query
+from app.api.routes import chat, console, documents, health, index, models, query
 from app.api.state import ServiceState, build_state
 from app.core.config import Settings, get_settings
 
@@ -42,6 +42,7 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
     openapi.install(app)
     for module in (health, query, chat, documents, models, index):
         app.include_router(module.router)
+    console.install(app)
 
     @app.middleware("http")
     async def count_requests(request: Request, call_next) -> Response:  # noqa: ANN001

@@ -60,3 +60,53 @@ def start_service(
     rt = open_runtime(settings, embedder=embedder)
     IngestPipeline(rt).ingest_paths([root / "corpus"])
     return build_state(settings, rt)
+
+
+class LiveServer:
+    """The real app on a loopback port, served by uvicorn in a thread (for a browser)."""
+
+    def __init__(self, state: ServiceState) -> None:
+        import socket
+
+        import uvicorn
+
+        from app.main import create_app
+
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        self.state = state
+        config = uvicorn.Config(
+            create_app(state.settings, state), host="127.0.0.1", port=self.port,
+            log_level="warning", timeout_graceful_shutdown=5,
+        )  # fmt: skip
+        self._server = uvicorn.Server(config)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> LiveServer:
+        import threading
+        import time
+
+        self._thread = threading.Thread(target=self._server.run, daemon=True, name="uvicorn")
+        self._thread.start()
+        deadline = time.monotonic() + 30
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.05)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=15)
+
+
+def empty_service(root: Path, embedder: Embedder, models_dir: Path, **overrides) -> ServiceState:
+    """A service over a fresh data dir with no documents (bundled models registered)."""
+    settings = get_settings(
+        data_dir=root / "data", database_url=None, qdrant_url=None, models_path=models_dir,
+        **{"auth_enabled": False, **overrides},
+    )  # fmt: skip
+    settings.ensure_dirs()
+    upgrade(settings.sql_url)
+    return build_state(settings, open_runtime(settings, embedder=embedder))

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from app.evaluation.summary import load_summary
+
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "eval" / "contextual"
@@ -43,6 +45,14 @@ def test_eval_command_on_a_slice(tmp_path: Path) -> None:
     assert len(pass20) == 2 and all(0.8 <= v <= 1.0 for v in pass20), run.stdout
     table = out.read_text()
     assert "| structural-hybrid (" in table and "| cookbook: basic RAG |" in table
+    # The same figures land in the data dir, where a running service (the console) reads them.
+    summary = load_summary(tmp_path / "data")
+    assert summary is not None and summary["queries"] == len(queries)
+    rows = {r["config"]: r for r in summary["rows"]}
+    assert set(rows) == {"structural-bm25", "structural-hybrid"}
+    saved_pass20 = sorted(r["pass@20"] for r in rows.values())
+    for saved, printed in zip(saved_pass20, sorted(pass20), strict=True):
+        assert abs(saved - printed) <= 0.0006  # printed with 3 decimals, saved with 4
 
     again = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=900)
     assert "index (reused)" in again.stdout  # the index is built once per corpus and config

@@ -104,6 +104,9 @@ class ModelList(BaseModel):
     object: str = "list"
     data: list[ModelOut]
     active: str | None
+    # The latest activation: phase idle|verifying|loading|switching|done|failed, target,
+    # previous, seconds, error (what the console shows while a swap runs).
+    swap: dict = Field(default_factory=dict)
 
 
 class ActivateRequest(BaseModel):

@@ -80,6 +80,7 @@ PRESETS: dict[str, EvalConfig] = {
         EvalConfig("llm-only-hybrid", context="llm"),
         EvalConfig("e5-llm-dense", embedder="e5", context="structural+llm", mode="dense"),
         EvalConfig("e5-llm-hybrid", embedder="e5", context="structural+llm"),
+        EvalConfig("e5-llm-only-hybrid", embedder="e5", context="llm"),
     ]
 }
 DEFAULT_CONFIGS = [

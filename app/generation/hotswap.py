@@ -13,6 +13,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from app.generation.registry import verify_weights
@@ -21,6 +22,27 @@ from app.generation.runner import LoadedModel, load_llama
 
 class NoActiveModel(RuntimeError):
     pass
+
+
+@dataclass
+class SwapStatus:
+    """The latest activation, for anyone watching it (the web console shows its phase).
+
+    ``phase`` goes verifying -> loading -> switching -> done, or ends in failed (the old
+    model still serves); ``idle`` until the first activation."""
+
+    phase: str = "idle"
+    target: str | None = None
+    previous: str | None = None
+    started_at: float | None = None  # epoch seconds
+    seconds: float | None = None  # elapsed so far, or the total once finished
+    error: str | None = None
+
+    def as_dict(self) -> dict:
+        out = asdict(self)
+        if self.phase not in ("done", "failed", "idle") and self.started_at is not None:
+            out["seconds"] = round(time.time() - self.started_at, 2)
+        return out
 
 
 class ModelManager:
@@ -40,6 +62,7 @@ class ModelManager:
         self._swap_lock = threading.Lock()  # one activation at a time
         self.swaps = 0
         self.last_swap_seconds: float | None = None
+        self.swap = SwapStatus()
 
     @property
     def current(self) -> LoadedModel | None:
@@ -73,9 +96,19 @@ class ModelManager:
                 and not current.closed
             ):
                 return current
-            verify_weights(record)
-            n_ctx = min(self.n_ctx, record.context_length or self.n_ctx)
-            llama = self._loader(record.path, n_ctx, self.n_threads)
+            self.swap = SwapStatus(
+                "verifying", record.name, current.name if current else None, time.time()
+            )
+            try:
+                verify_weights(record)
+                self.swap.phase = "loading"
+                n_ctx = min(self.n_ctx, record.context_length or self.n_ctx)
+                llama = self._loader(record.path, n_ctx, self.n_threads)
+            except Exception as exc:
+                self.swap.phase, self.swap.error = "failed", str(exc)
+                self.swap.seconds = round(time.perf_counter() - started, 3)
+                raise
+            self.swap.phase = "switching"
             new = LoadedModel(
                 name=record.name,
                 sha256=record.sha256,
@@ -94,6 +127,7 @@ class ModelManager:
                 old.close()
             self.swaps += 1
             self.last_swap_seconds = time.perf_counter() - started
+            self.swap.phase, self.swap.seconds = "done", round(self.last_swap_seconds, 3)
             return new
 
     def close(self) -> None:

@@ -6,12 +6,13 @@ from dataclasses import asdict
 
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from app.api.deps import AdminScope, ReadScope, StateDep
 from app.api.errors import ApiError
-from app.core.db import IndexVersion
+from app.core.db import Chunk, Document, IndexVersion
 from app.core.embedder import EMBEDDER_NAMES
+from app.evaluation.summary import load_summary
 
 router = APIRouter(prefix="/v1/index", tags=["index"])
 
@@ -41,9 +42,23 @@ def _versions(state) -> list[dict]:  # noqa: ANN001
 
 @router.get("", dependencies=[ReadScope])
 def index(state: StateDep) -> dict:
+    """What serves now, its size as SQL and the vector store see it, and the latest
+    `factvault eval` figures run against this data dir (null if it never ran)."""
     versions = _versions(state)
     active = next((v for v in versions if v["status"] == "active"), None)
-    return {"active": active, "versions": versions, "reindex": asdict(state.reindex.status)}
+    with state.runtime.db.session() as s:
+        counts = {
+            "documents": s.scalar(select(func.count()).select_from(Document)) or 0,
+            "chunks": s.scalar(select(func.count()).select_from(Chunk)) or 0,
+        }
+    counts["points"] = state.runtime.store.count(active["collection"]) if active else 0
+    return {
+        "active": active,
+        "versions": versions,
+        "counts": counts,
+        "reindex": asdict(state.reindex.status),
+        "eval": load_summary(state.settings.data_dir),
+    }
 
 
 @router.post("/reindex", status_code=202, dependencies=[AdminScope])

@@ -27,7 +27,11 @@ def models(state: StateDep) -> ModelList:
     current = state.models.current
     loaded = current.name if current else None
     with state.runtime.db.session() as s:
-        return ModelList(data=[model_out(m, loaded) for m in list_models(s)], active=loaded)
+        return ModelList(
+            data=[model_out(m, loaded) for m in list_models(s)],
+            active=loaded,
+            swap=state.models.swap.as_dict(),
+        )
 
 
 @router.post("", response_model=ModelOut, status_code=201, dependencies=[AdminScope])
