@@ -172,12 +172,40 @@ def test_swap_to_corrupted_gguf_is_refused_and_old_model_stays(
         fh.write(b"\x00" * 64)
     refused = client.put("/v1/models/active", json={"name": "tampered"})
     assert refused.status_code == 422 and refused.json()["code"] == "model_rejected"
-    assert client.get("/v1/models").json()["active"] == "smollm2-135m"
+    models = client.get("/v1/models").json()
+    assert models["active"] == "smollm2-135m"
+    swap = models["swap"]  # what the console shows: the failure, and who still serves
+    assert (swap["phase"], swap["target"], swap["previous"]) == (
+        "failed",
+        "tampered",
+        "smollm2-135m",
+    )
+    assert "sha256" in swap["error"]
 
     garbage = tmp_path / "garbage.gguf"
     garbage.write_bytes(b"GGUF" + b"\x03\x00\x00\x00" + b"\xff" * 100)
     resp = client.post("/v1/models", json={"path": str(garbage), "name": "garbage"})
     assert resp.status_code == 422 and resp.json()["code"] == "model_rejected"
+
+
+def test_swap_reports_its_phases_while_it_runs(client: TestClient, use_model) -> None:
+    """GET /v1/models shows a running activation's phase (the console polls it)."""
+    seen: list[str] = []
+    swapper = threading.Thread(target=use_model, args=("qwen2.5-coder-1.5b",))
+    swapper.start()
+    while swapper.is_alive():
+        swap = client.get("/v1/models").json()["swap"]
+        if swap.get("target") == "qwen2.5-coder-1.5b" and swap["phase"] not in seen:
+            seen.append(swap["phase"])
+        time.sleep(0.02)
+    swapper.join()
+    final = client.get("/v1/models").json()["swap"]
+    assert final["phase"] == "done" and final["previous"] == "smollm2-135m"
+    assert final["seconds"] > 0
+    # Hashing 1 GB and loading it take long enough to be seen; order is never reversed.
+    order = ["verifying", "loading", "switching", "done"]
+    assert "loading" in seen or "verifying" in seen, seen
+    assert seen == sorted(seen, key=order.index), seen
 
 
 def test_hot_swap_under_8_concurrent_clients(client: TestClient, service: ServiceState) -> None:

@@ -132,7 +132,7 @@ def test_upload_ask_swap_delete_in_the_browser(browser, server, screens) -> None
         good = page.locator("#uploads li[data-file='lighthouse.md']")
         bad = page.locator("#uploads li[data-file='broken.pdf']")
         assert good.get_attribute("data-outcome") == "stored"
-        assert "chunks" in good.locator(".result").inner_text()
+        assert "Stored (new): 1 chunk" in good.locator(".result").inner_text()
         assert bad.get_attribute("data-outcome") == "failed"
         assert "pdf" in bad.locator(".result").inner_text().lower()
         assert page.locator("#uploads progress").first.get_attribute("value") == "100"

@@ -418,7 +418,7 @@ function uploadOne(file, row) {
         } else {
           const doc = body.documents[0];
           const what = body.new ? "new" : body.changed ? "changed" : "unchanged";
-          finish(true, `Stored (${what}): ${doc ? doc.chunk_count : 0} chunks`);
+          finish(true, `Stored (${what}): ${doc ? doc.chunk_count : 0} chunk${doc && doc.chunk_count === 1 ? "" : "s"}`);
         }
       } else {
         if (xhr.status === 401) askForKey(body && body.detail);
