@@ -601,7 +601,7 @@ def eval_cmd(
             )
             out.print(
                 f"seconds: index ({build}), queries {result.query_seconds:.1f} "
-                f"({1000 * result.query_seconds / max(1, result.queries):.0f} ms/query)",
+                f"({result.ms_per_query:.0f} ms/query)",
                 markup=False,
                 highlight=False,
             )
@@ -624,19 +624,9 @@ def eval_cmd(
     report = markdown(results, str(queries), describe(), previous_rows(out_file), costs)
     write(out_file, report)
     image = draw(out_file, out_file.with_suffix(".png"))
-    from app.evaluation.summary import save_summary
+    from app.evaluation.summary import save_results
 
-    rows = [
-        {
-            "config": r.config.name,
-            "describe": r.config.describe(),
-            **{k.lower(): round(v, 4) for k, v in r.metrics.items()},
-            "ms_per_query": round(1000 * r.query_seconds / max(1, r.queries), 1),
-        }
-        for r in results
-    ]
-    if rows:
-        save_summary(settings.data_dir, str(queries), results[0].queries, rows)
+    save_results(settings.data_dir, str(queries), results)
     out.print(f"results written to {out_file} and {image}")
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from app.api.state import ServiceState, build_state
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.core.db import Chunk, Document, DocumentStatus
 from app.core.embedder import Embedder
 from app.core.index_versions import active_index
@@ -40,6 +40,18 @@ def assert_consistent(rt: Runtime) -> None:
     assert {k: v for k, v in counts.items() if v} == actual
 
 
+def service_settings(root: Path, models_dir: Path, **overrides) -> Settings:
+    """Settings for a test service in ``root`` (migrated SQLite, embedded Qdrant, auth off
+    unless ``overrides`` say otherwise)."""
+    settings = get_settings(
+        data_dir=root / "data", database_url=None, qdrant_url=None, models_path=models_dir,
+        **{"auth_enabled": False, **overrides},
+    )  # fmt: skip
+    settings.ensure_dirs()
+    upgrade(settings.sql_url)
+    return settings
+
+
 def start_service(
     root: Path,
     embedder: Embedder,
@@ -51,12 +63,7 @@ def start_service(
     shutil.copytree(SAMPLES, root / "corpus")
     for name, text in (extra or {}).items():
         (root / "corpus" / name).write_text(text)
-    settings = get_settings(
-        data_dir=root / "data", database_url=None, qdrant_url=None, models_path=models_dir,
-        default_model=default_model, auth_enabled=False,
-    )  # fmt: skip
-    settings.ensure_dirs()
-    upgrade(settings.sql_url)
+    settings = service_settings(root, models_dir, default_model=default_model)
     rt = open_runtime(settings, embedder=embedder)
     IngestPipeline(rt).ingest_paths([root / "corpus"])
     return build_state(settings, rt)
@@ -103,10 +110,5 @@ class LiveServer:
 
 def empty_service(root: Path, embedder: Embedder, models_dir: Path, **overrides) -> ServiceState:
     """A service over a fresh data dir with no documents (bundled models registered)."""
-    settings = get_settings(
-        data_dir=root / "data", database_url=None, qdrant_url=None, models_path=models_dir,
-        **{"auth_enabled": False, **overrides},
-    )  # fmt: skip
-    settings.ensure_dirs()
-    upgrade(settings.sql_url)
+    settings = service_settings(root, models_dir, **overrides)
     return build_state(settings, open_runtime(settings, embedder=embedder))

@@ -23,7 +23,7 @@ def result_row(r: EvalResult) -> str:
     return (
         f"| {r.config.name} ({r.config.describe()}) | {100 * m['Pass@5']:.2f} | "
         f"{100 * m['Pass@10']:.2f} | {100 * m['Pass@20']:.2f} | {m['MRR']:.3f} | {build} | "
-        f"{1000 * r.query_seconds / max(1, r.queries):.1f} |"
+        f"{r.ms_per_query:.1f} |"
     )
 
 

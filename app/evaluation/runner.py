@@ -122,6 +122,10 @@ class EvalResult:
     queries: int
     per_query: list[tuple[str, float]] = field(default_factory=list)  # (query, Pass@20)
 
+    @property
+    def ms_per_query(self) -> float:
+        return 1000 * self.query_seconds / max(1, self.queries)
+
 
 class Evaluator:
     def __init__(

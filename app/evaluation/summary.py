@@ -11,7 +11,10 @@ import json
 import os
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the service reads summaries without importing the eval machinery
+    from app.evaluation.runner import EvalResult
 
 FILE_NAME = "eval-summary.json"
 
@@ -48,3 +51,19 @@ def save_summary(data_dir: Path, queries_file: str, queries: int, rows: list[dic
     tmp.write_text(json.dumps(summary, indent=1))
     os.replace(tmp, path)
     return path
+
+
+def save_results(data_dir: Path, queries_file: str, results: list[EvalResult]) -> Path | None:
+    """Save an eval run's results (nothing if it evaluated no configuration)."""
+    if not results:
+        return None
+    rows = [
+        {
+            "config": r.config.name,
+            "describe": r.config.describe(),
+            **{k.lower(): round(v, 4) for k, v in r.metrics.items()},
+            "ms_per_query": round(r.ms_per_query, 1),
+        }
+        for r in results
+    ]
+    return save_summary(data_dir, queries_file, results[0].queries, rows)

@@ -61,7 +61,6 @@ class ModelManager:
         self._lock = threading.Lock()
         self._swap_lock = threading.Lock()  # one activation at a time
         self.swaps = 0
-        self.last_swap_seconds: float | None = None
         self.swap = SwapStatus()
 
     @property
@@ -126,8 +125,8 @@ class ModelManager:
             if release_old and old is not None:
                 old.close()
             self.swaps += 1
-            self.last_swap_seconds = time.perf_counter() - started
-            self.swap.phase, self.swap.seconds = "done", round(self.last_swap_seconds, 3)
+            self.swap.phase = "done"
+            self.swap.seconds = round(time.perf_counter() - started, 3)
             return new
 
     def close(self) -> None:
