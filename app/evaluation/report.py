@@ -123,7 +123,11 @@ def markdown(
     for name, p5, p10, p20 in COOKBOOK:
         lines.append(f"| {name} | {p5:.2f} | {p10:.2f} | {p20:.2f} | | | |")
     lines += extra or []
-    lines += ["", "Produced by `factvault eval`; see README for what each configuration costs."]
+    lines += [
+        "",
+        "Produced by `factvault eval`; see README for what each configuration costs. Second "
+        "stages tried on the best first stage (LLM judge, HyDE, nanoranker): rerank.md.",
+    ]
     return "\n".join(lines) + "\n"
 
 
