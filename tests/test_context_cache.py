@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import select
 
 from app.core.db import Chunk, Database
-from app.generation.bundled import BUNDLED
+from app.core.hashing import sha256_file
+from app.generation.bundled import BUNDLED, materialize
 from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
 from app.generation.contextualizer import LlmContextualizer, resolve_context_model
 from ingest.context_cache import ContextCache, ContextKey, text_sha256
@@ -106,3 +107,15 @@ def test_ingest_reuses_cached_contexts_without_loading_a_model(runtime, tmp_path
     assert any(
         c.startswith("File: calc2.py") and "Arithmetic helper number 0." in c for c in contexts
     )
+
+
+def test_every_bundled_model_resolves_as_a_context_model(settings) -> None:
+    """SmolLM2 ships whole with no pinned sha256; it used to be refused as 'not bundled'."""
+    db = Database(settings.sql_url)
+    smollm = resolve_context_model(settings, db, "smollm2-135m")
+    assert smollm.sha256 == sha256_file(materialize(BUNDLED["smollm2-135m"], settings.models_dir))
+    assert smollm.path().is_file()
+    qwen = resolve_context_model(settings, db, "qwen2.5-coder-0.5b")
+    assert qwen.sha256 == BUNDLED["qwen2.5-coder-0.5b"].sha256
+    with pytest.raises(ValueError, match="'no-such-model' is neither registered nor bundled"):
+        resolve_context_model(settings, db, "no-such-model")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from app.core.config import Settings
 from app.core.db import Database, ModelRecord
+from app.core.hashing import sha256_file
 from app.generation.bundled import BUNDLED, materialize
 from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
 from app.generation.runner import load_llama
@@ -38,12 +39,18 @@ def resolve_context_model(settings: Settings, db: Database, name: str) -> Contex
         if record is not None:
             path = Path(record.path)
             return ContextModel(name, record.sha256, lambda: path)
-    if name in BUNDLED and BUNDLED[name].sha256:
-        spec = BUNDLED[name]
-        return ContextModel(name, spec.sha256 or "", lambda: materialize(spec, settings.models_dir))
-    raise ValueError(
-        f"context model {name!r} is neither registered nor bundled (bundled: {', '.join(BUNDLED)})"
-    )
+    if name not in BUNDLED:
+        raise ValueError(
+            f"context model {name!r} is neither registered nor bundled "
+            f"(bundled: {', '.join(BUNDLED)})"
+        )
+    spec = BUNDLED[name]
+    if spec.sha256:
+        return ContextModel(name, spec.sha256, lambda: materialize(spec, settings.models_dir))
+    # Shipped whole by a named package, so nothing is pinned: the cache key needs the
+    # file's own hash, which means locating it now (cheap: it is used in place).
+    path = materialize(spec, settings.models_dir)
+    return ContextModel(name, sha256_file(path), lambda: path)
 
 
 @dataclass
