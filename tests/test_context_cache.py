@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app.core.db import Chunk, Database
+from app.core.db import Chunk, Database, ModelRecord
 from app.core.hashing import sha256_file
 from app.generation.bundled import BUNDLED, materialize
 from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
@@ -115,6 +115,11 @@ def test_every_bundled_model_resolves_as_a_context_model(settings) -> None:
     smollm = resolve_context_model(settings, db, "smollm2-135m")
     assert smollm.sha256 == sha256_file(materialize(BUNDLED["smollm2-135m"], settings.models_dir))
     assert smollm.path().is_file()
+    with db.session() as s:  # registered, so the next resolve does not hash the file again
+        assert s.scalar(select(ModelRecord.sha256).where(ModelRecord.name == "smollm2-135m")) == (
+            smollm.sha256
+        )
+    assert resolve_context_model(settings, db, "smollm2-135m").sha256 == smollm.sha256
     qwen = resolve_context_model(settings, db, "qwen2.5-coder-0.5b")
     assert qwen.sha256 == BUNDLED["qwen2.5-coder-0.5b"].sha256
     with pytest.raises(ValueError, match="'no-such-model' is neither registered nor bundled"):

@@ -16,9 +16,9 @@ from sqlalchemy import select
 
 from app.core.config import Settings
 from app.core.db import Database, ModelRecord
-from app.core.hashing import sha256_file
 from app.generation.bundled import BUNDLED, materialize
 from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
+from app.generation.registry import register_bundled
 from app.generation.runner import load_llama
 from ingest.chunking import ChunkDraft
 from ingest.context_cache import ContextCache, ContextKey, text_sha256
@@ -33,24 +33,24 @@ class ContextModel:
 
 
 def resolve_context_model(settings: Settings, db: Database, name: str) -> ContextModel:
-    """A registered model by name, else a bundled one (its sha256 is pinned, no hashing)."""
+    """A registered model by name, else a bundled one. A pinned bundled model is used by its
+    pinned sha256 without hashing; an unpinned one (SmolLM2 ships whole, nothing pinned) is
+    registered like the service does at start-up, so its file is hashed once and remembered."""
+    spec = BUNDLED.get(name)
     with db.session() as s:
         record = s.scalar(select(ModelRecord).where(ModelRecord.name == name))
+        if record is None and spec is not None and not spec.sha256:
+            register_bundled(s, settings.models_dir, [name])
+            record = s.scalar(select(ModelRecord).where(ModelRecord.name == name))
         if record is not None:
             path = Path(record.path)
             return ContextModel(name, record.sha256, lambda: path)
-    if name not in BUNDLED:
+    if spec is None or not spec.sha256:
         raise ValueError(
             f"context model {name!r} is neither registered nor bundled "
             f"(bundled: {', '.join(BUNDLED)})"
         )
-    spec = BUNDLED[name]
-    if spec.sha256:
-        return ContextModel(name, spec.sha256, lambda: materialize(spec, settings.models_dir))
-    # Shipped whole by a named package, so nothing is pinned: the cache key needs the
-    # file's own hash, which means locating it now (cheap: it is used in place).
-    path = materialize(spec, settings.models_dir)
-    return ContextModel(name, sha256_file(path), lambda: path)
+    return ContextModel(name, spec.sha256, lambda: materialize(spec, settings.models_dir))
 
 
 @dataclass
