@@ -38,8 +38,6 @@ from app.evaluation.metrics import summarize  # noqa: E402
 from app.evaluation.runner import Evaluator, parse_config  # noqa: E402
 from app.generation.bundled import BUNDLED, materialize  # noqa: E402
 from app.generation.runner import load_llama  # noqa: E402
-from app.retrieval import Retriever  # noqa: E402
-from app.retrieval.rerank import NoReranker  # noqa: E402
 
 DATA = REPO.parent / "shared" / "eval" / "contextual"
 RESULTS = REPO / "bench" / "results" / "rerank.md"
@@ -110,14 +108,12 @@ def main() -> None:
     queries = load_queries(DATA / "evaluation_set_dev.jsonl")
     queries = queries[: args.queries] if args.queries else queries
     evaluator = Evaluator(corpus, queries, settings.data_dir / "eval")
-    rt, _, _ = evaluator._index(parse_config(FIRST_STAGE))
-    keys = evaluator._golden_keys(rt)
-    retriever = Retriever(rt, NoReranker())
+    first_stage = evaluator.ranker(parse_config(FIRST_STAGE))
     text = {(d.uuid, n): c for d in corpus.documents for n, c in enumerate(d.chunks)}
     source = {d.uuid: d.source for d in corpus.documents}
 
-    def search(q: str, mode: str, k: int = 100) -> list[Key]:
-        return [keys[h.chunk_id] for h in retriever.retrieve(q, k, mode, rrf_k=10, prefetch=100)]  # type: ignore[arg-type]
+    def search(q: str, mode: str) -> list[Key]:
+        return first_stage(q, 100, mode)
 
     before = [search(q.text, "hybrid") for q in queries]
     with tempfile.TemporaryDirectory() as tmp:
@@ -187,8 +183,8 @@ def make_method(
 
     def nano(question: str, first: list[Key]) -> list[Key]:
         top = first[:depth]
-        ranked = rank(question, [text[k] for k in top])
-        order = [top[[text[k] for k in top].index(t)] for t, _ in ranked]
+        texts = [text[k] for k in top]
+        order = [top[texts.index(t)] for t, _ in rank(question, texts)]
         return order + [k for k in first if k not in order]
 
     return nano

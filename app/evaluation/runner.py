@@ -8,6 +8,7 @@ config, so a second run reuses it and only the queries are re-run.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -190,20 +191,31 @@ class Evaluator:
             rows = s.execute(select(Chunk.id, Document.source, Chunk.ordinal).join(Document))
             return {cid: (self._uuid_of_source[src], ordinal) for cid, src, ordinal in rows}
 
-    def run(self, config: EvalConfig, k_max: int = 20) -> EvalResult:
-        rt, stage_seconds, reused = self._index(config)
+    def ranker(self, config: EvalConfig) -> Callable[..., list[tuple[str, int]]]:
+        """Ranks a question on ``config``'s index as dataset keys (document uuid, chunk
+        index); ``mode`` overrides the config's, for probes that compare dense and BM25."""
+        rt, _, _ = self._index(config)
         keys = self._golden_keys(rt)
         retriever = Retriever(rt, make_reranker(config.reranker, get_settings().reranker_path))
+
+        def rank(question: str, k: int, mode: str | None = None) -> list[tuple[str, int]]:
+            hits = retriever.retrieve(
+                question, k, mode or config.mode,  # type: ignore[arg-type]
+                fusion=config.fusion, weights=config.weights,  # type: ignore[arg-type]
+                prefetch=config.prefetch, rrf_k=config.rrf_k,
+            )  # fmt: skip
+            return [keys[h.chunk_id] for h in hits]
+
+        return rank
+
+    def run(self, config: EvalConfig, k_max: int = 20) -> EvalResult:
+        _, stage_seconds, reused = self._index(config)
+        rank = self.ranker(config)
         runs = []
         per_query = []
         t0 = time.perf_counter()
         for q in self.queries:
-            hits = retriever.retrieve(
-                q.text, k_max, config.mode,  # type: ignore[arg-type]
-                fusion=config.fusion, weights=config.weights,  # type: ignore[arg-type]
-                prefetch=config.prefetch, rrf_k=config.rrf_k,
-            )  # fmt: skip
-            ranked = [keys[h.chunk_id] for h in hits]
+            ranked = rank(q.text, k_max)
             runs.append((ranked, q.golden))
             per_query.append((q.text, len(set(ranked) & q.golden) / len(q.golden)))
         seconds = time.perf_counter() - t0
