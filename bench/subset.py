@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import gzip
-import hashlib
 import json
 import shutil
 import sys
@@ -30,12 +29,9 @@ sys.path.insert(0, str(REPO))
 
 from app.generation.bundled import BUNDLED  # noqa: E402
 from app.generation.context_writer import WriterSettings, prompt_version  # noqa: E402
+from ingest.context_cache import text_sha256  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval" / "contextual"
-
-
-def sha(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def covered(contexts: Path, model_sha: str, version: str) -> dict[str, set[str]]:
@@ -70,10 +66,12 @@ def main() -> None:
     docs = json.loads(args.corpus.read_text())
 
     def complete(doc: dict) -> bool:
-        chunks = {sha(c["content"]) for c in doc["chunks"]}
-        return all(chunks <= h.get(sha(doc["content"]), set()) for h in have)
+        chunks = {text_sha256(c["content"]) for c in doc["chunks"]}
+        return all(chunks <= h.get(text_sha256(doc["content"]), set()) for h in have)
 
     kept = [d for d in docs if complete(d)]
+    if not kept:
+        sys.exit(f"{args.contexts}: no document has contexts from all of {args.models} ({version})")
     kept_ids = {d["original_uuid"] for d in kept}
     lines = [ln for ln in args.queries.read_text().splitlines() if ln.strip()]
     queries = [
