@@ -548,6 +548,63 @@ def _reindex_via_server(settings, embedder: str) -> int:  # noqa: ANN001
     return 0
 
 
+contexts_app = typer.Typer(no_args_is_help=True, help="LLM context cache (SQL) to and from files.")
+app.add_typer(contexts_app, name="contexts")
+
+
+def _sql_database():  # noqa: ANN202
+    """The SQL store alone: the context cache needs no vector store (which a server may hold)."""
+    from app.core.db import Database
+    from app.core.migrate import head_revision, is_up_to_date
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    if not is_up_to_date(settings.sql_url):
+        raise _fail(
+            f"database {settings.sql_url} is not at schema {head_revision(settings.sql_url)}: "
+            "run `factvault db upgrade`"
+        )
+    return Database(settings.sql_url)
+
+
+@contexts_app.command("export")
+def contexts_export(
+    file: Annotated[Path, typer.Argument(help="gzip JSONL to write (replaced).")],
+    model: Annotated[str | None, typer.Option(help="Only this context model's.")] = None,
+) -> None:
+    """Write cached LLM contexts to a file, e.g. to carry a long context run's work to CI or
+    another machine (an eval stopped by a signal it cannot catch never writes its file)."""
+    from app.generation.bundled import BundledModelMissing
+    from app.generation.contextualizer import resolve_context_model
+    from ingest.context_cache import ContextCache
+
+    db = _sql_database()
+    sha = None
+    if model:
+        try:
+            sha = resolve_context_model(get_settings(), db, model).sha256
+        except (ValueError, BundledModelMissing) as exc:
+            raise _fail(str(exc)) from exc
+    n = ContextCache(db).export(file, sha)
+    out.print(f"{n} context(s) written to {file}")
+
+
+@contexts_app.command("import")
+def contexts_import(
+    file: Annotated[Path, typer.Argument(help="A file written by `contexts export`.")],
+) -> None:
+    """Add a context file's entries to the SQL cache (same key: the file's text wins)."""
+    from ingest.context_cache import ContextCache
+
+    if not file.is_file():
+        raise _fail(f"{file}: no such file")
+    try:
+        n = ContextCache(_sql_database()).import_file(file)
+    except (ValueError, OSError, EOFError) as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"{n} context(s) imported from {file}")
+
+
 @app.command("eval")
 def eval_cmd(
     corpus: Annotated[Path, typer.Option(help="Corpus JSON (documents with fixed chunks).")],

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import gzip
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from app.generation.bundled import BUNDLED
 
 pytestmark = pytest.mark.slow
 REPO = Path(__file__).resolve().parents[1]
@@ -58,3 +62,34 @@ def test_retrieve_before_ingest_is_a_clear_error(tmp_path: Path) -> None:
     run(["db", "upgrade"], data)
     out = run(["retrieve", "anything"], data)
     assert out.returncode == 2 and "run `factvault ingest PATH` first" in out.stderr
+
+
+def test_contexts_export_import_round_trip(tmp_path: Path) -> None:
+    """The shipped context file goes into a fresh SQL cache and comes back out line for line;
+    --model keeps one model's rows; a corrupt file is refused naming the file and line."""
+    shipped = REPO / "bench" / "contexts" / "codebase_chunks.jsonl.gz"
+    data = tmp_path / "data"
+    refused = run(["contexts", "export", str(tmp_path / "x.gz")], data)
+    assert refused.returncode == 2 and "factvault db upgrade" in refused.stderr
+    assert run(["db", "upgrade"], data).returncode == 0
+
+    lines = gzip.decompress(shipped.read_bytes()).decode().splitlines()
+    imported = run(["contexts", "import", str(shipped)], data)
+    assert imported.returncode == 0 and f"{len(lines)} context(s) imported" in imported.stdout
+
+    everything = tmp_path / "all.jsonl.gz"
+    assert run(["contexts", "export", str(everything)], data).returncode == 0
+    assert gzip.decompress(everything.read_bytes()).decode().splitlines() == lines
+
+    one = tmp_path / "one.jsonl.gz"
+    model = "qwen2.5-coder-0.5b"
+    assert run(["contexts", "export", str(one), "--model", model], data).returncode == 0
+    pinned = BUNDLED[model].sha256
+    expected = [ln for ln in lines if json.loads(ln)["model_sha256"] == pinned]
+    assert expected and len(expected) < len(lines)
+    assert gzip.decompress(one.read_bytes()).decode().splitlines() == expected
+
+    broken = tmp_path / "broken.jsonl.gz"
+    broken.write_bytes(gzip.compress(b'{"document_sha256": "a"}\n'))
+    bad = run(["contexts", "import", str(broken)], data)
+    assert bad.returncode == 2 and f"{broken}:1" in bad.stderr
