@@ -555,15 +555,14 @@ app.add_typer(contexts_app, name="contexts")
 def _sql_database():  # noqa: ANN202
     """The SQL store alone: the context cache needs no vector store (which a server may hold)."""
     from app.core.db import Database
-    from app.core.migrate import head_revision, is_up_to_date
+    from app.core.runtime import SchemaOutOfDate, require_current_schema
 
     settings = get_settings()
     settings.ensure_dirs()
-    if not is_up_to_date(settings.sql_url):
-        raise _fail(
-            f"database {settings.sql_url} is not at schema {head_revision(settings.sql_url)}: "
-            "run `factvault db upgrade`"
-        )
+    try:
+        require_current_schema(settings.sql_url)
+    except SchemaOutOfDate as exc:
+        raise _fail(str(exc)) from exc
     return Database(settings.sql_url)
 
 

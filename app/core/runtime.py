@@ -76,18 +76,21 @@ class Runtime:
         self.db.dispose()
 
 
-def open_runtime(settings: Settings, embedder: Embedder | None = None) -> Runtime:
+def require_current_schema(url: str) -> None:
     """Refuses to run on a schema older than the code: migrations are an explicit step."""
+    if not is_up_to_date(url):
+        raise SchemaOutOfDate(
+            f"database {url} is not at schema {head_revision(url)}: run `factvault db upgrade`"
+        )
+
+
+def open_runtime(settings: Settings, embedder: Embedder | None = None) -> Runtime:
     settings.ensure_dirs()
     if settings.torch_threads:
         import torch
 
         torch.set_num_threads(settings.torch_threads)
-    if not is_up_to_date(settings.sql_url):
-        raise SchemaOutOfDate(
-            f"database {settings.sql_url} is not at schema {head_revision(settings.sql_url)}: "
-            "run `factvault db upgrade`"
-        )
+    require_current_schema(settings.sql_url)
     return Runtime(
         settings=settings,
         db=Database(settings.sql_url),
