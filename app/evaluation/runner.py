@@ -59,6 +59,7 @@ class EvalConfig:
         return " ".join(parts)
 
 
+Q15 = "qwen2.5-coder-1.5b"
 PRESETS: dict[str, EvalConfig] = {
     c.name: c
     for c in [
@@ -82,6 +83,11 @@ PRESETS: dict[str, EvalConfig] = {
         EvalConfig("e5-llm-dense", embedder="e5", context="structural+llm", mode="dense"),
         EvalConfig("e5-llm-hybrid", embedder="e5", context="structural+llm"),
         EvalConfig("e5-llm-only-hybrid", embedder="e5", context="llm"),
+        # The same with Qwen2.5-Coder-1.5B writing the contexts (twice the 0.5B's cost).
+        EvalConfig("llm15-bm25", context="structural+llm", mode="sparse", context_model=Q15),
+        EvalConfig("llm15-dense", context="structural+llm", mode="dense", context_model=Q15),
+        EvalConfig("llm15-hybrid", context="structural+llm", context_model=Q15),
+        EvalConfig("e5-llm15-hybrid", embedder="e5", context="structural+llm", context_model=Q15),
     ]
 }
 DEFAULT_CONFIGS = [
