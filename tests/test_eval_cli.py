@@ -63,12 +63,14 @@ SHIPPED_CONTEXTS = REPO / "bench" / "contexts" / "codebase_chunks.jsonl.gz"
 
 
 @pytest.mark.skipif(not EVAL.exists(), reason="../shared/eval/contextual is not present")
-@pytest.mark.parametrize("preset", ["llm-bm25", "llm15-bm25"])  # Qwen-0.5B, Qwen-1.5B contexts
+# One preset per bundled context model: Qwen-0.5B, Qwen-1.5B, SmolLM2-135M.
+@pytest.mark.parametrize("preset", ["llm-bm25", "llm15-bm25", "smol-bm25"])
 def test_llm_context_row_is_reproduced_from_the_shipped_contexts(
     tmp_path: Path, preset: str
 ) -> None:
     """All 737 LLM contexts come from the committed cache (none is generated: that took
-    ~2 h here for the 0.5B, ~4.2 h for the 1.5B), and the reported row is reproduced."""
+    ~2 h here for the 0.5B, ~4.2 h for the 1.5B, ~1.5 h for SmolLM2), and the reported row
+    is reproduced."""
     committed = re.search(
         rf"^\| {preset} \(.*?\) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|",
         (REPO / "bench" / "results" / "retrieval.md").read_text(),

@@ -60,6 +60,7 @@ class EvalConfig:
 
 
 Q15 = "qwen2.5-coder-1.5b"
+SMOL = "smollm2-135m"
 PRESETS: dict[str, EvalConfig] = {
     c.name: c
     for c in [
@@ -88,6 +89,10 @@ PRESETS: dict[str, EvalConfig] = {
         EvalConfig("llm15-dense", context="structural+llm", mode="dense", context_model=Q15),
         EvalConfig("llm15-hybrid", context="structural+llm", context_model=Q15),
         EvalConfig("e5-llm15-hybrid", embedder="e5", context="structural+llm", context_model=Q15),
+        # SmolLM2-135M, the smallest bundled model: cheap, but its contexts echo the prompt.
+        EvalConfig("smol-bm25", context="structural+llm", mode="sparse", context_model=SMOL),
+        EvalConfig("smol-dense", context="structural+llm", mode="dense", context_model=SMOL),
+        EvalConfig("smol-hybrid", context="structural+llm", context_model=SMOL),
     ]
 }
 DEFAULT_CONFIGS = [
