@@ -54,3 +54,27 @@ def test_dataset_loading(tmp_path: Path) -> None:
     item = loaded.source_files()[0]
     assert item.chunks == ("a", "b") and item.data == b"ab"
     assert load_queries(tmp_path / "q.jsonl")[0].golden == frozenset({("u1", 1)})
+
+
+def test_cost_table_names_every_bundled_model_even_unpinned(tmp_path: Path) -> None:
+    """SmolLM2 has no pinned sha256 (it ships whole), so its contexts are keyed by its file's
+    hash; the cost table must still say which model wrote them, not a bare hash prefix."""
+    import gzip
+
+    from app.core.hashing import sha256_file
+    from app.evaluation.report import context_cost_lines
+    from app.generation.bundled import BUNDLED
+
+    smol_sha = sha256_file(BUNDLED["smollm2-135m"].parts()[0])
+    rows = [
+        {"document_sha256": doc, "model_sha256": sha, "prompt_version": "v", "cpu_seconds": cpu}
+        for doc, sha, cpu in [("d1", smol_sha, 2.0), ("d1", smol_sha, 1.0), ("d2", "f" * 64, 4.0)]
+    ]
+    contexts = tmp_path / "contexts.jsonl.gz"
+    with gzip.open(contexts, "wt", encoding="utf-8") as fh:
+        fh.writelines(json.dumps(r) + "\n" for r in rows)
+    table = "\n".join(context_cost_lines(contexts, None))
+    # 2 chunks in 3 CPU s reused; without reuse each costs its document's first (2 s).
+    assert "| smollm2-135m | v | 2 chunks written, prefix reused | 3 | 1,500 |" in table
+    assert "| smollm2-135m | v | same chunks, no reuse" in table and "| 4 | 2,000 |" in table
+    assert "| ffffffffffff | v | 1 chunks written" in table  # an unknown model keeps its hash

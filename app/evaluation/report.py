@@ -40,12 +40,30 @@ def previous_rows(path: Path) -> dict[str, str]:
     return rows
 
 
+def bundled_model_names() -> dict[str, str]:
+    """sha256 -> bundled model name. An unpinned model (SmolLM2 ships whole in its package,
+    nothing pinned) is named by hashing its installed file; one not installed stays unnamed."""
+    from app.core.hashing import sha256_file
+    from app.generation.bundled import BUNDLED, BundledModelMissing
+
+    names = {}
+    for model in BUNDLED.values():
+        sha = model.sha256
+        if sha is None:
+            try:
+                parts = model.parts()
+            except BundledModelMissing:
+                continue
+            sha = sha256_file(parts[0]) if len(parts) == 1 else None
+        if sha:
+            names[sha] = model.name
+    return names
+
+
 def context_cost_lines(contexts_file: Path | None, bench_json: Path | None) -> list[str]:
     """What the LLM contexts cost: the whole corpus from the cache file (every context keeps
     the CPU seconds it took), and the reuse / no-reuse comparison from bench/contexts.py."""
-    from app.generation.bundled import BUNDLED
-
-    names = {m.sha256: m.name for m in BUNDLED.values() if m.sha256}
+    names = bundled_model_names()
     lines: list[str] = []
     if contexts_file is not None and contexts_file.is_file():
         totals: dict[tuple[str, str], list[float]] = {}
