@@ -1,6 +1,6 @@
-"""LLM-written contexts with the real Qwen2.5-Coder-0.5B: the committed context cache is
-what factvault itself writes (regenerated here for one document, byte for byte), and a
-prompt-injection line inside a document is described, not obeyed."""
+"""LLM-written contexts with the real bundled models: the committed context cache is what
+factvault itself writes (regenerated here for one document per model, byte for byte), and a
+prompt-injection line inside a document is described, not obeyed (Qwen2.5-Coder-0.5B)."""
 
 from __future__ import annotations
 
@@ -42,16 +42,15 @@ def llm_runtime(tmp_path: Path, minilm, models_dir: Path):
 
 
 @pytest.mark.skipif(not EVAL.exists(), reason="../shared/eval/contextual is not present")
-def test_shipped_contexts_are_what_factvault_writes(llm_runtime) -> None:
+@pytest.mark.parametrize("model", sorted(BUNDLED))  # every bundled model's shipped contexts
+def test_shipped_contexts_are_what_factvault_writes(llm_runtime, model: str) -> None:
     assert SHIPPED.is_file(), f"{SHIPPED} is missing: run `factvault eval --config llm-bm25`"
     with gzip.open(SHIPPED, "rt", encoding="utf-8") as fh:
         shipped = [json.loads(line) for line in fh if line.strip()]
-    model_sha = BUNDLED[MODEL].sha256
-    version = LlmContextualizer(
-        llm_runtime.settings,
-        llm_runtime.db,
-        resolve_context_model(llm_runtime.settings, llm_runtime.db, MODEL),
-    ).prompt_version
+    context_model = resolve_context_model(llm_runtime.settings, llm_runtime.db, model)
+    model_sha = context_model.sha256  # SmolLM2's is its file's hash: it has none pinned
+    ctx = LlmContextualizer(llm_runtime.settings, llm_runtime.db, context_model)
+    version = ctx.prompt_version
     by_doc: dict[str, dict[str, str]] = {}
     for row in shipped:
         if row["model_sha256"] == model_sha and row["prompt_version"] == version:
@@ -62,10 +61,6 @@ def test_shipped_contexts_are_what_factvault_writes(llm_runtime) -> None:
         if len(by_doc.get(hashlib.sha256(d.content.encode()).hexdigest(), {})) == len(d.chunks) >= 2
     ]  # fmt: skip
     doc = min(docs, key=lambda d: len(d.content))  # the cheapest document to regenerate
-    ctx = LlmContextualizer(
-        llm_runtime.settings, llm_runtime.db,
-        resolve_context_model(llm_runtime.settings, llm_runtime.db, MODEL),
-    )  # fmt: skip
     source = SourceFile(doc.source, Path(doc.source), data=doc.content.encode(), chunks=doc.chunks)
     try:
         report = IngestPipeline(llm_runtime, contextualizer=ctx).run([source])
