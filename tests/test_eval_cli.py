@@ -69,7 +69,7 @@ def test_llm_context_row_is_reproduced_from_the_shipped_contexts(
     tmp_path: Path, preset: str
 ) -> None:
     """All 737 LLM contexts come from the committed cache (none is generated: that took
-    ~2 h here for the 0.5B, ~4.2 h for the 1.5B, ~1.5 h for SmolLM2), and the reported row
+    ~2 h here for the 0.5B, ~4.2 h for the 1.5B, ~1 h for SmolLM2), and the reported row
     is reproduced."""
     committed = re.search(
         rf"^\| {preset} \(.*?\) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|",

@@ -41,22 +41,16 @@ def previous_rows(path: Path) -> dict[str, str]:
 
 
 def bundled_model_names() -> dict[str, str]:
-    """sha256 -> bundled model name. An unpinned model (SmolLM2 ships whole in its package,
-    nothing pinned) is named by hashing its installed file; one not installed stays unnamed."""
-    from app.core.hashing import sha256_file
+    """sha256 -> bundled model name, so the cost table names SmolLM2 (unpinned: its sha256 is
+    its installed file's hash) like the pinned models."""
     from app.generation.bundled import BUNDLED, BundledModelMissing
 
     names = {}
     for model in BUNDLED.values():
-        sha = model.sha256
-        if sha is None:
-            try:
-                parts = model.parts()
-            except BundledModelMissing:
-                continue
-            sha = sha256_file(parts[0]) if len(parts) == 1 else None
-        if sha:
-            names[sha] = model.name
+        try:
+            names[model.weights_sha256()] = model.name
+        except BundledModelMissing:
+            continue  # unpinned and not installed: its contexts keep their bare hash
     return names
 
 

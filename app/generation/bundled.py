@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
 
+from app.core.hashing import sha256_file
+
 
 class BundledModelMissing(RuntimeError):
     """A package that carries (part of) a model is not installed."""
@@ -45,6 +47,14 @@ class BundledModel:
                 raise BundledModelMissing(f"{dist_name}: expected one file matching {self.member}")
             paths.append(Path(str(dist.locate_file(found[0]))))
         return paths
+
+    def weights_sha256(self) -> str:
+        """The pinned sha256; an unpinned model ships whole (split ones are always pinned), so
+        its installed file is hashed. Raises BundledModelMissing if that file is not there."""
+        if self.sha256:
+            return self.sha256
+        (path,) = self.parts()
+        return sha256_file(path)
 
 
 SMOLLM2 = BundledModel(
