@@ -307,12 +307,7 @@ def query(
         rt = _runtime()
         state = build_state(settings, rt)
         try:
-            result = state.answerer.answer(
-                question,
-                top_k or settings.answer_top_k,
-                None,
-                max_tokens or settings.answer_max_tokens,
-            )
+            result = state.ask(None, question, top_k, None, max_tokens)
         finally:
             state.close()
         answer, model = result.answer, result.model_name
@@ -418,6 +413,49 @@ def keys_create(
     finally:
         db.dispose()
     out.print(key, markup=False, highlight=False)
+
+
+@keys_app.command("list")
+def keys_list() -> None:
+    """The API keys: id, name, prefix, scope, created, revoked (never the key itself)."""
+    from app.core.auth import list_keys
+    from app.core.db import Database
+
+    db = Database(get_settings().sql_url)
+    try:
+        with db.session() as s:
+            rows = [
+                (str(k.id), k.name, k.prefix, k.scope, k.created_at.isoformat(timespec="seconds"),
+                 k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
+                for k in list_keys(s)
+            ]  # fmt: skip
+    finally:
+        db.dispose()
+    table = Table(show_header=True)
+    for col in ("id", "name", "prefix", "scope", "created", "revoked"):
+        table.add_column(col)
+    for row in rows:
+        table.add_row(*row)
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    key: Annotated[str, typer.Argument(help="The key's id or prefix, from `keys list`.")],
+) -> None:
+    """Revoke a key: every request with it gets 401 from the next one on."""
+    from app.core.auth import revoke_key
+    from app.core.db import Database
+
+    db = Database(get_settings().sql_url)
+    try:
+        with db.session() as s:
+            record = revoke_key(s, key)
+            out.print(f"revoked key {record.id} ({record.name}, {record.prefix}…)", markup=False)
+    except LookupError as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        db.dispose()
 
 
 @app.command("backup")

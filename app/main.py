@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI, Request, Response
+import fastapi_offline
+from fastapi import FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
 
 from app.api import errors, openapi
+from app.api.guard import RequestGuard
 from app.api.routes import chat, console, documents, health, index, models, query
 from app.api.state import ServiceState, build_state
 from app.core.config import Settings, get_settings
 
 log = logging.getLogger("factvault.service")
+
+# Swagger UI's script and stylesheet, shipped inside the fastapi-offline package: /docs
+# works with no network, like the console.
+DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
 def create_app(settings: Settings | None = None, state: ServiceState | None = None) -> FastAPI:
@@ -37,36 +46,25 @@ def create_app(settings: Settings | None = None, state: ServiceState | None = No
         version="0.1.0",
         summary="Grounded answers from your own documents, by a frozen local model.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
     errors.install(app)
     openapi.install(app)
     for module in (health, query, chat, documents, models, index):
         app.include_router(module.router)
     console.install(app)
+    app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
-    @app.middleware("http")
-    async def count_requests(request: Request, call_next) -> Response:  # noqa: ANN001
-        started = time.perf_counter()
-        response = await call_next(request)
-        service = getattr(request.app.state, "service", None)
-        if service is not None:
-            route = request.scope.get("route")
-            path = getattr(route, "path", "unmatched")
-            service.metrics.request(path, response.status_code)
-            service.metrics.stage("http", time.perf_counter() - started)
-        return response
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="factvault API",
+            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+            swagger_css_url="/docs-assets/swagger-ui.css",
+            swagger_favicon_url="/docs-assets/favicon.png",
+        )
 
-    @app.middleware("http")
-    async def refuse_oversized_bodies(request: Request, call_next) -> Response:  # noqa: ANN001
-        """A declared body over the upload limit is refused before anything reads (or spools
-        to disk) a byte of it; the per-file limit in the upload route covers the rest."""
-        declared = request.headers.get("content-length")
-        limit = settings.max_upload_bytes + (1 << 20)  # room for multipart framing
-        if declared is not None and declared.isdigit() and int(declared) > limit:
-            return errors.problem(
-                413, "upload_too_large", f"request body of {int(declared):,} bytes is over the "
-                f"{settings.max_upload_bytes:,}-byte limit",
-            )  # fmt: skip
-        return await call_next(request)
-
+    app.add_middleware(RequestGuard)
     return app

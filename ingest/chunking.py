@@ -17,6 +17,12 @@ from dataclasses import dataclass
 from ingest.loaders.base import LoadedDocument, Section
 
 TokenCounter = Callable[[str], int]
+# A chunk is also held to max_tokens * MAX_CHARS_PER_TOKEN characters. The embedder's
+# tokenizer can count a long run of non-space characters as a single token (WordPiece
+# gives any word over 100 characters one [UNK]), so a 100 KB base64 blob would otherwise be
+# one "small" chunk that no answering model can read. Prose and code run 3-6 characters per
+# token, so the cap binds only on such runs.
+MAX_CHARS_PER_TOKEN = 8
 _HEADING_LINE = re.compile(r"^#{1,6}[ \t][^\n]*$")
 
 
@@ -143,7 +149,12 @@ def chunk_document(
     if max_tokens < 1 or overlap < 0 or overlap >= max_tokens:
         raise ValueError("need max_tokens >= 1 and 0 <= overlap < max_tokens")
     min_tokens = max_tokens // 4 if min_tokens is None else min_tokens
-    blocks = _blocks(doc, count_tokens, max_tokens)
+
+    def budget_count(text: str) -> int:
+        """What a span costs against the budget: its tokens, or its characters' share."""
+        return max(count_tokens(text), -(-len(text) // MAX_CHARS_PER_TOKEN))
+
+    blocks = _blocks(doc, budget_count, max_tokens)
     groups: list[list[_Block]] = []
     current: list[_Block] = []
     current_tokens = 0

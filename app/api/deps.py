@@ -1,14 +1,24 @@
-"""Typed dependencies: the service state and API-key scopes."""
+"""Typed dependencies: the service state, the caller, and what each route declares.
+
+A route declares the scope it needs (``ReadScope``/``AdminScope``) and, for uploads, its
+body budget (``UploadBody``). The guard (guard.py) reads these declarations from the route
+and enforces them before the body is read; the dependencies here hand the routes the caller
+the guard established. The bearer and X-API-Key parameters publish the two ways to send a
+key in the OpenAPI schema (Swagger UI's "Authorize"); the guard has already checked them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Request
+from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.errors import ApiError
+from app.api.guard import Caller
 from app.api.state import ServiceState
-from app.core.auth import allows, lookup_scope
+from app.core.auth import allows
 
 
 def get_state(request: Request) -> ServiceState:
@@ -17,32 +27,42 @@ def get_state(request: Request) -> ServiceState:
 
 StateDep = Annotated[ServiceState, Depends(get_state)]
 
+_bearer = HTTPBearer(auto_error=False, description="an API key from `factvault keys create`")
+_api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
-def _require(scope: str):  # noqa: ANN202 - a FastAPI dependency factory
+
+def get_caller(request: Request) -> Caller:
+    caller = request.scope.get("state", {}).get("caller")
+    if caller is None:  # only when the app runs without its guard, which create_app never does
+        raise ApiError(401, "unauthorized", "an API key is required")
+    return caller
+
+
+CallerDep = Annotated[Caller, Depends(get_caller)]
+
+
+def _require(scope: str) -> Callable[..., Caller]:
     def check(
-        state: StateDep,
-        authorization: Annotated[str | None, Header()] = None,
-        x_api_key: Annotated[str | None, Header()] = None,
-    ) -> str | None:
-        if not state.settings.auth_enabled:
-            return None
-        key = x_api_key
-        if authorization and authorization.lower().startswith("bearer "):
-            key = authorization[7:].strip()
-        if not key:
+        caller: CallerDep,
+        _bearer_key: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+        _header_key: Annotated[str | None, Depends(_api_key_header)],
+    ) -> Caller:
+        if not allows(caller.scope, scope):
             raise ApiError(
-                401, "unauthorized", "an API key is required", {"WWW-Authenticate": "Bearer"}
+                403, "forbidden", f"this key has scope '{caller.scope}'; '{scope}' needed"
             )
-        with state.runtime.db.session() as s:
-            granted = lookup_scope(s, key)
-        if granted is None:
-            raise ApiError(401, "unauthorized", "unknown or revoked API key")
-        if not allows(granted, scope):
-            raise ApiError(403, "forbidden", f"this key has scope '{granted}'; '{scope}' needed")
-        return granted
+        return caller
 
+    check.required_scope = scope  # type: ignore[attr-defined] - read by the guard
     return check
 
 
+def _upload_body() -> None:
+    """Marks a route whose body is an upload: the upload budget applies, not the JSON one."""
+
+
+_upload_body.body_budget = "upload"  # type: ignore[attr-defined] - read by the guard
+
 ReadScope = Depends(_require("read"))
 AdminScope = Depends(_require("admin"))
+UploadBody = Depends(_upload_body)

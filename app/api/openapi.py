@@ -26,8 +26,10 @@ ERRORS = {
     "403": "the key's scope does not allow this",
     "404": "no such resource",
     "409": "conflicts with the current state (no index yet, a reindex running, ...)",
-    "413": "body or file over the upload limit",
+    "413": "body or file over its byte limit (counted as it arrives)",
     "422": "the request does not validate",
+    "429": "this key's request or generated-token rate is used up; see Retry-After",
+    "500": "an unexpected error (code internal_error; counted in /metrics)",
     "503": "busy or not ready; retry after the Retry-After header's seconds",
 }
 SSE_EVENT = {

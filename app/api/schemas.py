@@ -17,9 +17,13 @@ class Filters(BaseModel):
     source_prefix: str | None = Field(default=None, max_length=1024)
 
 
+# Some text that is not white space; JSON Schema's pattern is a search, as pydantic's is.
+HAS_TEXT = r"\S"
+
+
 class RetrieveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    question: str = Field(min_length=1, max_length=4000)
+    question: str = Field(min_length=1, max_length=4000, pattern=HAS_TEXT)
     top_k: int = Field(default=5, ge=1, le=50)
     filters: Filters = Field(default_factory=Filters)
 
@@ -50,13 +54,17 @@ class ModelRef(BaseModel):
 
 class QueryResponse(BaseModel):
     answer: str
-    # False when the model cited no source: its reply was replaced by "I don't know". In a
-    # stream the tokens were already sent; the `done` event's answer is the one to keep.
+    # False when the model cited no source: its reply was replaced by "I don't know". A
+    # stream never shows a withheld reply: its tokens concatenate to `answer`.
     grounded: bool
     citations: list[CitationOut]
     model: ModelRef
     index_version: str | None
     timings: dict[str, float]
+    # stop | length (the reply cap) | time_limit (FACTVAULT_GENERATION_TIME_LIMIT) | cancelled
+    finish_reason: str = "stop"
+    # Images/links to hosts outside FACTVAULT_ANSWER_LINK_HOSTS removed from the answer.
+    links_removed: int = 0
 
 
 class RetrieveResponse(BaseModel):
@@ -122,7 +130,7 @@ class AddModelRequest(BaseModel):
 
 class ChatMessage(BaseModel):
     role: Literal["system", "developer", "user", "assistant", "tool"]
-    content: str | None = ""
+    content: str | None = Field(default="", max_length=16_000)
 
 
 # The last user message with some text is the question; the schema says so (JSON Schema

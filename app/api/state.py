@@ -6,14 +6,18 @@ Built once at start-up by ``create_app`` (no globals), reached by routers throug
 from __future__ import annotations
 
 import logging
+import shutil
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from app.api.metrics import Metrics
+from app.api.ratelimit import RateLimits
 from app.api.reindex_job import ReindexJob
 from app.core.config import Settings
 from app.core.index_versions import active_collection
 from app.core.runtime import Runtime, open_runtime
+from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer, Answerer, CpuGate
 from app.generation.hotswap import ModelManager
 from app.generation.registry import active_model, mark_active, register_bundled
@@ -31,6 +35,7 @@ class ServiceState:
     models: ModelManager
     answerer: Answerer
     cpu_gate: CpuGate
+    limits: RateLimits
     metrics: Metrics = field(default_factory=Metrics)
     ingest_lock: threading.Lock = field(default_factory=threading.Lock)
     reindex: ReindexJob = field(init=False)
@@ -74,10 +79,40 @@ class ServiceState:
     def collection(self) -> str | None:
         return active_collection(self.runtime)
 
-    def record_answer(self, answer: Answer) -> None:
+    def ask(
+        self,
+        caller_key: int | None,
+        question: str,
+        top_k: int | None = None,
+        filter: SearchFilter | None = None,
+        max_tokens: int | None = None,
+        temperature: float = 0.0,
+        on_token: Callable[[str], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        on_start: Callable[[], None] | None = None,
+    ) -> Answer:
+        """One grounded answer for a caller (an API key's id, None with auth off), within
+        the server's bounds: the reply cap and the key's generated-token rate."""
+        cap = self.settings.answer_max_tokens  # a server-side bound: no client asks for more
+        rate_key = None if caller_key is None else str(caller_key)
+        if rate_key is not None:
+            self.limits.check_tokens(rate_key)
+        answer = self.answerer.answer(
+            question,
+            top_k or self.settings.answer_top_k,
+            filter,
+            min(max_tokens or cap, cap),
+            temperature,
+            on_token=on_token,
+            cancelled=cancelled,
+            on_start=on_start,
+        )
+        if rate_key is not None:
+            self.limits.spend_tokens(rate_key, answer.completion_tokens)
         for stage, seconds in answer.timings.items():
             self.metrics.stage(stage, seconds)
         self.metrics.generated(answer.completion_tokens, answer.timings.get("generate", 0.0))
+        return answer
 
     def close(self) -> None:
         self._stop.set()
@@ -95,14 +130,25 @@ def build_state(settings: Settings, runtime: Runtime | None = None) -> ServiceSt
         max_queue=settings.llm_max_queue,
     )
     retriever = Retriever(rt)
+    answerer = Answerer(
+        retriever,
+        models,
+        cpu_gate,
+        lambda: active_collection(rt),
+        allowed_link_hosts=settings.answer_link_hosts,
+        time_limit=settings.generation_time_limit,
+    )
     state = ServiceState(
         settings=settings,
         runtime=rt,
         retriever=retriever,
         models=models,
-        answerer=Answerer(retriever, models, cpu_gate, lambda: active_collection(rt)),
+        answerer=answerer,
         cpu_gate=cpu_gate,
+        limits=RateLimits(settings.rate_requests_per_minute, settings.rate_tokens_per_minute),
     )
+    # Spooled uploads of a run that crashed mid-upload are never going to be ingested.
+    shutil.rmtree(settings.upload_spool_dir, ignore_errors=True)
     with rt.db.session() as s:
         added = register_bundled(s, settings.models_dir)
         if added:

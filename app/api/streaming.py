@@ -1,41 +1,65 @@
-"""Run an answer in a worker thread and hand its tokens to a streaming response."""
+"""Run an answer in a worker thread and hand what it releases to a streaming response.
+
+The answer runs in its own thread (llama.cpp blocks); what it releases comes back to the
+event loop through an asyncio queue. When the client goes away, Starlette cancels the
+response, this generator's ``finally`` sets the cancel flag, and the generation stops at its
+next token instead of running to ``max_tokens`` for nobody.
+"""
 
 from __future__ import annotations
 
-import queue
+import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 
-from app.api.state import ServiceState
-from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer
 
+Event = tuple[str, str | Answer | Exception]
 
-def answer_events(
-    state: ServiceState,
-    question: str,
-    top_k: int,
-    filter: SearchFilter | None,
-    max_tokens: int,
-    temperature: float,
-) -> Iterator[tuple[str, str | Answer | Exception]]:
-    """Yields ("token", text) as generated, then ("done", Answer) or ("error", exception)."""
-    events: queue.Queue[tuple[str, str | Answer | Exception]] = queue.Queue()
+
+Ask = Callable[[Callable[[], None], Callable[[str], None], Callable[[], bool]], Answer]
+
+
+async def open_answer_stream(ask: Ask) -> AsyncIterator[Event]:
+    """The answer's events, once it is under way: whatever fails before generation starts
+    (no index, the model's queue full, a question too long) is raised here, so the caller
+    answers it with its own HTTP status instead of a 200 stream that carries an error."""
+    events = answer_events(ask)
+    kind, payload = await anext(events)
+    if kind == "error":
+        assert isinstance(payload, Exception)
+        raise payload
+    return events
+
+
+async def answer_events(ask: Ask) -> AsyncIterator[Event]:
+    """Yields ("started", ""), then ("token", text) as released, then ("done", Answer); or
+    ("error", exception) at any point.
+
+    ``ask(on_start, on_token, cancelled)`` runs the answer in a worker thread."""
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[Event] = asyncio.Queue()
+    cancel = threading.Event()
+
+    def put(event: Event) -> None:
+        try:
+            loop.call_soon_threadsafe(events.put_nowait, event)
+        except RuntimeError:  # the loop is gone: nobody is listening any more
+            cancel.set()
 
     def work() -> None:
         try:
-            answer = state.answerer.answer(
-                question, top_k, filter, max_tokens, temperature,
-                on_token=lambda piece: events.put(("token", piece)),
-            )  # fmt: skip
-            state.record_answer(answer)
-            events.put(("done", answer))
+            answer = ask(lambda: put(("started", "")), lambda t: put(("token", t)), cancel.is_set)
+            put(("done", answer))
         except Exception as exc:  # reported in-band: the HTTP status is already sent
-            events.put(("error", exc))
+            put(("error", exc))
 
     threading.Thread(target=work, daemon=True, name="answer-stream").start()
-    while True:
-        kind, payload = events.get()
-        yield kind, payload
-        if kind != "token":
-            return
+    try:
+        while True:
+            kind, payload = await events.get()
+            yield kind, payload
+            if kind in ("done", "error"):
+                return
+    finally:
+        cancel.set()

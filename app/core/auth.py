@@ -11,7 +11,7 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.core.db import ApiKey
+from app.core.db import ApiKey, utcnow
 
 SCOPES = ("read", "admin")
 
@@ -29,12 +29,36 @@ def create_key(session: Session, name: str, scope: str) -> str:
     return key
 
 
-def lookup_scope(session: Session, key: str) -> str | None:
-    """The key's scope, or None for an unknown or revoked key."""
+def lookup_key(session: Session, key: str) -> tuple[int, str] | None:
+    """The key's (id, scope), or None for an unknown or revoked key. Read from SQL on every
+    request, so a revocation (from any replica or the CLI) holds from the next request on."""
     record = session.scalar(select(ApiKey).where(ApiKey.key_sha256 == _hash(key)))
     if record is None or record.revoked_at is not None:
         return None
-    return record.scope
+    return record.id, record.scope
+
+
+def list_keys(session: Session) -> list[ApiKey]:
+    return list(session.scalars(select(ApiKey).order_by(ApiKey.id)))
+
+
+def revoke_key(session: Session, key_id_or_prefix: str) -> ApiKey:
+    """Revoke one key, named by its id or its shown prefix (``fv_…``); raises LookupError if
+    none or several match."""
+    query = select(ApiKey)
+    if key_id_or_prefix.isdigit():
+        query = query.where(ApiKey.id == int(key_id_or_prefix))
+    else:
+        query = query.where(ApiKey.prefix == key_id_or_prefix[:10])
+    matches = list(session.scalars(query))
+    if len(matches) != 1:
+        what = "no key" if not matches else f"{len(matches)} keys"
+        raise LookupError(f"{what} match {key_id_or_prefix!r}; use the id from `keys list`")
+    record = matches[0]
+    if record.revoked_at is None:
+        record.revoked_at = utcnow()
+    session.flush()
+    return record
 
 
 def allows(granted: str, needed: str) -> bool:

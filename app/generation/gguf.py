@@ -70,10 +70,10 @@ def read_gguf_info(path: Path) -> GGUFInfo:
     path = Path(path)
     with path.open("rb") as fh:
         if fh.read(4) != b"GGUF":
-            raise GGUFError(f"{path}: not a GGUF file (bad magic)")
+            raise GGUFError("not a GGUF file (bad magic)")
         version = _read(fh, "<I")
         if version not in (2, 3):
-            raise GGUFError(f"{path}: unsupported GGUF version {version}")
+            raise GGUFError(f"unsupported GGUF version {version}")
         _read(fh, "<Q")  # tensor count
         kv_count = _read(fh, "<Q")
         meta: dict[str, Any] = {}

@@ -7,6 +7,8 @@ registered is refused: weights are frozen.
 
 from __future__ import annotations
 
+import stat
+from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy import select, update
@@ -30,22 +32,45 @@ class ModelConflict(RegistryError):
     """The name is taken (HTTP 409)."""
 
 
+class ModelPathRefused(RegistryError):
+    """A path outside the directories models may be registered from (HTTP 403)."""
+
+
+def _inside(path: Path, dirs: Sequence[Path]) -> bool:
+    return any(path.is_relative_to(Path(d).expanduser().resolve()) for d in dirs)
+
+
 def register_model(
-    session: Session, path: Path, name: str, provenance: str | None = None
+    session: Session,
+    path: Path,
+    name: str,
+    provenance: str | None = None,
+    allowed_dirs: Sequence[Path] | None = None,
 ) -> ModelRecord:
+    """Register the GGUF at ``path``. With ``allowed_dirs`` (the API passes them) only a
+    regular file inside one of them is accepted, and errors name no path: a caller learns
+    nothing about the server's other files."""
     try:
         path = Path(path).expanduser().resolve()
-        found = path.is_file()
-    except (OSError, ValueError) as exc:  # e.g. a NUL byte, a name too long
-        raise ModelNotFound(f"{str(path)[:200]!r}: not a usable path ({exc})") from exc
-    if not found:
-        raise ModelNotFound(f"{path}: no such model file")
+        info_ = path.stat()
+    except (OSError, ValueError) as exc:  # missing, a NUL byte, a name too long
+        if allowed_dirs is not None:
+            raise ModelNotFound("no such model file in the model directories") from exc
+        raise ModelNotFound(f"{str(path)[:200]!r}: no such model file") from exc
+    if allowed_dirs is not None and not _inside(path, allowed_dirs):
+        raise ModelPathRefused(
+            "models can only be registered from the model directories (FACTVAULT_MODEL_DIRS)"
+        )
+    if not stat.S_ISREG(info_.st_mode) or info_.st_size == 0:
+        where = "this path" if allowed_dirs is not None else str(path)
+        raise RegistryError(f"{where} is not a regular, non-empty file")
     if session.scalar(select(ModelRecord).where(ModelRecord.name == name)) is not None:
         raise ModelConflict(f"a model named {name!r} is already registered")
     try:
         info = read_gguf_info(path)
     except GGUFError as exc:
-        raise RegistryError(f"{path}: {exc}") from exc
+        where = path.name if allowed_dirs is not None else str(path)
+        raise RegistryError(f"{where}: {exc}") from exc
     record = ModelRecord(
         name=name,
         path=str(path),

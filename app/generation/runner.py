@@ -1,7 +1,10 @@
 """One loaded GGUF model run by llama.cpp, and the frozen-weights load path.
 
-A llama.cpp context is not thread-safe, so a model runs one generation at a time; callers
-wait in a bounded queue and are told to come back later (``Overloaded``) when it is full.
+A llama.cpp context is not thread-safe, so a model runs one generation at a time. Callers
+first take a place in the model's bounded queue (``admitted``), before waiting on any lock,
+so a full queue answers ``Overloaded`` at once instead of making everybody wait. A running
+generation stops early when its caller says so (``should_stop``: the client went away, or
+the server's time limit passed).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,6 +27,13 @@ class Overloaded(RuntimeError):
 
 class ModelLoadError(RuntimeError):
     pass
+
+
+class GenerationFailed(RuntimeError):
+    """llama.cpp refused or broke off a generation (reported with a stable code)."""
+
+
+StopCheck = Callable[[], str | None]  # returns why to stop ("cancelled", "time_limit"), or None
 
 
 @dataclass
@@ -57,6 +68,26 @@ class LoadedModel:
         # One running + max_queue waiting.
         self._slots = threading.BoundedSemaphore(self.max_queue + 1)
 
+    @contextmanager
+    def admitted(self) -> Iterator[None]:
+        """A place in this model's queue (one running + ``max_queue`` waiting), taken without
+        blocking: a full queue raises ``Overloaded`` at once."""
+        assert self._slots is not None
+        if not self._slots.acquire(blocking=False):
+            raise Overloaded()
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    @property
+    def context_tokens(self) -> int:
+        """The context window this model was loaded with (prompt + reply must fit in it)."""
+        return int(self.llama.n_ctx())
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.llama.tokenize(text.encode(), add_bos=False, special=False))
+
     def generate(
         self,
         messages: list[dict[str, str]],
@@ -64,15 +95,16 @@ class LoadedModel:
         temperature: float = 0.0,
         on_token: Callable[[str], None] | None = None,
         stop: list[str] | None = None,
+        should_stop: StopCheck | None = None,
     ) -> GenerationResult:
-        assert self._slots is not None
-        if not self._slots.acquire(blocking=False):
-            raise Overloaded()
-        try:
-            with self._run_lock:
-                return self._generate(messages, max_tokens, temperature, on_token, stop)
-        finally:
-            self._slots.release()
+        """Runs when the model is free (callers that queue take ``admitted`` first)."""
+        with self._run_lock:
+            try:
+                return self._generate(
+                    messages, max_tokens, temperature, on_token, stop, should_stop
+                )
+            except ValueError as exc:  # e.g. "Requested tokens exceed context window"
+                raise GenerationFailed(f"the model could not run this prompt: {exc}") from exc
 
     def _generate(
         self,
@@ -81,6 +113,7 @@ class LoadedModel:
         temperature: float,
         on_token: Callable[[str], None] | None,
         stop: list[str] | None,
+        should_stop: StopCheck | None,
     ) -> GenerationResult:
         started = time.perf_counter()
         first: float | None = None
@@ -94,16 +127,25 @@ class LoadedModel:
             stream=True,
             stop=stop,
         )
-        for chunk in stream:
-            choice = chunk["choices"][0]
-            piece = choice.get("delta", {}).get("content")
-            if piece:
-                if first is None:
-                    first = time.perf_counter() - started
-                parts.append(piece)
-                if on_token is not None:
-                    on_token(piece)
-            finish = choice.get("finish_reason") or finish
+        try:
+            for chunk in stream:
+                choice = chunk["choices"][0]
+                piece = choice.get("delta", {}).get("content")
+                if piece:
+                    if first is None:
+                        first = time.perf_counter() - started
+                    parts.append(piece)
+                    if on_token is not None:
+                        on_token(piece)
+                finish = choice.get("finish_reason") or finish
+                reason = should_stop() if should_stop is not None else None
+                if reason:
+                    finish = reason
+                    break
+        finally:
+            close = getattr(stream, "close", None)
+            if close is not None:
+                close()  # ends llama.cpp's generator, so the next request starts clean
         text = "".join(parts)
         # A stream carries no usage figures: count the messages' tokens (the chat template's
         # few role markers are not included) and the reply's.

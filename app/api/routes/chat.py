@@ -1,8 +1,9 @@
 """POST /v1/chat/completions: OpenAI-compatible, answered from the knowledge base.
 
 The last user message is the question; the answer is grounded in retrieved chunks exactly
-as /v1/query is, so existing OpenAI clients get cited answers. Citations ride along in an
-extra ``citations`` field that OpenAI clients ignore.
+as /v1/query is, so existing OpenAI clients get cited answers. Citations, ``grounded`` and
+``links_removed`` ride along as extra fields that OpenAI clients ignore. A stream shows
+only text the final answer keeps, so it never has anything to withdraw.
 """
 
 from __future__ import annotations
@@ -10,16 +11,17 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import ReadScope, StateDep
+from app.api.deps import CallerDep, ReadScope, StateDep
 from app.api.errors import ApiError
-from app.api.routes.query import citation_out
+from app.api.routes.query import citation_out, error_event
 from app.api.schemas import ChatRequest
-from app.api.streaming import answer_events
+from app.api.streaming import Event, open_answer_stream
 from app.generation.answer import Answer
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -32,6 +34,18 @@ def _question(req: ChatRequest) -> str:
     raise ApiError(422, "validation_error", "messages: no user message with content")
 
 
+def _finish(answer: Answer) -> str:
+    return "length" if answer.finish_reason in ("length", "time_limit") else "stop"
+
+
+def _extras(answer: Answer) -> dict:
+    return {
+        "citations": [citation_out(c).model_dump() for c in answer.citations],
+        "grounded": answer.grounded,
+        "links_removed": answer.links_removed,
+    }
+
+
 def _completion(answer: Answer, cid: str) -> dict:
     return {
         "id": cid,
@@ -42,7 +56,7 @@ def _completion(answer: Answer, cid: str) -> dict:
             {
                 "index": 0,
                 "message": {"role": "assistant", "content": answer.answer},
-                "finish_reason": "stop",
+                "finish_reason": _finish(answer),
             }
         ],
         "usage": {
@@ -50,31 +64,34 @@ def _completion(answer: Answer, cid: str) -> dict:
             "completion_tokens": answer.completion_tokens,
             "total_tokens": answer.prompt_tokens + answer.completion_tokens,
         },
-        "citations": [citation_out(c).model_dump() for c in answer.citations],
+        **_extras(answer),
     }
 
 
 @router.post("/chat/completions", dependencies=[ReadScope])
-def chat_completions(req: ChatRequest, state: StateDep):  # noqa: ANN201
+async def chat_completions(req: ChatRequest, state: StateDep, caller: CallerDep):  # JSON or SSE
     question = _question(req)
-    cap = state.settings.answer_max_tokens  # a server-side bound: no client asks for more
-    max_tokens = min(req.max_tokens or cap, cap)
-    temperature = req.temperature or 0.0
     cid = f"chatcmpl-{uuid.uuid4().hex}"
+
+    def ask(
+        on_start: Callable[[], None] | None = None,
+        on_token: Callable[[str], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Answer:
+        return state.ask(
+            caller.key_id, question, None, None, req.max_tokens, req.temperature or 0.0,
+            on_token=on_token, cancelled=cancelled, on_start=on_start,
+        )  # fmt: skip
+
     if not req.stream:
-        answer = state.answerer.answer(
-            question, state.settings.answer_top_k, None, max_tokens, temperature
-        )
-        state.record_answer(answer)
-        return _completion(answer, cid)
-    return StreamingResponse(
-        _stream(state, question, max_tokens, temperature, cid), media_type="text/event-stream"
-    )
-
-
-def _stream(state, question: str, max_tokens: int, temperature: float, cid: str) -> Iterator[str]:  # noqa: ANN001
-    created = int(time.time())
+        return _completion(await run_in_threadpool(ask), cid)
     model = state.models.current.name if state.models.current else "factvault"
+    events = await open_answer_stream(ask)
+    return StreamingResponse(_stream(events, cid, model), media_type="text/event-stream")
+
+
+async def _stream(events: AsyncIterator[Event], cid: str, model: str) -> AsyncIterator[str]:
+    created = int(time.time())
 
     def chunk(delta: dict, finish: str | None, model_name: str, **extra: object) -> str:
         body = {
@@ -87,13 +104,14 @@ def _stream(state, question: str, max_tokens: int, temperature: float, cid: str)
         }
         return f"data: {json.dumps(body)}\n\n"
 
-    top_k = state.settings.answer_top_k
-    for kind, payload in answer_events(state, question, top_k, None, max_tokens, temperature):
+    async for kind, payload in events:
         if kind == "token":
             yield chunk({"content": payload}, None, model)
         elif kind == "done":
-            cites = [citation_out(c).model_dump() for c in payload.citations]
-            yield chunk({}, "stop", payload.model_name, citations=cites)
+            assert isinstance(payload, Answer)
+            yield chunk({}, _finish(payload), payload.model_name, **_extras(payload))
             yield "data: [DONE]\n\n"
-        else:
-            yield f"data: {json.dumps({'error': {'message': str(payload)}})}\n\n"
+        elif kind == "error":
+            assert isinstance(payload, Exception)
+            event = error_event(payload)
+            yield f"data: {json.dumps({'error': {'message': event['detail'], **event}})}\n\n"

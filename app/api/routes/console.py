@@ -7,9 +7,12 @@ document text reaches the DOM only as text, and this is the second line of defen
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.responses import Response
 
 from app.web import STATIC_DIR
 
@@ -31,6 +34,16 @@ def console_page() -> FileResponse:
     return FileResponse(STATIC_DIR / "index.html", headers=SECURITY_HEADERS)
 
 
+class ConsoleFiles(StaticFiles):
+    """The console's files with the page's security headers, whichever URL serves them
+    (``/console/index.html`` is the page too)."""
+
+    def file_response(self, *args: Any, **kwargs: Any) -> Response:
+        response = super().file_response(*args, **kwargs)
+        response.headers.update(SECURITY_HEADERS)
+        return response
+
+
 def install(app: FastAPI) -> None:
     app.include_router(router)
-    app.mount("/console", StaticFiles(directory=STATIC_DIR), name="console")
+    app.mount("/console", ConsoleFiles(directory=STATIC_DIR), name="console")

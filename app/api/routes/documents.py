@@ -2,33 +2,26 @@
 
 from __future__ import annotations
 
-import re
-from pathlib import Path, PurePosixPath
+import shutil
+import tempfile
+from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, UploadFile
+from fastapi import APIRouter, Request
 from fastapi import Path as FastApiPath
 from sqlalchemy import select
+from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import AdminScope, StateDep
+from app.api.deps import AdminScope, StateDep, UploadBody
 from app.api.errors import ApiError
 from app.api.schemas import MAX_ID, DocumentOut, UploadResult
+from app.api.state import ServiceState
+from app.api.uploads import OPENAPI_BODY, SpooledFile, UploadReader
 from app.core.db import Document
 from app.core.index_versions import active_index
 from ingest.pipeline import IngestPipeline, SourceFile, remove_documents
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"], dependencies=[AdminScope])
-
-_SAFE = re.compile(r"[^A-Za-z0-9._ -]")
-
-
-def safe_name(raw: str | None) -> str:
-    """The file's base name only: no directories, no control characters, no dot-files."""
-    name = PurePosixPath((raw or "").replace("\\", "/")).name
-    name = _SAFE.sub("_", name).strip(" .")
-    if not name:
-        raise ApiError(400, "bad_upload", f"unusable file name {raw!r}")
-    return name[:200]
 
 
 def document_out(d: Document) -> DocumentOut:
@@ -39,26 +32,45 @@ def document_out(d: Document) -> DocumentOut:
     )  # fmt: skip
 
 
-@router.post("", response_model=UploadResult, status_code=201)
-def upload(files: Annotated[list[UploadFile], File()], state: StateDep) -> UploadResult:
-    limit = state.settings.max_upload_bytes
-    items = []
-    for f in files:
-        name = safe_name(f.filename)
-        data = f.file.read(limit + 1)
-        if len(data) > limit:
-            raise ApiError(413, "upload_too_large", f"{name}: larger than {limit:,} bytes")
-        items.append(SourceFile(f"upload/{name}", Path(name), data=data))
+@router.post(
+    "",
+    response_model=UploadResult,
+    status_code=201,
+    dependencies=[UploadBody],
+    openapi_extra=OPENAPI_BODY,
+)
+async def upload(request: Request, state: StateDep) -> UploadResult:
+    """Files are streamed to a private spool dir as they arrive (each held to
+    ``max_file_bytes``), then ingested one at a time by the same pipeline as the CLI."""
+    settings = state.settings
+    settings.upload_spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    spool = Path(tempfile.mkdtemp(dir=settings.upload_spool_dir))
+    try:
+        reader = UploadReader(spool, settings.max_file_bytes, settings.max_upload_files)
+        files = await reader.read(request)
+        return await run_in_threadpool(_ingest, state, files, reader.duplicates)
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+
+
+def _ingest(state: ServiceState, files: list[SpooledFile], duplicates: list[str]) -> UploadResult:
+    items = [SourceFile(f"upload/{f.name}", f.path) for f in files]
     with state.ingest_lock:
         report = IngestPipeline(state.runtime, cpu_gate=state.cpu_gate).run(items)
     with state.runtime.db.session() as s:
         docs = s.scalars(select(Document).where(Document.id.in_(report.documents))).all()
+    failed = [{"file": f, "reason": r} for f, r in report.errors]
+    failed += [
+        {"file": f"upload/{name}", "reason": "another file in this upload has the same name; "
+         "only the first was stored"}
+        for name in duplicates
+    ]  # fmt: skip
     return UploadResult(
         documents=[document_out(d) for d in docs],
         new=report.new,
         changed=report.changed,
         unchanged=report.unchanged,
-        failed=[{"file": f, "reason": r} for f, r in report.errors],
+        failed=failed,
         chunks_written=report.chunks_written,
     )
 

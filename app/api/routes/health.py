@@ -1,4 +1,9 @@
-"""Liveness, readiness and Prometheus metrics."""
+"""Liveness, readiness and Prometheus metrics.
+
+These run on the event loop (``async def``), not in the thread pool that blocking routes
+share, and read only the service's state: a busy model, or every worker thread waiting on
+it, never delays them.
+"""
 
 from __future__ import annotations
 
@@ -12,12 +17,12 @@ router = APIRouter(tags=["health"])
 
 
 @router.get("/healthz")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
 @router.get("/readyz")
-def readyz(state: StateDep) -> JSONResponse:
+async def readyz(state: StateDep) -> JSONResponse:
     checks: dict[str, str] = {}
     current = state.models.current
     checks["model"] = f"loaded: {current.name}" if current else "no model loaded"
@@ -39,6 +44,6 @@ def readyz(state: StateDep) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-def metrics(state: StateDep) -> str:
+async def metrics(state: StateDep) -> str:
     current = state.models.current
     return state.metrics.render(current.name if current else None)

@@ -37,7 +37,10 @@ def models(state: StateDep) -> ModelList:
 @router.post("", response_model=ModelOut, status_code=201, dependencies=[AdminScope])
 def add_model(req: AddModelRequest, state: StateDep) -> ModelOut:
     with state.runtime.db.session() as s:
-        record = register_model(s, Path(req.path), req.name, provenance="added through the API")
+        record = register_model(
+            s, Path(req.path), req.name, provenance="added through the API",
+            allowed_dirs=state.settings.model_source_dirs,
+        )  # fmt: skip
         return model_out(record, None)
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import ReadScope, StateDep
+from app.api.deps import CallerDep, ReadScope, StateDep
+from app.api.errors import problem_for
 from app.api.schemas import (
     CitationOut,
     ModelRef,
@@ -18,7 +20,7 @@ from app.api.schemas import (
     RetrieveRequest,
     RetrieveResponse,
 )
-from app.api.streaming import answer_events
+from app.api.streaming import Event, open_answer_stream
 from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer, Citation, citation_from_chunk
 
@@ -46,7 +48,15 @@ def answer_out(a: Answer) -> QueryResponse:
         model=ModelRef(name=a.model_name, sha256=a.model_sha256),
         index_version=a.index_version,
         timings={k: round(v, 4) for k, v in a.timings.items()},
+        finish_reason=a.finish_reason,
+        links_removed=a.links_removed,
     )
+
+
+def error_event(exc: Exception) -> dict[str, str]:
+    """A stream's in-band error: the same stable code a plain response would carry."""
+    _, code, detail, _ = problem_for(exc)
+    return {"code": code, "detail": detail}
 
 
 @router.post("/retrieve", response_model=RetrieveResponse, dependencies=[ReadScope])
@@ -63,31 +73,35 @@ def retrieve(req: RetrieveRequest, state: StateDep) -> RetrieveResponse:
 
 
 @router.post("/query", response_model=QueryResponse, dependencies=[ReadScope])
-def query(req: QueryRequest, state: StateDep):  # noqa: ANN201 - JSON or an SSE stream
-    cap = state.settings.answer_max_tokens  # a server-side bound: no client asks for more
-    max_tokens = min(req.max_tokens or cap, cap)
-    req.top_k = req.top_k or state.settings.answer_top_k
+async def query(req: QueryRequest, state: StateDep, caller: CallerDep):  # JSON or SSE
+    def ask(
+        on_start: Callable[[], None] | None = None,
+        on_token: Callable[[str], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Answer:
+        return state.ask(
+            caller.key_id, req.question, req.top_k, to_filter(req), req.max_tokens,
+            req.temperature, on_token=on_token, cancelled=cancelled, on_start=on_start,
+        )  # fmt: skip
+
     if not req.stream:
-        answer = state.answerer.answer(
-            req.question, req.top_k, to_filter(req), max_tokens, req.temperature
-        )
-        state.record_answer(answer)
-        return answer_out(answer)
-    return StreamingResponse(stream_answer(state, req, max_tokens), media_type="text/event-stream")
+        return answer_out(await run_in_threadpool(ask))
+    events = await open_answer_stream(ask)
+    return StreamingResponse(sse_stream(events), media_type="text/event-stream")
 
 
 def sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-def stream_answer(state, req: QueryRequest, max_tokens: int) -> Iterator[str]:  # noqa: ANN001
-    """Tokens as they come (``token`` events), then the full answer (``done``)."""
-    for kind, payload in answer_events(
-        state, req.question, req.top_k, to_filter(req), max_tokens, req.temperature
-    ):
+async def sse_stream(events: AsyncIterator[Event]) -> AsyncIterator[str]:
+    """``token`` events carry only text the final answer keeps; ``done`` has the answer."""
+    async for kind, payload in events:
         if kind == "token":
             yield sse("token", {"text": payload})
         elif kind == "done":
+            assert isinstance(payload, Answer)
             yield sse("done", answer_out(payload).model_dump())
-        else:
-            yield sse("error", {"code": type(payload).__name__, "detail": str(payload)})
+        elif kind == "error":
+            assert isinstance(payload, Exception)
+            yield sse("error", error_event(payload))

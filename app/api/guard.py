@@ -1,0 +1,215 @@
+"""The service's edge, in front of every route: it decides before any body is read.
+
+For each HTTP request, in this order:
+
+1. Cross-site refusal: a state-changing request (not GET/HEAD/OPTIONS) that a browser marks
+   as coming from another site (``Sec-Fetch-Site``, or an ``Origin`` other than the host) is
+   refused. The API has no CORS, so no legitimate page elsewhere sends one; with auth off
+   this is what keeps any web page from uploading into the store.
+2. Authentication from the headers alone: a protected route (one that declares
+   ``ReadScope``/``AdminScope``, or any unknown ``/v1/`` path) without a valid key gets 401,
+   a key of too small a scope 403, a key over its request rate 429.
+3. A byte budget on the body actually received, chunked or not: a declared length over it
+   is refused at once, and a body that grows past it is cut off where it crosses it. So no
+   caller, with or without a key, makes the service read, spool or parse more than that.
+4. Outcomes: every response, including a 500 from an unexpected error (answered as a
+   problem+json ``internal_error``, never a bare text page), is counted in ``/metrics``.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import anyio
+from starlette.exceptions import HTTPException
+from starlette.routing import Match
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.api.errors import problem
+from app.api.ratelimit import RateLimited
+from app.core.auth import allows, lookup_key
+
+if TYPE_CHECKING:
+    from starlette.responses import Response
+
+    from app.api.state import ServiceState
+
+log = logging.getLogger("factvault.service")
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+MULTIPART_FRAMING = 1 << 20  # room for part headers and boundaries around the files
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: an API key's id and scope, or everybody (key_id None) with auth off."""
+
+    key_id: int | None
+    scope: str
+
+
+class BodyTooLarge(HTTPException):
+    """The body received so far is over the route's budget (raised inside ``receive``, so it
+    surfaces in whatever is reading the body, and FastAPI passes HTTP exceptions through)."""
+
+    def __init__(self, budget: int, what: str) -> None:
+        super().__init__(413, f"{what} is over the {budget:,}-byte limit")
+        self.code = "upload_too_large"
+
+
+def route_policy(route: object) -> tuple[str | None, str]:
+    """The scope a route needs and which byte budget applies to its body, as the route
+    declares them through its dependencies (see deps.py)."""
+    needed, budget = None, "request"
+    for dependency in getattr(route, "dependencies", ()):
+        call = dependency.dependency
+        needed = getattr(call, "required_scope", needed)
+        budget = getattr(call, "body_budget", budget)
+    return needed, budget
+
+
+class RequestGuard:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        service = scope["app"].state.service
+        route = _match(scope)
+        status = {"code": 0}
+
+        async def send_counted(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            refusal = await self._refusal(scope, route, service)
+            if refusal is not None:
+                await refusal(scope, receive, send_counted)
+                return
+            needed, budget_name = route_policy(route)
+            budget = service.settings.max_request_bytes
+            what = "request body"
+            if budget_name == "upload":
+                budget, what = service.settings.max_upload_bytes + MULTIPART_FRAMING, "upload"
+            declared = _header(scope, b"content-length")
+            if declared is not None and declared.isdigit() and int(declared) > budget:
+                response = problem(
+                    413, "upload_too_large", f"{what} of {int(declared):,} bytes is over the "
+                    f"{budget:,}-byte limit",
+                )  # fmt: skip
+                await response(scope, receive, send_counted)
+                return
+            await self.app(scope, _budgeted(receive, budget, what), send_counted)
+        except BodyTooLarge as exc:
+            if status["code"] == 0:
+                await problem(413, exc.code, exc.detail)(scope, receive, send_counted)
+        except Exception:
+            log.exception("unexpected error on %s %s", scope["method"], scope["path"])
+            if status["code"] == 0:
+                await problem(500, "internal_error", "the service hit an unexpected error")(
+                    scope, receive, send_counted
+                )
+            else:
+                status["code"] = 500  # broke off after the headers were sent
+        finally:
+            path = getattr(scope.get("route") or route, "path", "unmatched")
+            service.metrics.request(path, status["code"] or 500)
+            service.metrics.stage("http", time.perf_counter() - started)
+
+    async def _refusal(self, scope: Scope, route: object, service: ServiceState) -> Response | None:
+        """A problem response if the request is refused before its body is read, else None
+        (and the caller is recorded in ``scope["state"]["caller"]`` for the routes)."""
+        if scope["method"] not in SAFE_METHODS and _cross_site(scope):
+            return problem(
+                403, "cross_site_refused", "a browser request from another site may not change "
+                "anything here",
+            )  # fmt: skip
+        needed, _ = route_policy(route)
+        if needed is None and route is None and scope["path"].startswith("/v1/"):
+            needed = "read"  # an unknown API path says nothing to a caller without a key
+        caller = Caller(None, "admin")
+        if needed is not None and service.settings.auth_enabled:
+            key = _api_key(scope)
+            if not key:
+                return problem(
+                    401, "unauthorized", "an API key is required", {"WWW-Authenticate": "Bearer"}
+                )
+            found = await anyio.to_thread.run_sync(_lookup, service, key)
+            if found is None:
+                return problem(401, "unauthorized", "unknown or revoked API key")
+            caller = Caller(*found)
+            if not allows(caller.scope, needed):
+                return problem(
+                    403, "forbidden", f"this key has scope '{caller.scope}'; '{needed}' needed"
+                )
+            try:
+                service.limits.take_request(str(caller.key_id))
+            except RateLimited as exc:
+                return problem(429, "rate_limited", str(exc), {"Retry-After": str(exc.retry_after)})
+        scope.setdefault("state", {})["caller"] = caller
+        return None
+
+
+def _match(scope: Scope) -> object | None:
+    partial = None
+    for route in scope["app"].router.routes:
+        match, _ = route.matches(scope)
+        if match is Match.FULL:
+            return route
+        if match is Match.PARTIAL and partial is None:
+            partial = route  # right path, other method: the same resource's policy
+    return partial
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _api_key(scope: Scope) -> str | None:
+    authorization = _header(scope, b"authorization")
+    if authorization and authorization.lower().startswith("bearer "):
+        return authorization[7:].strip() or None
+    return (_header(scope, b"x-api-key") or "").strip() or None
+
+
+def _lookup(service: ServiceState, key: str) -> tuple[int, str] | None:
+    with service.runtime.db.session() as s:
+        return lookup_key(s, key)
+
+
+def _cross_site(scope: Scope) -> bool:
+    fetch_site = (_header(scope, b"sec-fetch-site") or "").lower()
+    if fetch_site in ("cross-site", "same-site"):
+        return True
+    origin = _header(scope, b"origin")
+    if origin is None:
+        return False  # not sent by a browser page (curl, the CLI, the OpenAI client)
+    host = (_header(scope, b"host") or "").lower()
+    return origin == "null" or urlsplit(origin).netloc.lower() != host
+
+
+def _budgeted(receive: Receive, budget: int, what: str) -> Receive:
+    received = 0
+
+    async def receive_within_budget() -> Message:
+        nonlocal received
+        message = await receive()
+        if message["type"] == "http.request":
+            received += len(message.get("body", b""))
+            if received > budget:
+                raise BodyTooLarge(budget, what)
+        return message
+
+    return receive_within_budget
