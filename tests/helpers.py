@@ -58,12 +58,14 @@ def start_service(
     models_dir: Path,
     default_model: str,
     extra: dict[str, str] | None = None,
+    **overrides: object,
 ) -> ServiceState:
-    """A real service state over a private copy of the samples (plus ``extra`` files)."""
+    """A real service state over a private copy of the samples (plus ``extra`` files);
+    ``overrides`` are settings, fixed before the service is built."""
     shutil.copytree(SAMPLES, root / "corpus")
     for name, text in (extra or {}).items():
         (root / "corpus" / name).write_text(text)
-    settings = service_settings(root, models_dir, default_model=default_model)
+    settings = service_settings(root, models_dir, default_model=default_model, **overrides)
     rt = open_runtime(settings, embedder=embedder)
     IngestPipeline(rt).ingest_paths([root / "corpus"])
     return build_state(settings, rt)

@@ -1,14 +1,15 @@
-"""The service's edge, in front of every route: it decides before any body is read.
+"""The service's edge: what is decided before any body is read, and what every response is.
 
-For each HTTP request, in this order:
+``RequestGuard`` (ASGI, around the whole app) and ``GuardedRoute`` (the class of every API
+route: FastAPI's documented hook that runs before the route reads its body) do, in order:
 
 1. Cross-site refusal: a state-changing request (not GET/HEAD/OPTIONS) that a browser marks
    as coming from another site (``Sec-Fetch-Site``, or an ``Origin`` other than the host) is
    refused. The API has no CORS, so no legitimate page elsewhere sends one; with auth off
    this is what keeps any web page from uploading into the store.
 2. Authentication from the headers alone: a protected route (one that declares
-   ``ReadScope``/``AdminScope``, or any unknown ``/v1/`` path) without a valid key gets 401,
-   a key of too small a scope 403, a key over its request rate 429.
+   ``ReadScope``/``AdminScope``) without a valid key gets 401, a key of too small a scope
+   403, a key over its request rate 429.
 3. A byte budget on the body actually received, chunked or not: a declared length over it
    is refused at once, and a body that grows past it is cut off where it crosses it. So no
    caller, with or without a key, makes the service read, spool or parse more than that.
@@ -20,13 +21,16 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import anyio
+from fastapi.routing import APIRoute
 from starlette.exceptions import HTTPException
-from starlette.routing import Match
+from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import problem
@@ -34,8 +38,6 @@ from app.api.ratelimit import RateLimited
 from app.core.auth import allows, lookup_key
 
 if TYPE_CHECKING:
-    from starlette.responses import Response
-
     from app.api.state import ServiceState
 
 log = logging.getLogger("factvault.service")
@@ -58,7 +60,11 @@ class BodyTooLarge(HTTPException):
 
     def __init__(self, budget: int, what: str) -> None:
         super().__init__(413, f"{what} is over the {budget:,}-byte limit")
-        self.code = "upload_too_large"
+        self.code = body_too_large_code(what)
+
+
+def body_too_large_code(what: str) -> str:
+    return "upload_too_large" if what == "upload" else "request_too_large"
 
 
 def route_policy(route: object) -> tuple[str | None, str]:
@@ -73,6 +79,8 @@ def route_policy(route: object) -> tuple[str | None, str]:
 
 
 class RequestGuard:
+    """Cross-site refusal before routing, and the outcome of every request, counted."""
+
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
@@ -82,7 +90,6 @@ class RequestGuard:
             return
         started = time.perf_counter()
         service = scope["app"].state.service
-        route = _match(scope)
         status = {"code": 0}
 
         async def send_counted(message: Message) -> None:
@@ -91,24 +98,13 @@ class RequestGuard:
             await send(message)
 
         try:
-            refusal = await self._refusal(scope, route, service)
-            if refusal is not None:
-                await refusal(scope, receive, send_counted)
+            if scope["method"] not in SAFE_METHODS and _cross_site(scope):
+                await problem(
+                    403, "cross_site_refused", "a browser request from another site may not "
+                    "change anything here",
+                )(scope, receive, send_counted)  # fmt: skip
                 return
-            needed, budget_name = route_policy(route)
-            budget = service.settings.max_request_bytes
-            what = "request body"
-            if budget_name == "upload":
-                budget, what = service.settings.max_upload_bytes + MULTIPART_FRAMING, "upload"
-            declared = _header(scope, b"content-length")
-            if declared is not None and declared.isdigit() and int(declared) > budget:
-                response = problem(
-                    413, "upload_too_large", f"{what} of {int(declared):,} bytes is over the "
-                    f"{budget:,}-byte limit",
-                )  # fmt: skip
-                await response(scope, receive, send_counted)
-                return
-            await self.app(scope, _budgeted(receive, budget, what), send_counted)
+            await self.app(scope, receive, send_counted)
         except BodyTooLarge as exc:
             if status["code"] == 0:
                 await problem(413, exc.code, exc.detail)(scope, receive, send_counted)
@@ -121,53 +117,65 @@ class RequestGuard:
             else:
                 status["code"] = 500  # broke off after the headers were sent
         finally:
-            path = getattr(scope.get("route") or route, "path", "unmatched")
+            path = getattr(scope.get("route"), "path", "unmatched")
             service.metrics.request(path, status["code"] or 500)
             service.metrics.stage("http", time.perf_counter() - started)
 
-    async def _refusal(self, scope: Scope, route: object, service: ServiceState) -> Response | None:
-        """A problem response if the request is refused before its body is read, else None
-        (and the caller is recorded in ``scope["state"]["caller"]`` for the routes)."""
-        if scope["method"] not in SAFE_METHODS and _cross_site(scope):
+
+class GuardedRoute(APIRoute):
+    """An API route that authenticates, rate-limits and budgets its body before reading it.
+
+    What to enforce comes from the route's own declarations (``route_policy``)."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+        needed, budget_name = route_policy(self)
+
+        async def guarded(request: Request) -> Response:
+            service = request.app.state.service
+            refusal = await _authenticate(request.scope, needed, service)
+            if refusal is not None:
+                return refusal
+            budget, what = service.settings.max_request_bytes, "request body"
+            if budget_name == "upload":
+                budget, what = service.settings.max_upload_bytes + MULTIPART_FRAMING, "upload"
+            declared = request.headers.get("content-length")
+            if declared is not None and declared.isdigit() and int(declared) > budget:
+                return problem(
+                    413, body_too_large_code(what), f"{what} of {int(declared):,} bytes is over "
+                    f"the {budget:,}-byte limit",
+                )  # fmt: skip
+            return await handler(Request(request.scope, _budgeted(request.receive, budget, what)))
+
+        return guarded
+
+
+async def _authenticate(scope: Scope, needed: str | None, service: ServiceState) -> Response | None:
+    """A problem response if the caller may not go on, else None (and the caller is recorded
+    in ``scope["state"]["caller"]`` for the route's dependencies)."""
+    if needed is None:
+        return None  # a public route
+    caller = Caller(None, "admin")
+    if service.settings.auth_enabled:
+        key = _api_key(scope)
+        if not key:
             return problem(
-                403, "cross_site_refused", "a browser request from another site may not change "
-                "anything here",
-            )  # fmt: skip
-        needed, _ = route_policy(route)
-        if needed is None and route is None and scope["path"].startswith("/v1/"):
-            needed = "read"  # an unknown API path says nothing to a caller without a key
-        caller = Caller(None, "admin")
-        if needed is not None and service.settings.auth_enabled:
-            key = _api_key(scope)
-            if not key:
-                return problem(
-                    401, "unauthorized", "an API key is required", {"WWW-Authenticate": "Bearer"}
-                )
-            found = await anyio.to_thread.run_sync(_lookup, service, key)
-            if found is None:
-                return problem(401, "unauthorized", "unknown or revoked API key")
-            caller = Caller(*found)
-            if not allows(caller.scope, needed):
-                return problem(
-                    403, "forbidden", f"this key has scope '{caller.scope}'; '{needed}' needed"
-                )
-            try:
-                service.limits.take_request(str(caller.key_id))
-            except RateLimited as exc:
-                return problem(429, "rate_limited", str(exc), {"Retry-After": str(exc.retry_after)})
-        scope.setdefault("state", {})["caller"] = caller
-        return None
-
-
-def _match(scope: Scope) -> object | None:
-    partial = None
-    for route in scope["app"].router.routes:
-        match, _ = route.matches(scope)
-        if match is Match.FULL:
-            return route
-        if match is Match.PARTIAL and partial is None:
-            partial = route  # right path, other method: the same resource's policy
-    return partial
+                401, "unauthorized", "an API key is required", {"WWW-Authenticate": "Bearer"}
+            )
+        found = await anyio.to_thread.run_sync(_lookup, service, key)
+        if found is None:
+            return problem(401, "unauthorized", "unknown or revoked API key")
+        caller = Caller(*found)
+        if not allows(caller.scope, needed):
+            return problem(
+                403, "forbidden", f"this key has scope '{caller.scope}'; '{needed}' needed"
+            )
+        try:
+            service.limits.take_request(str(caller.key_id))
+        except RateLimited as exc:
+            return problem(429, "rate_limited", str(exc), {"Retry-After": str(exc.retry_after)})
+    scope.setdefault("state", {})["caller"] = caller
+    return None
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

@@ -21,8 +21,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
-    state = start_service(tmp_path_factory.mktemp("hostile"), minilm, models_dir, "smollm2-135m")
-    state.settings = state.settings.model_copy(update={"max_upload_bytes": 1_000_000})
+    state = start_service(
+        tmp_path_factory.mktemp("hostile"), minilm, models_dir, "smollm2-135m",
+        max_upload_bytes=1_000_000, max_file_bytes=1_000_000,
+    )  # fmt: skip
     yield state
     state.close()
 
@@ -58,12 +60,12 @@ def test_path_traversal_names_stay_inside_the_store(client, service, tmp_path: P
 
 def test_huge_uploads_are_refused_and_nothing_is_stored(client, service) -> None:
     before = documents(client)
-    # Over the limit + framing allowance: refused from the declared length, body unread.
+    # Over the request's limit + framing allowance: refused from the declared length, unread.
     big = b"A" * 3_000_000
     r = client.post("/v1/documents", files=[("files", ("big.txt", big, "text/plain"))])
     assert r.status_code == 413 and r.json()["code"] == "upload_too_large"
-    assert "request body" in r.json()["detail"]
-    # Just over the per-file limit: refused by the upload route, naming the file.
+    assert "upload of 3,000," in r.json()["detail"]
+    # Just over the per-file limit: refused while the file streams in, naming the file.
     r = client.post("/v1/documents", files=[("files", ("big2.txt", big[:1_500_000], "text/plain"))])
     assert r.status_code == 413 and "big2.txt" in r.json()["detail"]
     assert documents(client) == before

@@ -1,7 +1,8 @@
 """The service against its own OpenAPI schema (schemathesis): for generated requests, no
 response is a 500 and every response conforms to the schema (status codes, content types,
-bodies). Generation is real (SmolLM2, answers capped by the schema's own max_tokens bound);
-the long-running admin operation (reindex) is excluded."""
+bodies). Auth is on: every case is sent with an admin key, and schemathesis also sends each
+without it and checks it is refused. Generation is real (SmolLM2, answers capped at 8
+tokens); the long-running admin operation (reindex) is excluded."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from app.api.state import ServiceState
+from app.core.auth import create_key
 from app.main import create_app
 
 pytestmark = pytest.mark.slow
@@ -23,8 +25,10 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
-    state = start_service(tmp_path_factory.mktemp("fuzz"), minilm, models_dir, "smollm2-135m")
-    state.settings = state.settings.model_copy(update={"answer_max_tokens": 8})
+    state = start_service(
+        tmp_path_factory.mktemp("fuzz"), minilm, models_dir, "smollm2-135m",
+        answer_max_tokens=8, auth_enabled=True, rate_requests_per_minute=0,
+    )  # fmt: skip
     yield state
     state.close()
 
@@ -36,7 +40,7 @@ def _describe(exc: BaseException) -> str:
     return "\n".join(parts)[:6000]
 
 
-def _property(strategy, excluded, examples: int):  # noqa: ANN001, ANN202
+def _property(strategy, excluded, examples: int, headers: dict[str, str]):  # noqa: ANN001, ANN202
     @given(case=strategy)
     @settings(
         max_examples=examples,
@@ -46,7 +50,7 @@ def _property(strategy, excluded, examples: int):  # noqa: ANN001, ANN202
         derandomize=True,  # the same examples on every CI run: a failure reproduces
     )
     def check(case) -> None:  # noqa: ANN001
-        case.call_and_validate(excluded_checks=excluded, timeout=300)
+        case.call_and_validate(excluded_checks=excluded, timeout=300, headers=headers)
 
     return check
 
@@ -55,6 +59,8 @@ def test_api_conforms_to_its_schema(service: ServiceState) -> None:
     # Driven by hand rather than by schemathesis' pytest plugin, which does not support the
     # pytest version in use: one Hypothesis run per operation.
     app = create_app(service.settings, service)
+    with service.runtime.db.session() as s:
+        headers = {"Authorization": f"Bearer {create_key(s, 'fuzz', 'admin')}"}
     failures: list[str] = []
     with TestClient(app):  # runs the lifespan: the app holds the service state
         schema = schemathesis.openapi.from_asgi("/openapi.json", app).exclude(
@@ -68,7 +74,8 @@ def test_api_conforms_to_its_schema(service: ServiceState) -> None:
             # (".." is refused), so a schema-valid upload may rightly be rejected.
             excluded = [positive_data_acceptance] if operation.path == "/v1/documents" else []
 
-            check = _property(operation.as_strategy(), excluded, 8 if generates else 25)
+            examples = 8 if generates else 25
+            check = _property(operation.as_strategy(), excluded, examples, headers)
             try:
                 check()
             except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported together

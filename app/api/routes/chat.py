@@ -19,12 +19,13 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep, ReadScope, StateDep
 from app.api.errors import ApiError
+from app.api.guard import GuardedRoute
 from app.api.routes.query import citation_out, error_event
 from app.api.schemas import ChatRequest
 from app.api.streaming import Event, open_answer_stream
 from app.generation.answer import Answer
 
-router = APIRouter(prefix="/v1", tags=["openai"])
+router = APIRouter(prefix="/v1", tags=["openai"], route_class=GuardedRoute)
 
 
 def _question(req: ChatRequest) -> str:

@@ -14,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import AdminScope, StateDep, UploadBody
 from app.api.errors import ApiError
+from app.api.guard import GuardedRoute
 from app.api.schemas import MAX_ID, DocumentOut, UploadResult
 from app.api.state import ServiceState
 from app.api.uploads import OPENAPI_BODY, SpooledFile, UploadReader
@@ -21,7 +22,9 @@ from app.core.db import Document
 from app.core.index_versions import active_index
 from ingest.pipeline import IngestPipeline, SourceFile, remove_documents
 
-router = APIRouter(prefix="/v1/documents", tags=["documents"], dependencies=[AdminScope])
+router = APIRouter(
+    prefix="/v1/documents", tags=["documents"], dependencies=[AdminScope], route_class=GuardedRoute
+)
 
 
 def document_out(d: Document) -> DocumentOut:

@@ -10,11 +10,12 @@ from sqlalchemy import func, select
 
 from app.api.deps import AdminScope, ReadScope, StateDep
 from app.api.errors import ApiError
+from app.api.guard import GuardedRoute
 from app.core.db import Chunk, Document, IndexVersion
 from app.core.embedder import EMBEDDER_NAMES
 from app.evaluation.summary import load_summary
 
-router = APIRouter(prefix="/v1/index", tags=["index"])
+router = APIRouter(prefix="/v1/index", tags=["index"], route_class=GuardedRoute)
 
 
 class ReindexRequest(BaseModel):

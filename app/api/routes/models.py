@@ -7,11 +7,12 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from app.api.deps import AdminScope, ReadScope, StateDep
+from app.api.guard import GuardedRoute
 from app.api.schemas import ActivateRequest, AddModelRequest, ModelList, ModelOut
 from app.core.db import ModelRecord
 from app.generation.registry import get_model, list_models, mark_active, register_model
 
-router = APIRouter(prefix="/v1/models", tags=["models"])
+router = APIRouter(prefix="/v1/models", tags=["models"], route_class=GuardedRoute)
 
 
 def model_out(m: ModelRecord, loaded: str | None) -> ModelOut:

@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep, ReadScope, StateDep
 from app.api.errors import problem_for
+from app.api.guard import GuardedRoute
 from app.api.schemas import (
     CitationOut,
     ModelRef,
@@ -24,7 +25,7 @@ from app.api.streaming import Event, open_answer_stream
 from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer, Citation, citation_from_chunk
 
-router = APIRouter(prefix="/v1", tags=["query"])
+router = APIRouter(prefix="/v1", tags=["query"], route_class=GuardedRoute)
 
 
 def to_filter(req: RetrieveRequest) -> SearchFilter:
