@@ -16,7 +16,8 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-_TARGET = r"\(\s*<?([^()\s<>]*)>?(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
+# A link target may hold one level of balanced parentheses, as CommonMark allows.
+_TARGET = r"\(\s*<?((?:[^()\s<>]|\([^()\s<>]*\))*)>?(?:\s+(?:\"[^\"\n]*\"|'[^'\n]*'))?\s*\)"
 _IMAGE = re.compile(r"!\[([^\]\n]*)\]" + _TARGET)
 _LINK = re.compile(r"\[([^\]\n]*)\]" + _TARGET)
 _REFERENCE = re.compile(r"^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*<?(\S+?)>?(?:[ \t]+\S.*)?$", re.M)

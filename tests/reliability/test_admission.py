@@ -1,0 +1,126 @@
+"""Admission control on a real server (uvicorn, SmolLM2): the model's queue bound holds,
+an abandoned stream stops generating, probes answer while the model is busy, and a key's
+generated-token rate is enforced."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from helpers import LiveServer, start_service
+
+from app.api.state import ServiceState
+from app.core.auth import create_key
+from app.generation.answer import Answerer
+
+pytestmark = pytest.mark.slow
+QUESTION = "How many days of annual leave does an employee get?"
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+    state = start_service(
+        tmp_path_factory.mktemp("admission"), minilm, models_dir, "smollm2-135m",
+        llm_max_queue=8, auth_enabled=True, rate_tokens_per_minute=0,
+    )  # fmt: skip
+    yield state
+    state.close()
+
+
+@pytest.fixture(scope="module")
+def server(service: ServiceState) -> Iterator[LiveServer]:
+    with LiveServer(service) as live:
+        yield live
+
+
+@pytest.fixture(scope="module")
+def key(service: ServiceState) -> dict[str, str]:
+    with service.runtime.db.session() as s:
+        return {"X-API-Key": create_key(s, "admission", "read")}
+
+
+def test_48_concurrent_questions_with_a_queue_of_8_get_503s(server, key) -> None:
+    statuses: list[tuple[int, str | None]] = []
+    probe_seconds: list[float] = []
+    start = threading.Barrier(48 + 1)
+
+    def ask() -> None:
+        with httpx.Client(base_url=server.url, headers=key, timeout=300) as c:
+            start.wait()
+            r = c.post("/v1/query", json={"question": QUESTION, "max_tokens": 48})
+            statuses.append((r.status_code, r.headers.get("retry-after")))
+
+    threads = [threading.Thread(target=ask) for _ in range(48)]
+    for t in threads:
+        t.start()
+    start.wait()
+    time.sleep(1.0)  # the admitted ones are generating now
+    with httpx.Client(base_url=server.url, timeout=30) as c:
+        for path in ("/healthz", "/readyz", "/metrics"):
+            t0 = time.perf_counter()
+            assert c.get(path).status_code == 200
+            probe_seconds.append(time.perf_counter() - t0)
+    for t in threads:
+        t.join()
+    counts = Counter(code for code, _ in statuses)
+    assert set(counts) <= {200, 503}, counts
+    # One runs and 8 wait; the rest arrive within a second while those take far longer.
+    assert counts[503] >= 30 and counts[200] >= 9, counts
+    assert all(retry for code, retry in statuses if code == 503)
+    # The probes never queue behind the model (a generation here takes seconds).
+    assert max(probe_seconds) < 1.0, probe_seconds
+
+
+def test_closed_streams_stop_generating(server, key) -> None:
+    """Nine streams opened and abandoned: none keeps the model busy, so the next question
+    waits for none of them (before, each generated its 256 tokens for nobody)."""
+    body = {"question": QUESTION, "stream": True, "max_tokens": 256, "temperature": 2.0}
+    with httpx.Client(base_url=server.url, headers=key, timeout=120) as c:
+        for _ in range(9):
+            with c.stream("POST", "/v1/query", json=body) as r:
+                assert r.status_code == 200
+                time.sleep(0.5)  # generating (high temperature: it will not stop on its own)
+        t0 = time.perf_counter()
+        r = c.post("/v1/query", json={"question": QUESTION, "max_tokens": 1})
+        waited = time.perf_counter() - t0
+    assert r.status_code == 200, r.text
+    queue = r.json()["timings"]["queue"]
+    # The last abandoned stream had at most a token left to make when this one arrived.
+    assert queue < 1.0, f"waited {queue:.1f} s for abandoned generations ({waited:.1f} s total)"
+
+
+def test_generation_time_limit(service: ServiceState) -> None:
+    answerer = Answerer(service.retriever, service.models, time_limit=0.5)
+    result = answerer.answer(QUESTION, max_tokens=256, temperature=2.0)
+    assert result.finish_reason == "time_limit"
+    assert result.timings["total"] < 0.5 + 5.0  # the prompt read, then at most one token
+
+
+def test_generated_tokens_per_key_are_limited(tmp_path, minilm, models_dir) -> None:
+    state = start_service(
+        tmp_path, minilm, models_dir, "smollm2-135m", auth_enabled=True,
+        rate_tokens_per_minute=20, rate_requests_per_minute=5,
+    )  # fmt: skip
+    try:
+        with state.runtime.db.session() as s:
+            one = {"X-API-Key": create_key(s, "one", "read")}
+            other = {"X-API-Key": create_key(s, "other", "read")}
+        with LiveServer(state) as live, httpx.Client(base_url=live.url, timeout=120) as c:
+            q = {"question": QUESTION, "max_tokens": 30, "temperature": 2.0}
+            first = c.post("/v1/query", json=q, headers=one)
+            assert first.status_code == 200 and first.json()["finish_reason"] == "length"
+            limited = c.post("/v1/query", json=q, headers=one)  # 30 tokens spent of 20
+            assert limited.status_code == 429 and limited.json()["code"] == "rate_limited"
+            assert int(limited.headers["retry-after"]) >= 1
+            assert c.post("/v1/query", json=q, headers=other).status_code == 200
+            # Requests per minute: 5 for `other` (one used above), then 429.
+            retrieve = {"question": "wifi", "top_k": 1}
+            codes = [c.post("/v1/retrieve", json=retrieve, headers=other).status_code
+                     for _ in range(5)]  # fmt: skip
+            assert codes == [200, 200, 200, 200, 429], codes
+    finally:
+        state.close()
