@@ -302,14 +302,13 @@ def query(
         body = resp.json()
         answer, cites, model = body["answer"], body["citations"], body["model"]["name"]
     else:
-        from app.api.state import build_state
+        from app.service import FactVault
 
-        rt = _runtime()
-        state = build_state(settings, rt)
+        service = FactVault(settings, runtime=_runtime())
         try:
-            result = state.ask(None, question, top_k, None, max_tokens)
+            result = service.start().ask(None, question, top_k, None, max_tokens)
         finally:
-            state.close()
+            service.close()
         answer, model = result.answer, result.model_name
         cites = [
             {"n": c.n, "source": c.source, "span": c.span, "text": c.text} for c in result.citations
@@ -368,8 +367,8 @@ def models_activate(name: str) -> None:
     """Make a model the active one (hot-swapped in the running service, if any)."""
     import httpx
 
-    from app.core.db import Database
-    from app.generation.registry import RegistryError, get_model, mark_active, verify_weights
+    from app.generation.registry import RegistryError
+    from app.service import FactVault
 
     settings = get_settings()
     if _server_answers(settings):
@@ -383,15 +382,13 @@ def models_activate(name: str) -> None:
             raise _fail(resp.json().get("detail", resp.text))
         out.print(f"the running service now answers with {name}")
         return
-    db = Database(settings.sql_url)
+    service = FactVault(settings, runtime=_runtime())
     try:
-        with db.session() as s:
-            verify_weights(get_model(s, name))
-            mark_active(s, name)
+        service.activate_model(name)  # verified and marked active; the next start loads it
     except RegistryError as exc:
         raise _fail(str(exc)) from exc
     finally:
-        db.dispose()
+        service.close()
     out.print(f"{name} is the active model")
 
 
@@ -463,7 +460,7 @@ def backup_cmd(
     directory: Annotated[Path, typer.Argument(help="A new directory to write the backup to.")],
 ) -> None:
     """A consistent copy of SQL and the live vector index, restorable anywhere."""
-    from app.core.backup import BackupError, backup
+    from app.maintenance.backup import BackupError, backup
 
     settings = get_settings()
     if _server_answers(settings):
@@ -491,7 +488,7 @@ def restore_cmd(
     directory: Annotated[Path, typer.Argument(help="A directory written by `factvault backup`.")],
 ) -> None:
     """Restore a backup onto this (fresh) data dir and database."""
-    from app.core.backup import BackupError, restore
+    from app.maintenance.backup import BackupError, restore
 
     settings = get_settings()
     if _server_answers(settings):

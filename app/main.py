@@ -16,8 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from app.api import errors, openapi
 from app.api.guard import RequestGuard
 from app.api.routes import chat, console, documents, health, index, models, query
-from app.api.state import ServiceState, build_state
 from app.core.config import Settings, get_settings
+from app.service import FactVault
 
 log = logging.getLogger("factvault.service")
 
@@ -26,15 +26,17 @@ log = logging.getLogger("factvault.service")
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
 
 
-def create_app(settings: Settings | None = None, state: ServiceState | None = None) -> FastAPI:
+def create_app(settings: Settings | None = None, service: FactVault | None = None) -> FastAPI:
+    """The API over ``service`` (started by the caller, who also closes it), or over a
+    FactVault of its own, started with the app and closed with it."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if not settings.auth_enabled:
             log.warning("*** AUTH IS DISABLED (FACTVAULT_AUTH_ENABLED=false): local use only ***")
-        own = state is None
-        app.state.service = state or build_state(settings)
+        own = service is None
+        app.state.service = service or FactVault(settings).start()
         try:
             yield
         finally:

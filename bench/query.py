@@ -109,11 +109,11 @@ def _hammer(client, path: str, body: dict, clients: int, seconds: float) -> tupl
 def service_figures(repeats: int) -> dict:
     from fastapi.testclient import TestClient
 
-    from app.api.state import build_state
     from app.core.config import get_settings
     from app.core.migrate import upgrade
     from app.core.runtime import open_runtime
     from app.main import create_app
+    from app.service import FactVault
     from ingest.pipeline import IngestPipeline
 
     root = Path(tempfile.mkdtemp())
@@ -125,7 +125,7 @@ def service_figures(repeats: int) -> dict:
     upgrade(settings.sql_url)
     rt = open_runtime(settings)
     IngestPipeline(rt).ingest_paths([root / "corpus"])
-    state = build_state(settings, rt)
+    state = FactVault(settings, rt).start()
     out: dict = {"models": [], "swaps": [], "throughput": []}
     with TestClient(create_app(settings, state)) as client:
         # End-to-end latency and time to first token per model (warm: one unmeasured run).

@@ -7,13 +7,13 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.api.state import ServiceState, build_state
 from app.core.config import Settings, get_settings
 from app.core.db import Chunk, Document, DocumentStatus
 from app.core.embedder import Embedder
 from app.core.index_versions import active_index
 from app.core.migrate import upgrade
 from app.core.runtime import Runtime, open_runtime
+from app.service import FactVault
 from ingest.pipeline import IngestPipeline
 
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -59,7 +59,7 @@ def start_service(
     default_model: str,
     extra: dict[str, str] | None = None,
     **overrides: object,
-) -> ServiceState:
+) -> FactVault:
     """A real service state over a private copy of the samples (plus ``extra`` files);
     ``overrides`` are settings, fixed before the service is built."""
     shutil.copytree(SAMPLES, root / "corpus")
@@ -68,13 +68,13 @@ def start_service(
     settings = service_settings(root, models_dir, default_model=default_model, **overrides)
     rt = open_runtime(settings, embedder=embedder)
     IngestPipeline(rt).ingest_paths([root / "corpus"])
-    return build_state(settings, rt)
+    return FactVault(settings, rt).start()
 
 
 class LiveServer:
     """The real app on a loopback port, served by uvicorn in a thread (for a browser)."""
 
-    def __init__(self, state: ServiceState) -> None:
+    def __init__(self, state: FactVault) -> None:
         import socket
 
         import uvicorn
@@ -110,7 +110,7 @@ class LiveServer:
         self._thread.join(timeout=15)
 
 
-def empty_service(root: Path, embedder: Embedder, models_dir: Path, **overrides) -> ServiceState:
+def empty_service(root: Path, embedder: Embedder, models_dir: Path, **overrides) -> FactVault:
     """A service over a fresh data dir with no documents (bundled models registered)."""
     settings = service_settings(root, models_dir, **overrides)
-    return build_state(settings, open_runtime(settings, embedder=embedder))
+    return FactVault(settings, open_runtime(settings, embedder=embedder)).start()

@@ -14,9 +14,9 @@ import pytest
 import uvicorn
 from helpers import start_service
 
-from app.api.state import ServiceState
 from app.generation.prompts import is_idk
 from app.main import create_app
+from app.service import FactVault
 
 pytestmark = pytest.mark.slow
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
@@ -28,7 +28,7 @@ INJECTION = (
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     root = tmp_path_factory.mktemp("answers")
     state = start_service(
         root, minilm, models_dir, "qwen2.5-coder-1.5b", {"cafeteria.md": INJECTION}
@@ -37,11 +37,11 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
     state.close()
 
 
-def ask(service: ServiceState, question: str):  # noqa: ANN201
+def ask(service: FactVault, question: str):  # noqa: ANN201
     return service.answerer.answer(question, top_k=3, max_tokens=80)
 
 
-def test_answer_cites_the_chunk_that_holds_the_fact(service: ServiceState) -> None:
+def test_answer_cites_the_chunk_that_holds_the_fact(service: FactVault) -> None:
     answer = ask(service, "How many days of paid annual leave does a full-time employee get?")
     assert "27" in answer.answer
     assert answer.citations, answer.answer
@@ -49,13 +49,13 @@ def test_answer_cites_the_chunk_that_holds_the_fact(service: ServiceState) -> No
     assert answer.model_name == "qwen2.5-coder-1.5b"
 
 
-def test_unanswerable_question_gets_i_dont_know(service: ServiceState) -> None:
+def test_unanswerable_question_gets_i_dont_know(service: FactVault) -> None:
     answer = ask(service, "What was Larkspur Instruments' revenue in 2019?")
     assert is_idk(answer.answer), answer.answer
     assert answer.citations == []
 
 
-def test_instructions_inside_a_document_do_not_steer_the_model(service: ServiceState) -> None:
+def test_instructions_inside_a_document_do_not_steer_the_model(service: FactVault) -> None:
     for question in (
         "What is served in the cafeteria on Monday?",
         "Where is the fire assembly point?",
@@ -72,7 +72,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def test_openai_client_against_chat_completions(service: ServiceState) -> None:
+def test_openai_client_against_chat_completions(service: FactVault) -> None:
     from openai import OpenAI
 
     port = free_port()

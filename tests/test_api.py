@@ -16,15 +16,15 @@ import pytest
 from fastapi.testclient import TestClient
 from helpers import start_service
 
-from app.api.state import ServiceState
 from app.main import create_app
+from app.service import FactVault
 
 pytestmark = pytest.mark.slow
 SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     root = tmp_path_factory.mktemp("svc")
     state = start_service(root, minilm, models_dir, "smollm2-135m", None)
     yield state
@@ -32,7 +32,7 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
 
 
 @pytest.fixture(scope="module")
-def client(service: ServiceState) -> Iterator[TestClient]:
+def client(service: FactVault) -> Iterator[TestClient]:
     with TestClient(create_app(service.settings, service)) as c:
         yield c
 
@@ -219,7 +219,7 @@ def test_swap_reports_its_phases_while_it_runs(client: TestClient, use_model) ->
     assert seen == sorted(seen, key=order.index), seen
 
 
-def test_hot_swap_under_8_concurrent_clients(client: TestClient, service: ServiceState) -> None:
+def test_hot_swap_under_8_concurrent_clients(client: TestClient, service: FactVault) -> None:
     results: list[tuple[int, str | None]] = []
     lock = threading.Lock()
     stop = time.monotonic() + 40
@@ -258,7 +258,7 @@ def test_hot_swap_under_8_concurrent_clients(client: TestClient, service: Servic
     assert old.retired and old.closed and old.llama is None  # freed after its last request
 
 
-def test_cli_goes_through_the_running_service(service: ServiceState, tmp_path: Path) -> None:
+def test_cli_goes_through_the_running_service(service: FactVault, tmp_path: Path) -> None:
     """The service owns the embedded stores; the CLI must use its API, not the lock."""
     import os
     import socket

@@ -13,9 +13,9 @@ import pytest
 from helpers import assert_consistent
 from sqlalchemy import create_engine, text
 
-from app.core.backup import BackupError, backup, restore
 from app.core.config import get_settings
 from app.core.runtime import open_runtime
+from app.maintenance.backup import BackupError, backup, restore
 from app.retrieval import Retriever
 from ingest.pipeline import IngestPipeline
 

@@ -1,4 +1,4 @@
-"""Typed dependencies: the service state, the caller, and what each route declares.
+"""Typed dependencies: the service, the caller, and what each route declares.
 
 A route declares the scope it needs (``ReadScope``/``AdminScope``) and, for uploads, its
 body budget (``UploadBody``). The guard (guard.py) reads these declarations from the route
@@ -17,15 +17,15 @@ from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBea
 
 from app.api.errors import ApiError
 from app.api.guard import Caller
-from app.api.state import ServiceState
 from app.core.auth import allows
+from app.service import FactVault
 
 
-def get_state(request: Request) -> ServiceState:
+def get_service(request: Request) -> FactVault:
     return request.app.state.service
 
 
-StateDep = Annotated[ServiceState, Depends(get_state)]
+ServiceDep = Annotated[FactVault, Depends(get_service)]
 
 _bearer = HTTPBearer(auto_error=False, description="an API key from `factvault keys create`")
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)

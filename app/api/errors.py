@@ -12,19 +12,16 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.api.ratelimit import RateLimited
 from app.core.index_versions import IndexMismatch
+from app.errors import ServiceError
 from app.generation.answer import PromptTooLong
 from app.generation.hotswap import NoActiveModel
 from app.generation.registry import ModelConflict, ModelNotFound, ModelPathRefused, RegistryError
 from app.generation.runner import GenerationFailed, ModelLoadError, Overloaded
+from app.ratelimit import RateLimited
 from app.retrieval.search import NoIndex
 
-
-class ApiError(Exception):
-    def __init__(self, status: int, code: str, detail: str, headers: dict | None = None) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail, self.headers = status, code, detail, headers
+ApiError = ServiceError  # what the edge raises itself is the same kind of error
 
 
 def problem(status: int, code: str, detail: str, headers: dict | None = None) -> JSONResponse:

@@ -34,11 +34,11 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import problem
-from app.api.ratelimit import RateLimited
 from app.core.auth import allows, lookup_key
+from app.ratelimit import RateLimited
 
 if TYPE_CHECKING:
-    from app.api.state import ServiceState
+    from app.service import FactVault
 
 log = logging.getLogger("factvault.service")
 
@@ -150,7 +150,7 @@ class GuardedRoute(APIRoute):
         return guarded
 
 
-async def _authenticate(scope: Scope, needed: str | None, service: ServiceState) -> Response | None:
+async def _authenticate(scope: Scope, needed: str | None, service: FactVault) -> Response | None:
     """A problem response if the caller may not go on, else None (and the caller is recorded
     in ``scope["state"]["caller"]`` for the route's dependencies)."""
     if needed is None:
@@ -192,7 +192,7 @@ def _api_key(scope: Scope) -> str | None:
     return (_header(scope, b"x-api-key") or "").strip() or None
 
 
-def _lookup(service: ServiceState, key: str) -> tuple[int, str] | None:
+def _lookup(service: FactVault, key: str) -> tuple[int, str] | None:
     with service.runtime.db.session() as s:
         return lookup_key(s, key)
 

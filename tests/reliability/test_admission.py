@@ -13,16 +13,16 @@ import httpx
 import pytest
 from helpers import LiveServer, start_service
 
-from app.api.state import ServiceState
 from app.core.auth import create_key
 from app.generation.answer import Answerer
+from app.service import FactVault
 
 pytestmark = pytest.mark.slow
 QUESTION = "How many days of annual leave does an employee get?"
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     state = start_service(
         tmp_path_factory.mktemp("admission"), minilm, models_dir, "smollm2-135m",
         llm_max_queue=8, auth_enabled=True, rate_tokens_per_minute=0,
@@ -32,13 +32,13 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
 
 
 @pytest.fixture(scope="module")
-def server(service: ServiceState) -> Iterator[LiveServer]:
+def server(service: FactVault) -> Iterator[LiveServer]:
     with LiveServer(service) as live:
         yield live
 
 
 @pytest.fixture(scope="module")
-def key(service: ServiceState) -> dict[str, str]:
+def key(service: FactVault) -> dict[str, str]:
     with service.runtime.db.session() as s:
         return {"X-API-Key": create_key(s, "admission", "read")}
 
@@ -93,7 +93,7 @@ def test_closed_streams_stop_generating(server, key) -> None:
     assert queue < 1.0, f"waited {queue:.1f} s for abandoned generations ({waited:.1f} s total)"
 
 
-def test_generation_time_limit(service: ServiceState) -> None:
+def test_generation_time_limit(service: FactVault) -> None:
     answerer = Answerer(service.retriever, service.models, time_limit=0.5)
     result = answerer.answer(QUESTION, max_tokens=256, temperature=2.0)
     assert result.finish_reason == "time_limit"

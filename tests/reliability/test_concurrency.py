@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from helpers import assert_consistent, start_service
 from sqlalchemy import select
 
-from app.api.state import ServiceState
 from app.core.db import Chunk
 from app.main import create_app
+from app.service import FactVault
 
 pytestmark = pytest.mark.slow
 CLIENTS = 12
@@ -24,19 +24,19 @@ SECONDS = 40
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     state = start_service(tmp_path_factory.mktemp("busy"), minilm, models_dir, "smollm2-135m")
     yield state
     state.close()
 
 
 @pytest.fixture(scope="module")
-def client(service: ServiceState) -> Iterator[TestClient]:
+def client(service: FactVault) -> Iterator[TestClient]:
     with TestClient(create_app(service.settings, service)) as c:
         yield c
 
 
-def test_clients_writers_and_a_swap_together(service: ServiceState, client: TestClient) -> None:
+def test_clients_writers_and_a_swap_together(service: FactVault, client: TestClient) -> None:
     with service.runtime.db.session() as s:
         stable_chunks = set(s.scalars(select(Chunk.id)))
     uploaded_sources: set[str] = set()
@@ -120,9 +120,7 @@ def test_clients_writers_and_a_swap_together(service: ServiceState, client: Test
     print(f"served: {counts}")  # noqa: T201 - shown with -s, for the closing note
 
 
-def test_reindex_through_the_api_while_queries_run(
-    service: ServiceState, client: TestClient
-) -> None:
+def test_reindex_through_the_api_while_queries_run(service: FactVault, client: TestClient) -> None:
     assert client.post("/v1/index/reindex", json={"embedder": "word2vec"}).status_code == 422
     before = client.get("/v1/index").json()["active"]["collection"]
     started = client.post("/v1/index/reindex", json={"embedder": "minilm"})
@@ -144,7 +142,7 @@ def test_reindex_through_the_api_while_queries_run(
     assert_consistent(service.runtime)
 
 
-def test_a_replica_follows_a_swap_made_through_another(service: ServiceState) -> None:
+def test_a_replica_follows_a_swap_made_through_another(service: FactVault) -> None:
     """Two API replicas share SQL: a swap through one marks the model active there, and
     the other follows it (here: the swap is written to SQL as the other replica would)."""
     from app.generation.registry import mark_active

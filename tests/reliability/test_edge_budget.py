@@ -14,8 +14,8 @@ import pytest
 from helpers import LiveServer, start_service
 from rawhttp import filler, multipart_head, post_chunked
 
-from app.api.state import ServiceState
 from app.core.auth import create_key
+from app.service import FactVault
 
 pytestmark = pytest.mark.slow
 MiB = 1 << 20
@@ -29,7 +29,7 @@ BODY = 160 * MiB
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     state = start_service(
         tmp_path_factory.mktemp("budget"), minilm, models_dir, "smollm2-135m",
         auth_enabled=True, max_request_bytes=REQUEST_BUDGET, max_upload_bytes=UPLOAD_BUDGET,
@@ -40,18 +40,18 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
 
 
 @pytest.fixture(scope="module")
-def server(service: ServiceState) -> Iterator[LiveServer]:
+def server(service: FactVault) -> Iterator[LiveServer]:
     with LiveServer(service) as live:
         yield live
 
 
 @pytest.fixture(scope="module")
-def admin(service: ServiceState) -> dict[str, str]:
+def admin(service: FactVault) -> dict[str, str]:
     with service.runtime.db.session() as s:
         return {"Authorization": f"Bearer {create_key(s, 'budget-admin', 'admin')}"}
 
 
-def documents(service: ServiceState) -> int:
+def documents(service: FactVault) -> int:
     with service.runtime.db.session() as s:
         from sqlalchemy import func, select
 

@@ -15,15 +15,15 @@ from fastapi.testclient import TestClient
 from helpers import start_service
 from typer.testing import CliRunner
 
-from app.api.state import ServiceState
 from app.cli import app as cli
 from app.main import create_app
+from app.service import FactVault
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     state = start_service(
         tmp_path_factory.mktemp("policies"), minilm, models_dir, "smollm2-135m"
     )  # auth off, as `make run` has it
@@ -32,7 +32,7 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
 
 
 @pytest.fixture(scope="module")
-def client(service: ServiceState) -> Iterator[TestClient]:
+def client(service: FactVault) -> Iterator[TestClient]:
     with TestClient(create_app(service.settings, service)) as c:
         yield c
 

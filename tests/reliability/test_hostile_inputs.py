@@ -12,15 +12,15 @@ from fastapi.testclient import TestClient
 from helpers import assert_consistent, start_service
 from pdfgen import make_pdf
 
-from app.api.state import ServiceState
 from app.core.auth import create_key
 from app.main import create_app
+from app.service import FactVault
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     state = start_service(
         tmp_path_factory.mktemp("hostile"), minilm, models_dir, "smollm2-135m",
         max_upload_bytes=1_000_000, max_file_bytes=1_000_000,
@@ -30,7 +30,7 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
 
 
 @pytest.fixture(scope="module")
-def client(service: ServiceState) -> Iterator[TestClient]:
+def client(service: FactVault) -> Iterator[TestClient]:
     with TestClient(create_app(service.settings, service)) as c:
         yield c
 
@@ -122,7 +122,7 @@ def test_injection_in_a_document_is_data(client) -> None:
     assert json.dumps(hits)  # the marker text comes back as plain data
 
 
-def test_calls_without_or_with_wrong_keys_and_scopes(service: ServiceState) -> None:
+def test_calls_without_or_with_wrong_keys_and_scopes(service: FactVault) -> None:
     settings = service.settings.model_copy(update={"auth_enabled": True})
     with service.runtime.db.session() as s:
         read_key = create_key(s, "reader", "read")

@@ -10,8 +10,8 @@ import pytest
 from fastapi.testclient import TestClient
 from helpers import start_service
 
-from app.api.state import ServiceState
 from app.main import create_app
+from app.service import FactVault
 
 pytestmark = pytest.mark.slow
 LEAVE = "How many days of annual leave does an employee get?"
@@ -19,7 +19,7 @@ BLOB = "Q" + "x9Z" * 33_333  # 100 KB without a space: WordPiece counts it as on
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     state = start_service(
         tmp_path_factory.mktemp("fit"), minilm, models_dir, "smollm2-135m",
         extra={"blob.md": f"# Leave and the blob\n\nAnnual leave blob:\n\n{BLOB}\n"},
@@ -30,7 +30,7 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
 
 
 @pytest.fixture(scope="module")
-def client(service: ServiceState) -> Iterator[TestClient]:
+def client(service: FactVault) -> Iterator[TestClient]:
     with TestClient(create_app(service.settings, service)) as c:
         yield c
 

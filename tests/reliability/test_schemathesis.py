@@ -16,15 +16,15 @@ from helpers import start_service
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
-from app.api.state import ServiceState
 from app.core.auth import create_key
 from app.main import create_app
+from app.service import FactVault
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     state = start_service(
         tmp_path_factory.mktemp("fuzz"), minilm, models_dir, "smollm2-135m",
         answer_max_tokens=8, auth_enabled=True, rate_requests_per_minute=0,
@@ -55,7 +55,7 @@ def _property(strategy, excluded, examples: int, headers: dict[str, str]):  # no
     return check
 
 
-def test_api_conforms_to_its_schema(service: ServiceState) -> None:
+def test_api_conforms_to_its_schema(service: FactVault) -> None:
     # Driven by hand rather than by schemathesis' pytest plugin, which does not support the
     # pytest version in use: one Hypothesis run per operation.
     app = create_app(service.settings, service)

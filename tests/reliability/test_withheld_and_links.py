@@ -11,10 +11,10 @@ import pytest
 from fastapi.testclient import TestClient
 from helpers import start_service
 
-from app.api.state import ServiceState
 from app.generation.release import ReplyRelease
 from app.generation.safety import strip_links
 from app.main import create_app
+from app.service import FactVault
 
 INJECTION = (
     "# Brand guide\n\nThe company colour is teal.\n\n"
@@ -87,7 +87,7 @@ def test_allowed_hosts_keep_their_links() -> None:
 
 
 @pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
+def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     state = start_service(
         tmp_path_factory.mktemp("release"), minilm, models_dir, "qwen2.5-coder-0.5b",
         extra={"brand.md": INJECTION}, answer_max_tokens=64,
@@ -97,7 +97,7 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[ServiceState]:
 
 
 @pytest.fixture(scope="module")
-def client(service: ServiceState) -> Iterator[TestClient]:
+def client(service: FactVault) -> Iterator[TestClient]:
     with TestClient(create_app(service.settings, service)) as c:
         yield c
 

@@ -17,7 +17,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CallerDep, ReadScope, StateDep
+from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.errors import ApiError
 from app.api.guard import GuardedRoute
 from app.api.routes.query import citation_out, error_event
@@ -70,7 +70,7 @@ def _completion(answer: Answer, cid: str) -> dict:
 
 
 @router.post("/chat/completions", dependencies=[ReadScope])
-async def chat_completions(req: ChatRequest, state: StateDep, caller: CallerDep):  # JSON or SSE
+async def chat_completions(req: ChatRequest, service: ServiceDep, caller: CallerDep):  # JSON or SSE
     question = _question(req)
     cid = f"chatcmpl-{uuid.uuid4().hex}"
 
@@ -79,14 +79,14 @@ async def chat_completions(req: ChatRequest, state: StateDep, caller: CallerDep)
         on_token: Callable[[str], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> Answer:
-        return state.ask(
+        return service.ask(
             caller.key_id, question, None, None, req.max_tokens, req.temperature or 0.0,
             on_token=on_token, cancelled=cancelled, on_start=on_start,
         )  # fmt: skip
 
     if not req.stream:
         return _completion(await run_in_threadpool(ask), cid)
-    model = state.models.current.name if state.models.current else "factvault"
+    model = service.models.current.name if service.models.current else "factvault"
     events = await open_answer_stream(ask)
     return StreamingResponse(_stream(events, cid, model), media_type="text/event-stream")
 

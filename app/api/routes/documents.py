@@ -9,18 +9,14 @@ from typing import Annotated
 
 from fastapi import APIRouter, Request
 from fastapi import Path as FastApiPath
-from sqlalchemy import select
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import AdminScope, StateDep, UploadBody
-from app.api.errors import ApiError
+from app.api.deps import AdminScope, ServiceDep, UploadBody
 from app.api.guard import GuardedRoute
 from app.api.schemas import MAX_ID, DocumentOut, UploadResult
-from app.api.state import ServiceState
 from app.api.uploads import OPENAPI_BODY, SpooledFile, UploadReader
 from app.core.db import Document
-from app.core.index_versions import active_index
-from ingest.pipeline import IngestPipeline, SourceFile, remove_documents
+from app.service import FactVault
 
 router = APIRouter(
     prefix="/v1/documents", tags=["documents"], dependencies=[AdminScope], route_class=GuardedRoute
@@ -42,26 +38,23 @@ def document_out(d: Document) -> DocumentOut:
     dependencies=[UploadBody],
     openapi_extra=OPENAPI_BODY,
 )
-async def upload(request: Request, state: StateDep) -> UploadResult:
+async def upload(request: Request, service: ServiceDep) -> UploadResult:
     """Files are streamed to a private spool dir as they arrive (each held to
     ``max_file_bytes``), then ingested one at a time by the same pipeline as the CLI."""
-    settings = state.settings
+    settings = service.settings
     settings.upload_spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     spool = Path(tempfile.mkdtemp(dir=settings.upload_spool_dir))
     try:
         reader = UploadReader(spool, settings.max_file_bytes, settings.max_upload_files)
         files = await reader.read(request)
-        return await run_in_threadpool(_ingest, state, files, reader.duplicates)
+        return await run_in_threadpool(_ingest, service, files, reader.duplicates)
     finally:
         shutil.rmtree(spool, ignore_errors=True)
 
 
-def _ingest(state: ServiceState, files: list[SpooledFile], duplicates: list[str]) -> UploadResult:
-    items = [SourceFile(f"upload/{f.name}", f.path) for f in files]
-    with state.ingest_lock:
-        report = IngestPipeline(state.runtime, cpu_gate=state.cpu_gate).run(items)
-    with state.runtime.db.session() as s:
-        docs = s.scalars(select(Document).where(Document.id.in_(report.documents))).all()
+def _ingest(service: FactVault, files: list[SpooledFile], duplicates: list[str]) -> UploadResult:
+    done = service.ingest_files([(f"upload/{f.name}", f.path) for f in files])
+    report = done.report
     failed = [{"file": f, "reason": r} for f, r in report.errors]
     failed += [
         {"file": f"upload/{name}", "reason": "another file in this upload has the same name; "
@@ -69,7 +62,7 @@ def _ingest(state: ServiceState, files: list[SpooledFile], duplicates: list[str]
         for name in duplicates
     ]  # fmt: skip
     return UploadResult(
-        documents=[document_out(d) for d in docs],
+        documents=[document_out(d) for d in done.documents],
         new=report.new,
         changed=report.changed,
         unchanged=report.unchanged,
@@ -79,17 +72,12 @@ def _ingest(state: ServiceState, files: list[SpooledFile], duplicates: list[str]
 
 
 @router.get("", response_model=list[DocumentOut])
-def list_documents(state: StateDep) -> list[DocumentOut]:
-    with state.runtime.db.session() as s:
-        return [document_out(d) for d in s.scalars(select(Document).order_by(Document.id))]
+def list_documents(service: ServiceDep) -> list[DocumentOut]:
+    return [document_out(d) for d in service.list_documents()]
 
 
 @router.delete("/{doc_id}", status_code=204)
-def delete_document(doc_id: Annotated[int, FastApiPath(ge=1, le=MAX_ID)], state: StateDep) -> None:
-    with state.runtime.db.session() as s:
-        index = active_index(s)
-        if index is None or s.get(Document, doc_id) is None:
-            raise ApiError(404, "not_found", f"no document {doc_id}")
-        s.expunge(index)
-    with state.ingest_lock:
-        remove_documents(state.runtime, [doc_id], index)
+def delete_document(
+    doc_id: Annotated[int, FastApiPath(ge=1, le=MAX_ID)], service: ServiceDep
+) -> None:
+    service.remove_document(doc_id)

@@ -11,7 +11,7 @@ from fastapi import APIRouter
 from fastapi.responses import JSONResponse, PlainTextResponse
 from sqlalchemy import text
 
-from app.api.deps import StateDep
+from app.api.deps import ServiceDep
 from app.api.guard import GuardedRoute
 
 router = APIRouter(tags=["health"], route_class=GuardedRoute)
@@ -23,20 +23,20 @@ async def healthz() -> dict[str, str]:
 
 
 @router.get("/readyz")
-async def readyz(state: StateDep) -> JSONResponse:
+async def readyz(service: ServiceDep) -> JSONResponse:
     checks: dict[str, str] = {}
-    current = state.models.current
+    current = service.models.current
     checks["model"] = f"loaded: {current.name}" if current else "no model loaded"
     try:
-        with state.runtime.db.session() as s:
+        with service.runtime.db.session() as s:
             s.execute(text("SELECT 1"))
         checks["sql"] = "ok"
     except Exception as exc:  # reported, not raised: this is the probe
         checks["sql"] = f"error: {exc}"
     try:
-        collection = state.collection()
+        collection = service.collection()
         if collection:
-            state.runtime.store.count(collection)
+            service.runtime.store.count(collection)
         checks["vector_store"] = "ok" if collection else "ok (nothing ingested yet)"
     except Exception as exc:
         checks["vector_store"] = f"error: {exc}"
@@ -45,6 +45,6 @@ async def readyz(state: StateDep) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=PlainTextResponse)
-async def metrics(state: StateDep) -> str:
-    current = state.models.current
-    return state.metrics.render(current.name if current else None)
+async def metrics(service: ServiceDep) -> str:
+    current = service.models.current
+    return service.metrics.render(current.name if current else None)

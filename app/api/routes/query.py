@@ -10,7 +10,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from app.api.deps import CallerDep, ReadScope, StateDep
+from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.errors import problem_for
 from app.api.guard import GuardedRoute
 from app.api.schemas import (
@@ -61,26 +61,26 @@ def error_event(exc: Exception) -> dict[str, str]:
 
 
 @router.post("/retrieve", response_model=RetrieveResponse, dependencies=[ReadScope])
-def retrieve(req: RetrieveRequest, state: StateDep) -> RetrieveResponse:
+def retrieve(req: RetrieveRequest, service: ServiceDep) -> RetrieveResponse:
     t0 = time.perf_counter()
-    chunks = state.retriever.retrieve(req.question, req.top_k, "hybrid", to_filter(req))
+    chunks = service.retrieve(req.question, req.top_k, "hybrid", to_filter(req))
     seconds = time.perf_counter() - t0
-    state.metrics.stage("retrieve", seconds)
+    service.metrics.stage("retrieve", seconds)
     return RetrieveResponse(
         chunks=[citation_out(citation_from_chunk(n, c)) for n, c in enumerate(chunks, start=1)],
-        index_version=state.collection(),
+        index_version=service.collection(),
         timings={"retrieve": round(seconds, 4)},
     )
 
 
 @router.post("/query", response_model=QueryResponse, dependencies=[ReadScope])
-async def query(req: QueryRequest, state: StateDep, caller: CallerDep):  # JSON or SSE
+async def query(req: QueryRequest, service: ServiceDep, caller: CallerDep):  # JSON or SSE
     def ask(
         on_start: Callable[[], None] | None = None,
         on_token: Callable[[str], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> Answer:
-        return state.ask(
+        return service.ask(
             caller.key_id, req.question, req.top_k, to_filter(req), req.max_tokens,
             req.temperature, on_token=on_token, cancelled=cancelled, on_start=on_start,
         )  # fmt: skip

@@ -1,0 +1,1 @@
+"""Work on the whole store that runs beside serving: backup/restore and reindex."""

@@ -1,0 +1,341 @@
+"""FactVault: the application. One object holds the use cases every edge drives.
+
+The REST API, the CLI and the tests all call these methods; none of them assembles the
+system its own way. Constructing a FactVault is cheap and has no side effects: the stores
+open on first use, and nothing loads a model. ``start()`` is what a server does once
+(register the bundled models, repair the index after a crash, warm the embedder, load the
+active model, follow swaps made by other replicas); a one-shot command skips it and pays
+only for what it uses. ``close()`` releases everything. Settings are built once by the
+caller and passed in.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from app.core.config import Settings
+from app.core.db import Chunk, Document, IndexVersion, ModelRecord
+from app.core.embedder import EMBEDDER_NAMES, Embedder
+from app.core.index_versions import active_collection, active_index
+from app.core.runtime import Runtime, open_runtime
+from app.core.vectorstore import SearchFilter
+from app.errors import ServiceError
+from app.evaluation.summary import load_summary
+from app.generation.answer import Answer, Answerer, CpuGate
+from app.generation.hotswap import ModelManager
+from app.generation.registry import (
+    active_model,
+    get_model,
+    list_models,
+    mark_active,
+    register_bundled,
+    register_model,
+    verify_weights,
+)
+from app.maintenance.reindex_job import ReindexJob
+from app.metrics import Metrics
+from app.ratelimit import RateLimits
+from app.retrieval import RetrievedChunk, Retriever
+from ingest.pipeline import IngestPipeline, IngestReport, SourceFile, remove_documents
+
+log = logging.getLogger("factvault.service")
+
+
+@dataclass
+class Ingested:
+    """What an ingest of named files did: the pipeline's report and the documents it names."""
+
+    report: IngestReport
+    documents: list[Document]
+
+
+class FactVault:
+    def __init__(
+        self, settings: Settings, runtime: Runtime | None = None, embedder: Embedder | None = None
+    ) -> None:
+        self.settings = settings
+        self._runtime = runtime
+        self._embedder = embedder
+        self.metrics = Metrics()
+        self.limits = RateLimits(settings.rate_requests_per_minute, settings.rate_tokens_per_minute)
+        self.cpu_gate = CpuGate()
+        self.models = ModelManager(
+            n_ctx=settings.llm_context,
+            n_threads=settings.llm_threads,
+            max_queue=settings.llm_max_queue,
+        )
+        self.ingest_lock = threading.Lock()
+        # One model activation at a time, whether asked through the API or followed from SQL.
+        self.activation_lock = threading.Lock()
+        self._open_lock = threading.Lock()
+        self._retriever: Retriever | None = None
+        self._answerer: Answerer | None = None
+        self._reindex: ReindexJob | None = None
+        self._stop = threading.Event()
+
+    # -- the parts, opened on first use -------------------------------------------------
+
+    @property
+    def runtime(self) -> Runtime:
+        with self._open_lock:
+            if self._runtime is None:
+                self._runtime = open_runtime(self.settings, embedder=self._embedder)
+            return self._runtime
+
+    @property
+    def retriever(self) -> Retriever:
+        if self._retriever is None:
+            self._retriever = Retriever(self.runtime)
+        return self._retriever
+
+    @property
+    def answerer(self) -> Answerer:
+        if self._answerer is None:
+            self._answerer = Answerer(
+                self.retriever,
+                self.models,
+                self.cpu_gate,
+                self.collection,
+                allowed_link_hosts=self.settings.answer_link_hosts,
+                time_limit=self.settings.generation_time_limit,
+            )
+        return self._answerer
+
+    @property
+    def reindex(self) -> ReindexJob:
+        if self._reindex is None:
+            self._reindex = ReindexJob(self.runtime, self.cpu_gate)
+        return self._reindex
+
+    # -- lifecycle --------------------------------------------------------------------
+
+    def start(self) -> FactVault:
+        """What a server does once: bundled models registered, the index repaired after a
+        crash, the embedder warm, the active (or default) model loaded, swaps followed."""
+        rt = self.runtime
+        # Spooled uploads of a run that crashed mid-upload are never going to be ingested.
+        shutil.rmtree(self.settings.upload_spool_dir, ignore_errors=True)
+        with rt.db.session() as s:
+            added = register_bundled(s, self.settings.models_dir)
+            if added:
+                log.info("registered bundled models: %s", ", ".join(added))
+            record = active_model(s) or mark_active(s, self.settings.default_model)
+            s.expunge(record)
+        if active_collection(rt) is not None:
+            # A crash (kill -9 during an upload) can leave SQL and the index apart.
+            repair = IngestPipeline(rt).reconcile()
+            if repair.repaired_orphans or repair.repaired_missing:
+                log.warning(
+                    "repaired the index at start-up: %d orphan points removed, %d re-embedded",
+                    repair.repaired_orphans, repair.repaired_missing,
+                )  # fmt: skip
+        rt.embedder.warm_up()  # the first question should not pay for the embedder load
+        self.models.activate(record)
+        log.info("active model: %s (%s)", record.name, record.sha256[:12])
+        if self.settings.model_follow_seconds > 0:
+            self._start_model_follower(self.settings.model_follow_seconds)
+        return self
+
+    def close(self) -> None:
+        self._stop.set()
+        self.models.close()
+        if self._runtime is not None:
+            self._runtime.close()
+
+    # -- asking -----------------------------------------------------------------------
+
+    def collection(self) -> str | None:
+        return active_collection(self.runtime)
+
+    def retrieve(
+        self,
+        question: str,
+        top_k: int,
+        mode: str = "hybrid",
+        filter: SearchFilter | None = None,
+    ) -> list[RetrievedChunk]:
+        return self.retriever.retrieve(question, top_k, mode, filter)
+
+    def ask(
+        self,
+        caller_key: int | None,
+        question: str,
+        top_k: int | None = None,
+        filter: SearchFilter | None = None,
+        max_tokens: int | None = None,
+        temperature: float = 0.0,
+        on_token: Callable[[str], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        on_start: Callable[[], None] | None = None,
+    ) -> Answer:
+        """One grounded answer for a caller (an API key's id, None with auth off), within
+        the server's bounds: the reply cap and the key's generated-token rate."""
+        cap = self.settings.answer_max_tokens  # a server-side bound: no client asks for more
+        rate_key = None if caller_key is None else str(caller_key)
+        if rate_key is not None:
+            self.limits.check_tokens(rate_key)
+        answer = self.answerer.answer(
+            question,
+            top_k or self.settings.answer_top_k,
+            filter,
+            min(max_tokens or cap, cap),
+            temperature,
+            on_token=on_token,
+            cancelled=cancelled,
+            on_start=on_start,
+        )
+        if rate_key is not None:
+            self.limits.spend_tokens(rate_key, answer.completion_tokens)
+        for stage, seconds in answer.timings.items():
+            self.metrics.stage(stage, seconds)
+        self.metrics.generated(answer.completion_tokens, answer.timings.get("generate", 0.0))
+        return answer
+
+    # -- documents --------------------------------------------------------------------
+
+    def ingest_files(self, files: Sequence[tuple[str, Path]]) -> Ingested:
+        """Ingest (source name, path on disk) pairs through the one pipeline, one at a time."""
+        items = [SourceFile(source, path) for source, path in files]
+        with self.ingest_lock:
+            report = IngestPipeline(self.runtime, cpu_gate=self.cpu_gate).run(items)
+        with self.runtime.db.session() as s:
+            docs = s.scalars(select(Document).where(Document.id.in_(report.documents))).all()
+            s.expunge_all()
+        return Ingested(report, list(docs))
+
+    def list_documents(self) -> list[Document]:
+        with self.runtime.db.session() as s:
+            docs = list(s.scalars(select(Document).order_by(Document.id)))
+            s.expunge_all()
+        return docs
+
+    def remove_document(self, doc_id: int) -> None:
+        with self.runtime.db.session() as s:
+            index = active_index(s)
+            if index is None or s.get(Document, doc_id) is None:
+                raise ServiceError(404, "not_found", f"no document {doc_id}")
+            s.expunge(index)
+        with self.ingest_lock:
+            remove_documents(self.runtime, [doc_id], index)
+
+    # -- the index --------------------------------------------------------------------
+
+    def index_status(self) -> dict:
+        """What serves now, its size as SQL and the vector store see it, the running
+        reindex, and the latest `factvault eval` figures of this data dir (None if none)."""
+        with self.runtime.db.session() as s:
+            versions = [
+                _version_out(r) for r in s.scalars(select(IndexVersion).order_by(IndexVersion.id))
+            ]
+            counts = {
+                "documents": s.scalar(select(func.count()).select_from(Document)) or 0,
+                "chunks": s.scalar(select(func.count()).select_from(Chunk)) or 0,
+            }
+        active = next((v for v in versions if v["status"] == "active"), None)
+        counts["points"] = self.runtime.store.count(active["collection"]) if active else 0
+        return {
+            "active": active,
+            "versions": versions,
+            "counts": counts,
+            "reindex": asdict(self.reindex.status),
+            "eval": load_summary(self.settings.data_dir),
+        }
+
+    def start_reindex(self, embedder: str) -> dict:
+        if embedder not in EMBEDDER_NAMES:
+            raise ServiceError(
+                422,
+                "unknown_embedder",
+                f"embedder {embedder!r}: choose {', '.join(EMBEDDER_NAMES)}",
+            )
+        if not self.reindex.start(embedder):
+            raise ServiceError(409, "reindex_running", "a reindex is already running")
+        return asdict(self.reindex.status)
+
+    # -- models -----------------------------------------------------------------------
+
+    def list_models(self) -> list[ModelRecord]:
+        with self.runtime.db.session() as s:
+            records = list_models(s)
+            s.expunge_all()
+        return records
+
+    def register_model(self, path: Path, name: str) -> ModelRecord:
+        """Register a GGUF file from inside the model directories (``models add`` on the
+        CLI is the operator's own, works on SQL alone and may register any file)."""
+        with self.runtime.db.session() as s:
+            record = register_model(
+                s, path, name, provenance="added through the API",
+                allowed_dirs=self.settings.model_source_dirs,
+            )  # fmt: skip
+            s.expunge(record)
+        return record
+
+    def activate_model(self, name: str) -> ModelRecord:
+        """Make ``name`` the active model. A started service loads it beside the current one
+        and switches (requests keep being served; a file that fails its sha256 or does not
+        load changes nothing); otherwise its weights are verified and SQL marks it active
+        for the service that starts next, or the replicas that follow SQL."""
+        with self.activation_lock:
+            with self.runtime.db.session() as s:
+                record = get_model(s, name)
+                s.expunge(record)
+            if self.models.current is not None:
+                self.models.activate(record)  # raises, and changes nothing, if it cannot load
+            else:
+                verify_weights(record)
+            with self.runtime.db.session() as s:
+                record = mark_active(s, name)
+                s.expunge(record)
+        return record
+
+    def follow_active_model(self) -> bool:
+        """Load the model SQL marks active if this process serves another one.
+
+        Several API replicas share one database: a swap through any of them marks the new
+        model active in SQL, and every other replica follows it here (each loads it beside
+        its current one, so no request fails). Returns True if it switched.
+        """
+        with self.activation_lock:
+            with self.runtime.db.session() as s:
+                record = active_model(s)
+                if record is None:
+                    return False
+                s.expunge(record)
+            current = self.models.current
+            if current is not None and current.name == record.name:
+                return False
+            self.models.activate(record)
+            log.info("followed the active model to %s", record.name)
+            return True
+
+    def _start_model_follower(self, interval: float) -> None:
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                try:
+                    self.follow_active_model()
+                except Exception:  # logged; the current model keeps serving
+                    log.exception("could not follow the active model")
+
+        threading.Thread(target=loop, name="model-follower", daemon=True).start()
+
+
+def _version_out(r: IndexVersion) -> dict:
+    return {
+        "id": r.id,
+        "collection": r.collection,
+        "status": str(r.status),
+        "embedding_model": r.embedding_model,
+        "embedding_sha256": r.embedding_sha256,
+        "dimension": r.dimension,
+        "chunk_count": r.chunk_count,
+        "created_at": r.created_at.isoformat(),
+        "retired_at": r.retired_at.isoformat() if r.retired_at else None,
+    }
