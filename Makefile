@@ -64,6 +64,7 @@ test: install browser
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 
 bench-ingest: install
 	$(BIN)/python bench/ingest.py

@@ -12,8 +12,8 @@ from app.core.db import Chunk, Database, ModelRecord
 from app.core.hashing import sha256_file
 from app.generation.bundled import BUNDLED, materialize
 from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
-from app.generation.contextualizer import LlmContextualizer, resolve_context_model
 from ingest.context_cache import ContextCache, ContextKey, text_sha256
+from ingest.contextualize.llm import LlmContextualizer, resolve_context_model
 from ingest.pipeline import IngestPipeline, SourceFile
 
 VERSION = prompt_version(WriterSettings())

@@ -18,7 +18,7 @@ from app.core.migrate import upgrade
 from app.core.runtime import open_runtime
 from app.evaluation.dataset import load_corpus
 from app.generation.bundled import BUNDLED
-from app.generation.contextualizer import LlmContextualizer, resolve_context_model
+from ingest.contextualize.llm import LlmContextualizer, resolve_context_model
 from ingest.pipeline import IngestPipeline, SourceFile
 
 pytestmark = pytest.mark.slow

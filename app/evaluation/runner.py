@@ -20,11 +20,11 @@ from app.core.migrate import upgrade
 from app.core.runtime import Runtime, open_runtime
 from app.evaluation.dataset import EvalCorpus, EvalQuery
 from app.evaluation.metrics import summarize
-from app.generation.contextualizer import ContextStats
 from app.retrieval import Retriever
 from app.retrieval.rerank import make_reranker
 from ingest.context_cache import ContextCache
 from ingest.contextualize import make_contextualizer
+from ingest.contextualize.llm import ContextStats
 from ingest.pipeline import IngestPipeline
 
 

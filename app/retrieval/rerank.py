@@ -12,10 +12,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
-if TYPE_CHECKING:
-    from app.retrieval.search import RetrievedChunk
+from app.retrieval.types import RetrievedChunk
 
 
 class RerankerUnavailable(RuntimeError):

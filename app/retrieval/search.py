@@ -6,8 +6,6 @@ vector-store write and the SQL commit is never cited.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 
 from app.core.db import Chunk, Document
@@ -16,25 +14,11 @@ from app.core.runtime import Runtime
 from app.core.vectorstore import SearchFilter, SearchRequest
 from app.core.vectorstore.base import FusionMethod, SearchMode
 from app.retrieval.rerank import NoReranker, Reranker, make_reranker
+from app.retrieval.types import RetrievedChunk
 
 
 class NoIndex(RuntimeError):
     """Nothing has been ingested yet."""
-
-
-@dataclass(frozen=True)
-class RetrievedChunk:
-    chunk_id: str
-    document_id: int
-    source: str
-    title: str | None
-    ordinal: int
-    text: str
-    context: str
-    score: float
-    char_start: int
-    char_end: int
-    page: int | None
 
 
 class Retriever:

@@ -3,7 +3,8 @@
 The prefix is stored apart from the chunk: both are embedded and BM25-indexed together,
 but an answer cites only the raw chunk. ``none`` adds nothing; ``structural`` writes a
 deterministic header from what the loader knows (title or path, heading trail or enclosing
-definition, page, imports for code). The LLM-written form lives with the model code.
+definition, page, imports for code). The LLM-written form (llm.py) has a local model
+write one sentence per chunk, through the SQL cache.
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ def make_contextualizer(name: str, runtime: Runtime | None = None) -> Contextual
     if name in ("llm", "structural+llm"):
         if runtime is None:
             raise ValueError(f"contextualizer {name!r} needs a runtime (settings and SQL)")
-        from app.generation.contextualizer import LlmContextualizer, resolve_context_model
+        from ingest.contextualize.llm import LlmContextualizer, resolve_context_model
 
         model = resolve_context_model(runtime.settings, runtime.db, runtime.settings.context_model)
         return LlmContextualizer(
