@@ -228,7 +228,7 @@ class IngestPipeline:
     def _fail(self, report: IngestReport, source: str, reason: str) -> None:
         report.failed += 1
         report.errors.append((source, reason))
-        self.progress.note(f"[red]failed[/red] {source}: {reason}")
+        self.progress.note(f"failed: {source}: {reason}")
 
     def _process(
         self,

@@ -92,7 +92,7 @@ class RichProgress:
         self._progress.advance(task, n)
 
     def note(self, message: str) -> None:
-        self._progress.console.print(message)
+        self._progress.console.print(message, markup=False, highlight=False)
 
     def close(self) -> None:
         self._progress.stop()

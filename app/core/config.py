@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     # Service.
     host: str = "127.0.0.1"
     port: int = 8000
+    # The key the CLI sends when a running service owns the store (FACTVAULT_API_KEY).
+    api_key: str | None = Field(default=None, repr=False)
     auth_enabled: bool = True
     # Byte budgets on what a request actually sends (chunked or not), enforced as it arrives:
     # an upload request in all (its files' per-file limit is max_file_bytes), any other body.

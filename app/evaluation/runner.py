@@ -26,6 +26,7 @@ from ingest.context_cache import ContextCache
 from ingest.contextualize import make_contextualizer
 from ingest.contextualize.llm import ContextStats
 from ingest.pipeline import IngestPipeline
+from ingest.progress import ProgressSink
 
 
 @dataclass(frozen=True)
@@ -146,8 +147,10 @@ class Evaluator:
         queries: list[EvalQuery],
         work_dir: Path,
         contexts_file: Path | None = None,
+        progress: ProgressSink | None = None,
     ) -> None:
         self.corpus = corpus
+        self.progress = progress  # how an index build reports (a bar, or log lines)
         self.queries = queries
         self.work_dir = Path(work_dir)
         # LLM contexts are shared by every index of the corpus through this file: read
@@ -177,9 +180,9 @@ class Evaluator:
             if config.uses_llm and self.contexts_file and self.contexts_file.is_file():
                 cache.import_file(self.contexts_file)
             try:
-                report = IngestPipeline(rt, contextualizer=contextualizer).run(
-                    self.corpus.source_files()
-                )
+                report = IngestPipeline(
+                    rt, contextualizer=contextualizer, progress=self.progress
+                ).run(self.corpus.source_files())
             finally:
                 stats = getattr(contextualizer, "stats", None)
                 if isinstance(stats, ContextStats):

@@ -1,0 +1,38 @@
+"""The ``factvault`` command: db, ingest, docs, retrieve, query, serve, models, keys, backup,
+restore, reindex, contexts, eval.
+
+Each command group is a module here; each drives the application (app/service.py) in this
+process, or the running service over HTTP (app/client.py) when a server owns the store.
+Errors are printed plainly (file and reason) and the exit code says whether anything failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+
+from app.cli import contexts, db, documents, evaluate, keys, maintenance, models, query, serve
+from app.cli.common import fail
+
+app = typer.Typer(
+    no_args_is_help=True,
+    add_completion=False,
+    help="factvault: your documents in your store, cited answers from a frozen local model.",
+)
+for group in (db, documents, query, serve, models, keys, maintenance, contexts, evaluate):
+    group.register(app)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "alembic", "sentence_transformers", "urllib3"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    from app.core.vectorstore.edge import StoreLocked
+
+    try:
+        app()
+    except StoreLocked as exc:
+        fail(str(exc))
+        raise SystemExit(2) from exc

@@ -1,0 +1,146 @@
+"""`factvault ingest`, `docs list`, `docs rm`: what is stored, and putting files in.
+
+When the service is running it owns the embedded stores, so files go to it over HTTP.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.cli.common import fail, open_runtime, running_service, say, settings, table, warn
+from app.client import ServiceClient
+from app.errors import ServiceError
+from ingest.pipeline import IngestReport
+
+docs_app = typer.Typer(no_args_is_help=True, help="Ingested documents.")
+
+
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    prune: Annotated[
+        bool, typer.Option(help="Remove documents whose files are gone from these folders.")
+    ] = False,
+) -> None:
+    """Ingest files and folders; unchanged files are skipped, changed ones replaced.
+
+    When the service is running it owns the embedded stores, so the files are sent to it.
+    """
+    from app.core.index_versions import IndexMismatch
+    from ingest.pipeline import IngestPipeline
+    from ingest.progress import terminal_progress
+
+    client = running_service()
+    if client is not None:
+        if prune:
+            raise fail("--prune is not available through the running service; stop it first")
+        raise typer.Exit(_ingest_via_server(client, paths))
+    rt = open_runtime()
+    try:
+        report = IngestPipeline(rt, progress=terminal_progress()).ingest_paths(paths, prune=prune)
+    except IndexMismatch as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        rt.close()
+    _print_report(report)
+    if not report.ok:
+        raise typer.Exit(1)
+
+
+def _ingest_via_server(client: ServiceClient, paths: list[Path]) -> int:
+    """Upload each file to the running service, one at a time, showing progress."""
+    from app.cli.common import progress_bar
+    from ingest.pipeline import discover
+
+    files, bad = discover(paths)
+    failed = list(bad)
+    counts = {"new": 0, "changed": 0, "unchanged": 0, "chunks_written": 0}
+    say(f"service at {client.base_url} is running: sending {len(files)} file(s) to it")
+    with progress_bar("upload") as advance:
+        for done, f in enumerate(files, start=1):
+            try:
+                body = client.upload(f.path)
+            except ServiceError as exc:
+                failed.append((f.source, exc.detail))
+            else:
+                for k in counts:
+                    counts[k] += body[k]
+                failed += [(f.source, e["reason"]) for e in body["failed"]]
+            advance(done, len(files))
+    say(", ".join(f"{k} {v}" for k, v in counts.items()) + f", failed {len(failed)}")
+    for source, reason in failed:
+        warn(f"failed: {source}: {reason}")
+    return 1 if failed else 0
+
+
+def _print_report(report: IngestReport) -> None:
+    rows: list[tuple[str, object]] = [
+        ("files seen", report.files_seen),
+        ("new", report.new),
+        ("changed", report.changed),
+        ("unchanged", report.unchanged),
+        ("failed", report.failed),
+        ("pruned", report.pruned),
+        ("chunks written", report.chunks_written),
+    ]
+    if report.repaired_orphans or report.repaired_missing:
+        rows.append(
+            ("repaired", f"{report.repaired_orphans} orphan, {report.repaired_missing} missing")
+        )
+    rows += [(f"{stage} s", f"{seconds:.2f}") for stage, seconds in report.stage_seconds.items()]
+    rows.append(("total s", f"{report.elapsed:.2f}"))
+    if report.chunks_written and report.elapsed > 0:
+        rows.append(("chunks/s", f"{report.chunks_written / report.elapsed:.1f}"))
+    table(("what", "value"), rows, title=f"ingest run {report.run_id}")
+    for source, reason in report.errors:
+        warn(f"failed: {source}: {reason}")
+    if report.errors:
+        warn(f"{len(report.errors)} file(s) failed; the others were ingested.")
+
+
+@docs_app.command("list")
+def docs_list() -> None:
+    """List ingested documents."""
+    from app.service import FactVault
+
+    service = FactVault(settings(), runtime=open_runtime())
+    try:
+        docs = service.list_documents()
+    finally:
+        service.close()
+    table(
+        ("id", "source", "title", "type", "chunks", "status", "updated"),
+        [
+            (d.id, d.source, d.title or "", d.media_type, d.chunk_count, d.status.value,
+             d.updated_at.strftime("%Y-%m-%d %H:%M:%S"))
+            for d in docs
+        ],
+    )  # fmt: skip
+    say(f"{len(docs)} document(s)")
+
+
+@docs_app.command("rm")
+def docs_rm(doc_ids: Annotated[list[int], typer.Argument(help="Document ids.")]) -> None:
+    """Remove documents and their chunks from SQL and the vector store."""
+    from app.service import FactVault
+
+    service = FactVault(settings(), runtime=open_runtime())
+    missing = []
+    try:
+        for doc_id in doc_ids:
+            try:
+                service.remove_document(doc_id)
+            except ServiceError:
+                missing.append(doc_id)
+    finally:
+        service.close()
+    say(f"removed {len(doc_ids) - len(missing)} document(s)")
+    if missing:
+        raise fail(f"{len(missing)} id(s) not found: {', '.join(map(str, missing))}", code=1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(ingest)
+    app.add_typer(docs_app, name="docs")

@@ -1,0 +1,101 @@
+"""`factvault eval`: retrieval configurations scored on a dataset with golden chunks.
+
+Each configuration's index is built with the product's own pipeline (progress on stderr:
+a bar on a terminal, log lines in a log), then every query is ranked; the figures go to a
+markdown table and a chart, and the console's Index page shows the latest of them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.cli.common import fail, out, settings
+
+
+def eval_cmd(
+    corpus: Annotated[Path, typer.Option(help="Corpus JSON (documents with fixed chunks).")],
+    queries: Annotated[Path, typer.Option(help="Queries JSONL with golden chunk ids.")],
+    config: Annotated[
+        list[str] | None,
+        typer.Option(help="Preset name or key=value,... (repeatable). Default: the ablation set."),
+    ] = None,
+    out_file: Annotated[Path, typer.Option("--out")] = Path("bench/results/retrieval.md"),
+    work_dir: Annotated[Path | None, typer.Option(help="Where eval indexes are kept.")] = None,
+    contexts: Annotated[
+        Path | None,
+        typer.Option(
+            help="LLM context cache file (gzip JSONL) read before and extended after an "
+            "llm-context index is built. Default: bench/contexts/<corpus>.jsonl.gz."
+        ),
+    ] = None,
+) -> None:
+    """Evaluate retrieval configurations: Pass@5/10/20 and MRR per configuration."""
+    from app.evaluation.dataset import load_corpus, load_queries
+    from app.evaluation.report import context_cost_lines, markdown, previous_rows, write
+    from app.evaluation.runner import DEFAULT_CONFIGS, Evaluator, parse_config
+    from ingest.progress import terminal_progress
+
+    try:
+        configs = [parse_config(c) for c in (config or DEFAULT_CONFIGS)]
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    for path in (corpus, queries):
+        if not path.is_file():
+            raise fail(f"{path}: no such file")
+    eval_corpus = load_corpus(corpus)
+    evaluator = Evaluator(
+        eval_corpus,
+        load_queries(queries),
+        work_dir or settings().data_dir / "eval",
+        contexts_file=contexts or Path("bench/contexts") / f"{corpus.stem}.jsonl.gz",
+        progress=terminal_progress(),
+    )
+    results = []
+    try:
+        for cfg in configs:
+            result = evaluator.run(cfg)
+            results.append(result)
+            out.print(f"== {cfg.name} ({cfg.describe()})", markup=False)
+            for metric, value in result.metrics.items():
+                out.print(f"{metric}: {value:.3f}")
+            build = (
+                "reused"
+                if result.index_reused
+                else ", ".join(f"{k} {v:.1f}" for k, v in result.index_seconds.items())
+            )
+            out.print(
+                f"seconds: index ({build}), queries {result.query_seconds:.1f} "
+                f"({result.ms_per_query:.0f} ms/query)",
+                markup=False,
+                highlight=False,
+            )
+            stats = evaluator.context_stats.pop(cfg.context_model, None) if cfg.uses_llm else None
+            if stats is not None:
+                per_1k = 1000 * stats.cpu_seconds / max(1, stats.written)
+                out.print(
+                    f"llm contexts ({cfg.context_model}): {stats.cached} cached, "
+                    f"{stats.written} written in {stats.cpu_seconds:.0f} CPU s "
+                    f"({per_1k:.0f} CPU s per 1k chunks)",
+                    markup=False,
+                    highlight=False,
+                )
+    finally:
+        evaluator.close()
+    from app.core.machine import describe
+    from app.evaluation.plot import draw
+
+    costs = context_cost_lines(evaluator.contexts_file, out_file.with_name("context-cost.json"))
+    report = markdown(results, str(queries), describe(), previous_rows(out_file), costs)
+    write(out_file, report)
+    image = draw(out_file, out_file.with_suffix(".png"))
+    from app.evaluation.summary import save_results
+
+    save_results(settings().data_dir, str(queries), results)
+    out.print(f"results written to {out_file} and {image}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("eval")(eval_cmd)

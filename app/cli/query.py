@@ -1,0 +1,86 @@
+"""`factvault retrieve` (ranked chunks, no model) and `factvault query` (a cited answer)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from app.cli.common import fail, open_runtime, out, running_service, say, settings
+from app.errors import ServiceError
+
+
+def retrieve(
+    question: str,
+    top_k: Annotated[int, typer.Option("--top-k", "-k")] = 5,
+    mode: Annotated[str, typer.Option(help="hybrid, dense or sparse")] = "hybrid",
+    source_prefix: Annotated[str | None, typer.Option(help="Only sources under this path.")] = None,
+) -> None:
+    """Print the chunks hybrid search ranks highest for a question.
+
+    Loads no model and starts nothing in the background: only the stores and the embedder
+    are opened."""
+    from app.core.vectorstore import SearchFilter
+    from app.retrieval.search import NoIndex
+    from app.service import FactVault
+
+    if mode not in ("hybrid", "dense", "sparse"):
+        raise fail("--mode must be hybrid, dense or sparse")
+    service = FactVault(settings(), runtime=open_runtime())
+    try:
+        hits = service.retrieve(question, top_k, mode, SearchFilter(source_prefix=source_prefix))
+    except NoIndex as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        service.close()
+    say(question)
+    for n, h in enumerate(hits, start=1):
+        where = f"{h.source}  chars {h.char_start}-{h.char_end}"
+        if h.page is not None:
+            where += f"  page {h.page}"
+        heading = f"[{n}] score {h.score:.3f}  {where}"
+        if out.is_terminal:
+            out.rule(heading, align="left", style="dim")
+        else:
+            say(f"\n{heading}")
+        if h.context:
+            out.print(h.context, markup=False, style="dim")
+        say(h.text if len(h.text) <= 600 else h.text[:600] + " …")
+
+
+def query(
+    question: str,
+    top_k: Annotated[int | None, typer.Option("--top-k", "-k")] = None,
+    max_tokens: Annotated[int | None, typer.Option()] = None,
+) -> None:
+    """Answer a question from the knowledge base, with citations."""
+    from app.service import FactVault
+
+    client = running_service()
+    try:
+        if client is not None:
+            body = client.query(question, top_k, max_tokens)
+            answer, cites, model = body["answer"], body["citations"], body["model"]["name"]
+        else:
+            service = FactVault(settings(), runtime=open_runtime())
+            try:
+                result = service.start().ask(None, question, top_k, None, max_tokens)
+            finally:
+                service.close()
+            answer, model = result.answer, result.model_name
+            cites = [
+                {"n": c.n, "source": c.source, "span": c.span, "text": c.text}
+                for c in result.citations
+            ]
+    except ServiceError as exc:
+        raise fail(exc.detail) from exc
+    say(f"{question}\n")
+    say(answer)
+    say(f"\nmodel: {model}")
+    for c in cites:
+        say(f"[{c['n']}] {c['source']} chars {c['span'][0]}-{c['span'][1]}")
+
+
+def register(app: typer.Typer) -> None:
+    app.command()(retrieve)
+    app.command()(query)

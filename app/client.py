@@ -1,0 +1,71 @@
+"""The running service over HTTP: what the CLI uses when a server owns the store.
+
+The embedded vector store belongs to one process; while ``factvault serve`` runs, the CLI's
+ingest, query, model activation and reindex go through the service's API. A problem+json
+answer comes back as the same ``ServiceError`` (status, stable code, detail) the service
+raises in-process, so a command handles both paths alike.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from app.core.config import Settings
+from app.errors import ServiceError
+
+
+class ServiceClient:
+    def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 600) -> None:
+        headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
+        self.base_url = base_url
+        self._http = httpx.Client(base_url=base_url, headers=headers, timeout=timeout)
+
+    @classmethod
+    def running(cls, settings: Settings) -> ServiceClient | None:
+        """A client of the service at the configured host and port, if one answers there."""
+        try:
+            alive = httpx.get(f"{settings.server_url}/healthz", timeout=1.0).status_code == 200
+        except httpx.HTTPError:
+            alive = False
+        return cls(settings.server_url, settings.api_key) if alive else None
+
+    def close(self) -> None:
+        self._http.close()
+
+    def upload(self, path: Path) -> dict:
+        with path.open("rb") as fh:
+            return self._call("POST", "/v1/documents", files={"files": (path.name, fh)})
+
+    def query(self, question: str, top_k: int | None, max_tokens: int | None) -> dict:
+        body = {"question": question, "top_k": top_k, "max_tokens": max_tokens}
+        return self._call("POST", "/v1/query", json=body)
+
+    def activate_model(self, name: str) -> dict:
+        return self._call("PUT", "/v1/models/active", json={"name": name})
+
+    def reindex(self, embedder: str, poll_seconds: float = 1.0) -> dict:
+        """Start a reindex in the service and wait for it; returns its final status."""
+        self._call("POST", "/v1/index/reindex", json={"embedder": embedder})
+        while True:
+            time.sleep(poll_seconds)
+            status = self._call("GET", "/v1/index")["reindex"]
+            if status["state"] in ("done", "failed"):
+                return status
+
+    def _call(self, method: str, path: str, **kwargs: Any) -> dict:
+        try:
+            response = self._http.request(method, path, **kwargs)
+        except httpx.HTTPError as exc:
+            raise ServiceError(503, "unreachable", f"{self.base_url}: {exc}") from exc
+        if response.status_code >= 400:
+            try:
+                body = response.json()
+                code, detail = body.get("code", "http_error"), body.get("detail", response.text)
+            except ValueError:
+                code, detail = "http_error", response.text
+            raise ServiceError(response.status_code, code, detail)
+        return response.json()
