@@ -44,8 +44,10 @@ from app.metrics import Metrics
 from app.ratelimit import RateLimits
 from app.retrieval import RetrievedChunk, Retriever
 from ingest.pipeline import IngestPipeline, IngestReport, SourceFile, remove_documents
+from ingest.reindex import drop_retired
 
 log = logging.getLogger("factvault.service")
+RETIRE_CHECK_SECONDS = 30.0  # how often retired index versions are looked at, if not following
 
 
 @dataclass
@@ -139,8 +141,7 @@ class FactVault:
         rt.embedder.warm_up()  # the first question should not pay for the embedder load
         self.models.activate(record)
         log.info("active model: %s (%s)", record.name, record.sha256[:12])
-        if self.settings.model_follow_seconds > 0:
-            self._start_model_follower(self.settings.model_follow_seconds)
+        self._start_background(self.settings.model_follow_seconds or RETIRE_CHECK_SECONDS)
         return self
 
     def close(self) -> None:
@@ -316,15 +317,22 @@ class FactVault:
             log.info("followed the active model to %s", record.name)
             return True
 
-    def _start_model_follower(self, interval: float) -> None:
+    def _start_background(self, interval: float) -> None:
+        """Every ``interval`` seconds: follow a swap made by another replica (if following
+        is on), and drop index versions retired longer ago than their grace period."""
+
         def loop() -> None:
             while not self._stop.wait(interval):
                 try:
-                    self.follow_active_model()
-                except Exception:  # logged; the current model keeps serving
-                    log.exception("could not follow the active model")
+                    if self.settings.model_follow_seconds > 0:
+                        self.follow_active_model()
+                    dropped = drop_retired(self.runtime)
+                    if dropped:
+                        log.info("dropped retired index versions: %s", ", ".join(dropped))
+                except Exception:  # logged; the service keeps serving
+                    log.exception("background maintenance failed")
 
-        threading.Thread(target=loop, name="model-follower", daemon=True).start()
+        threading.Thread(target=loop, name="maintenance", daemon=True).start()
 
 
 def _version_out(r: IndexVersion) -> dict:

@@ -85,7 +85,7 @@ def retrieval_latency(
     return rows
 
 
-def _hammer(client, path: str, body: dict, clients: int, seconds: float) -> tuple[float, int]:  # noqa: ANN001
+def _hammer(client, path: str, body: dict, clients: int, seconds: float) -> tuple[float, int]:
     """Requests/s of ``clients`` threads posting for ``seconds``; and the non-200 count."""
     counts = {"ok": 0, "bad": 0}
     lock = threading.Lock()

@@ -27,9 +27,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from app.core.hashing import sha256_text  # noqa: E402
 from app.generation.bundled import BUNDLED  # noqa: E402
 from app.generation.context_writer import WriterSettings, prompt_version  # noqa: E402
-from ingest.context_cache import text_sha256  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval" / "contextual"
 
@@ -66,8 +66,8 @@ def main() -> None:
     docs = json.loads(args.corpus.read_text())
 
     def complete(doc: dict) -> bool:
-        chunks = {text_sha256(c["content"]) for c in doc["chunks"]}
-        return all(chunks <= h.get(text_sha256(doc["content"]), set()) for h in have)
+        chunks = {sha256_text(c["content"]) for c in doc["chunks"]}
+        return all(chunks <= h.get(sha256_text(doc["content"]), set()) for h in have)
 
     kept = [d for d in docs if complete(d)]
     if not kept:

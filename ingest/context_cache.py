@@ -8,7 +8,6 @@ one machine be reused elsewhere, e.g. by CI evaluating contexts factvault comput
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +16,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.core.db import ChunkContextCache, Database
-
-
-def text_sha256(text: str) -> str:
-    return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -36,18 +31,22 @@ class ContextCache:
         self.db = db
 
     def get_many(self, keys: list[ContextKey]) -> dict[ContextKey, str]:
-        if not keys:
-            return {}
-        first = keys[0]
+        """The cached contexts of ``keys``, whatever models and prompt versions they name
+        (one query per model and prompt version among them)."""
+        groups: dict[tuple[str, str], set[str]] = {}
+        for k in keys:
+            groups.setdefault((k.model_sha256, k.prompt_version), set()).add(k.document_sha256)
+        found: dict[ContextKey, str] = {}
         with self.db.session() as s:
-            rows = s.scalars(
-                select(ChunkContextCache).where(
-                    ChunkContextCache.document_sha256.in_({k.document_sha256 for k in keys}),
-                    ChunkContextCache.model_sha256 == first.model_sha256,
-                    ChunkContextCache.prompt_version == first.prompt_version,
+            for (model, version), documents in groups.items():
+                rows = s.scalars(
+                    select(ChunkContextCache).where(
+                        ChunkContextCache.document_sha256.in_(documents),
+                        ChunkContextCache.model_sha256 == model,
+                        ChunkContextCache.prompt_version == version,
+                    )
                 )
-            ).all()
-            found = {_key(r): r.context for r in rows}
+                found.update({_key(r): r.context for r in rows})
         return {k: found[k] for k in keys if k in found}
 
     def put(self, key: ContextKey, context: str, cpu_seconds: float) -> None:

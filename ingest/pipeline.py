@@ -18,7 +18,6 @@ point is missing, so SQL and the vector store agree exactly again.
 
 from __future__ import annotations
 
-import hashlib
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -31,6 +30,7 @@ from sqlalchemy import delete, select
 from app.core.db import Chunk, Document, DocumentStatus, IndexVersion, IngestionRun, RunStatus
 from app.core.db import utcnow as _now
 from app.core.embedder import Embedder
+from app.core.hashing import sha256_bytes, sha256_text
 from app.core.index_versions import active_index, bm25_for, ensure_active_index
 from app.core.runtime import Runtime
 from app.core.sparse import Bm25Encoder
@@ -38,7 +38,7 @@ from app.core.vectorstore import PointRecord
 from ingest.chunking import ChunkDraft, chunk_document, locate_chunks
 from ingest.contextualize import Contextualizer, DocumentContext, make_contextualizer
 from ingest.index_sync import index_text, sync_index
-from ingest.loaders import LoadedDocument, LoaderError, load_bytes, read_checked
+from ingest.loaders import LoadedDocument, LoaderError, check_size, load_bytes, read_checked
 from ingest.progress import NullProgress, ProgressSink
 
 CHUNK_ID_NAMESPACE = uuid.UUID("5b0f3c1e-6a57-4d4e-9d2b-8f0c6a1d2e3f")
@@ -274,15 +274,9 @@ class IngestPipeline:
                     if item.data is not None
                     else read_checked(item.path, self.settings.max_file_bytes)
                 )
-                if item.data is not None and len(data) > self.settings.max_file_bytes:
-                    raise LoaderError(
-                        item.source,
-                        f"file too large ({len(data):,} bytes > limit "
-                        f"{self.settings.max_file_bytes:,})",
-                    )
-                if not data:
-                    raise LoaderError(item.source, "empty file (0 bytes)")
-                sha = hashlib.sha256(data).hexdigest()
+                if item.data is not None:
+                    check_size(item.source, len(data), self.settings.max_file_bytes)
+                sha = sha256_bytes(data)
             existing = known.get(item.source)
             if existing and existing[1] == sha and existing[2] == DocumentStatus.active:
                 report.unchanged += 1
@@ -396,7 +390,7 @@ class IngestPipeline:
                         text=ch.text,
                         context=ctx,
                         token_count=ch.token_count,
-                        sha256=hashlib.sha256(ch.text.encode()).hexdigest(),
+                        sha256=sha256_text(ch.text),
                         char_start=ch.start,
                         char_end=ch.end,
                         page=ch.page,

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 from helpers import start_service
 
+from app.generation.answer import Answer
 from app.generation.prompts import is_idk
 from app.main import create_app
 from app.service import FactVault
@@ -37,7 +38,7 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     state.close()
 
 
-def ask(service: FactVault, question: str):  # noqa: ANN201
+def ask(service: FactVault, question: str) -> Answer:
     return service.answerer.answer(question, top_k=3, max_tokens=80)
 
 

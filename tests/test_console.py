@@ -63,7 +63,7 @@ def screens() -> Path:
     return SCREENS
 
 
-def open_page(browser, server: LiveServer, **context_options):  # noqa: ANN001, ANN201
+def open_page(browser, server: LiveServer, **context_options):
     context = browser.new_context(**context_options)
     page = context.new_page()
     errors: list[str] = []
@@ -74,7 +74,7 @@ def open_page(browser, server: LiveServer, **context_options):  # noqa: ANN001, 
     return context, page, errors
 
 
-def ask(page, question: str) -> None:  # noqa: ANN001
+def ask(page, question: str) -> None:
     page.click("nav a[data-view=ask]")
     page.fill("#question", question)
     page.press("#question", "Enter")  # the keyboard path: Enter sends
@@ -85,7 +85,7 @@ def ask(page, question: str) -> None:  # noqa: ANN001
     )
 
 
-def swap_while_asking(page, server: LiveServer, model: str) -> int | None:  # noqa: ANN001
+def swap_while_asking(page, server: LiveServer, model: str) -> int | None:
     """Click Activate for ``model`` while another client asks a question; returns that
     question's HTTP status once the page reports the swap done."""
     during: dict[str, int] = {}
@@ -108,7 +108,7 @@ def swap_while_asking(page, server: LiveServer, model: str) -> int | None:  # no
     return during.get("status")
 
 
-def test_upload_ask_swap_delete_in_the_browser(browser, server, screens) -> None:  # noqa: ANN001
+def test_upload_ask_swap_delete_in_the_browser(browser, server, screens) -> None:
     context, page, errors = open_page(browser, server, viewport={"width": 1200, "height": 900})
     try:
         # --- Documents: one file chosen through the file input, a broken one dropped.
@@ -204,7 +204,7 @@ def test_upload_ask_swap_delete_in_the_browser(browser, server, screens) -> None
         context.close()
 
 
-def test_phone_width_keyboard_and_contrast(browser, server, screens) -> None:  # noqa: ANN001
+def test_phone_width_keyboard_and_contrast(browser, server, screens) -> None:
     """Every view fits a 390 px screen, every control has a name, text meets WCAG AA."""
     context, page, errors = open_page(
         browser, server, viewport={"width": 390, "height": 844}, is_mobile=True,
@@ -239,7 +239,7 @@ def test_phone_width_keyboard_and_contrast(browser, server, screens) -> None:  #
 
 def test_api_key_is_asked_for_and_kept_in_the_tab_only(
     browser, tmp_path_factory, minilm, models_dir, screens
-) -> None:  # noqa: ANN001
+) -> None:
     state = empty_service(
         tmp_path_factory.mktemp("console-auth"), minilm, models_dir,
         default_model="smollm2-135m", auth_enabled=True,
@@ -286,7 +286,7 @@ def test_api_key_is_asked_for_and_kept_in_the_tab_only(
         state.close()
 
 
-def test_console_page_is_served_with_a_strict_policy(server) -> None:  # noqa: ANN001
+def test_console_page_is_served_with_a_strict_policy(server) -> None:
     r = httpx.get(server.url + "/")
     assert r.status_code == 200 and "text/html" in r.headers["content-type"]
     assert "script-src 'self'" in r.headers["content-security-policy"]

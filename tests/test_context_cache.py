@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from app.core.db import Chunk, Database, ModelRecord
-from app.core.hashing import sha256_file
+from app.core.hashing import sha256_file, sha256_text
 from app.generation.bundled import BUNDLED, materialize
 from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
-from ingest.context_cache import ContextCache, ContextKey, text_sha256
+from ingest.context_cache import ContextCache, ContextKey
 from ingest.contextualize.llm import LlmContextualizer, resolve_context_model
 from ingest.pipeline import IngestPipeline, SourceFile
 
@@ -20,7 +20,7 @@ VERSION = prompt_version(WriterSettings())
 
 
 def key(n: int, model: str = "m" * 64) -> ContextKey:
-    return ContextKey(f"{n:064x}", text_sha256(f"chunk {n}"), model, VERSION)
+    return ContextKey(f"{n:064x}", sha256_text(f"chunk {n}"), model, VERSION)
 
 
 def test_cache_round_trips_through_a_file(settings, tmp_path: Path) -> None:
@@ -90,10 +90,10 @@ def test_ingest_reuses_cached_contexts_without_loading_a_model(runtime, tmp_path
         chunks = s.scalars(select(Chunk)).all()
         texts = [c.text for c in chunks]
     cache = ContextCache(runtime.db)
-    doc_sha = text_sha256(text)
+    doc_sha = sha256_text(text)
     for i, chunk_text in enumerate(texts):
         cache.put(
-            ContextKey(doc_sha, text_sha256(chunk_text), model.sha256, ctx.prompt_version),
+            ContextKey(doc_sha, sha256_text(chunk_text), model.sha256, ctx.prompt_version),
             f"Arithmetic helper number {i}.",
             0.0,
         )

@@ -43,7 +43,7 @@ def test_reindex_switches_embedder_while_queries_keep_working(runtime, corpus: P
     def build() -> None:
         try:
             reindex(runtime, "e5")
-        except BaseException as exc:  # noqa: BLE001 - surfaced by the assertion below
+        except BaseException as exc:  # surfaced by the assertion below
             errors.append(exc)
         finally:
             done.set()
@@ -53,7 +53,7 @@ def test_reindex_switches_embedder_while_queries_keep_working(runtime, corpus: P
     while not done.is_set():
         try:
             results.append(top_sources(runtime))
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             errors.append(exc)
     thread.join()
     results.append(top_sources(runtime))

@@ -12,7 +12,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app.core.index_versions import IndexMismatch
+from app.core.embedder import IndexMismatch
 from app.errors import ServiceError
 from app.generation.answer import PromptTooLong
 from app.generation.hotswap import NoActiveModel

@@ -28,7 +28,7 @@ def ingest(
 
     When the service is running it owns the embedded stores, so the files are sent to it.
     """
-    from app.core.index_versions import IndexMismatch
+    from app.core.embedder import IndexMismatch
     from ingest.pipeline import IngestPipeline
     from ingest.progress import terminal_progress
 

@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from app.cli.common import fail, open_runtime, progress_bar, running_service, say, settings
+from app.core.config import EMBEDDER_NAMES
 from app.errors import ServiceError
 
 
@@ -59,7 +60,9 @@ def restore_cmd(
 
 
 def reindex_cmd(
-    embedder: Annotated[str, typer.Option(help="Embedding model of the new index: minilm or e5.")],
+    embedder: Annotated[
+        str, typer.Option(help=f"Embedding model of the new index: {' or '.join(EMBEDDER_NAMES)}.")
+    ],
 ) -> None:
     """Build a new index version from the chunks and contexts in SQL, then switch to it.
 

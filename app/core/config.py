@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 EmbedderName = Literal["minilm", "e5"]
+EMBEDDER_NAMES: tuple[str, ...] = get_args(EmbedderName)  # the one list of embedder names
 ContextualizerName = Literal["none", "structural", "llm", "structural+llm"]
 Bm25Tokenizer = Literal["code", "word", "whitespace", "multilingual"]
 
@@ -64,7 +65,11 @@ class Settings(BaseSettings):
     search_prefetch: int = Field(default=50, ge=1)
     rrf_k: int = Field(default=10, ge=1)
     index_retire_grace_seconds: int = Field(
-        default=600, ge=0, description="How long a replaced index version stays queryable."
+        default=600,
+        ge=0,
+        description="How long a replaced index version stays queryable; a running service "
+        "drops it after that (checked with the model follower, or every 30 s), else the "
+        "next reindex does.",
     )
     reranker: Literal["none", "cross-encoder"] = "none"
     reranker_path: Path | None = Field(

@@ -16,6 +16,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from app.core.config import EMBEDDER_NAMES
 from app.core.hashing import sha256_file
 
 # Set before sentence-transformers/transformers import anything: never reach for a hub.
@@ -102,7 +103,7 @@ class MiniLMEmbedder:
                 model.max_seq_length = self.max_seq_length
                 self._model = model
 
-    def _get_tokenizer(self):  # noqa: ANN202 - tokenizers.Tokenizer
+    def _get_tokenizer(self):  # tokenizers.Tokenizer
         if self._tokenizer is None:
             from tokenizers import Tokenizer
 
@@ -190,12 +191,9 @@ class IndexMismatch(RuntimeError):
     """An index cannot be queried or extended with the embedders installed here."""
 
 
-EMBEDDER_NAMES = ("minilm", "e5")
-
-
 def make_embedder(name: str, batch_size: int = 32) -> Embedder:
     if name == "minilm":
         return MiniLMEmbedder(batch_size=batch_size)
     if name == "e5":
         return E5SmallEmbedder(batch_size=batch_size)
-    raise ValueError(f"unknown embedder {name!r}: choose 'minilm' or 'e5'")
+    raise ValueError(f"unknown embedder {name!r}: choose {', '.join(EMBEDDER_NAMES)}")

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from app.core.db import IndexStatus, IndexVersion
-from app.core.embedder import Embedder, IndexMismatch  # noqa: F401 - re-exported
+from app.core.embedder import Embedder
 from app.core.runtime import Runtime
 from app.core.sparse import Bm25Encoder
 from app.core.vectorstore import VectorStore

@@ -8,6 +8,15 @@ import platform
 import psutil
 
 
+def _gpu() -> str:
+    """What torch sees: the figures of a run on a GPU must say so."""
+    import torch
+
+    if torch.cuda.is_available():
+        return f"GPU {torch.cuda.get_device_name(0)}"
+    return "no GPU"
+
+
 def describe() -> str:
     cpu = platform.processor() or ""
     try:
@@ -20,7 +29,7 @@ def describe() -> str:
     mem = psutil.virtual_memory().total / 2**30
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     return (
-        f"{cpu or 'unknown CPU'}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, no GPU; "
+        f"{cpu or 'unknown CPU'}, {os.cpu_count()} cores, {mem:.0f} GiB RAM, {_gpu()}; "
         f"Python {platform.python_version()} on {platform.system()} {platform.release()}; "
         f"1-min load average at start {load:.2f}"
     )

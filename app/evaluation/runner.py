@@ -19,7 +19,7 @@ from app.core.db import Chunk, Document
 from app.core.migrate import upgrade
 from app.core.runtime import Runtime, open_runtime
 from app.evaluation.dataset import EvalCorpus, EvalQuery
-from app.evaluation.metrics import summarize
+from app.evaluation.metrics import pass_at_k, summarize
 from app.retrieval import Retriever
 from app.retrieval.rerank import make_reranker
 from ingest.context_cache import ContextCache
@@ -231,7 +231,7 @@ class Evaluator:
         for q in self.queries:
             ranked = rank(q.text, k_max)
             runs.append((ranked, q.golden))
-            per_query.append((q.text, len(set(ranked) & q.golden) / len(q.golden)))
+            per_query.append((q.text, pass_at_k(ranked, q.golden, k_max)))
         seconds = time.perf_counter() - t0
         return EvalResult(
             config, summarize(runs), stage_seconds, reused, seconds, len(self.queries), per_query

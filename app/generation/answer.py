@@ -139,6 +139,9 @@ class Answerer:
             name, sha = model.name, model.sha256
         final = release.finish()
         cited = [] if is_idk(final.text) else cited_numbers(final.text, len(shown))
+        # The version the chunks came from: during an index switch the active one may
+        # already be another.
+        index_version = chunks[0].index_version if chunks else self._collection_name()
         timings["total"] = time.perf_counter() - t0
         return Answer(
             answer=final.text,
@@ -146,7 +149,7 @@ class Answerer:
             sources=shown,
             model_name=name,
             model_sha256=sha,
-            index_version=self._collection_name(),
+            index_version=index_version,
             timings=timings,
             prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens,

@@ -91,10 +91,6 @@ class ContextWriter:
         body = text[max(lo, head_end) if parts else 0 : hi]
         return "\n[...]\n".join([*parts, body]) + ("\n[...]" if hi < len(text) else "")
 
-    @property
-    def prompt_version(self) -> str:
-        return prompt_version(self.settings)
-
     def document_text(self, text: str, starts: list[int]) -> tuple[str, list[int]]:
         """The text the model is shown, and where each chunk starts in it (marked style)."""
         if self.settings.style != "marked":
@@ -155,9 +151,7 @@ def clean(text: str, choice: dict[str, Any] | None = None) -> str:
     text = _LEADIN.sub("", " ".join(text.split()))
     if choice is not None and choice.get("finish_reason") == "length":
         cut = max(text.rfind(". "), text.rfind(".\u00a0"))
-        if text.endswith("."):
-            pass
-        elif cut > len(text) // 3:
+        if not text.endswith(".") and cut > len(text) // 3:
             text = text[: cut + 1]
     return text.strip()
 

@@ -60,7 +60,6 @@ class ModelManager:
         self._current: LoadedModel | None = None
         self._lock = threading.Lock()
         self._swap_lock = threading.Lock()  # one activation at a time
-        self.swaps = 0
         self.swap = SwapStatus()
 
     @property
@@ -114,7 +113,6 @@ class ModelManager:
                 path=record.path,
                 llama=llama,
                 max_queue=self.max_queue,
-                load_seconds=time.perf_counter() - started,
             )
             with self._lock:
                 old, self._current = self._current, new
@@ -124,7 +122,6 @@ class ModelManager:
                     release_old = old.inflight == 0
             if release_old and old is not None:
                 old.close()
-            self.swaps += 1
             self.swap.phase = "done"
             self.swap.seconds = round(time.perf_counter() - started, 3)
             return new

@@ -11,7 +11,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-PROMPT_VERSION = 1
 IDK = "I don't know"
 
 SYSTEM = (

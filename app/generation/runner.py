@@ -43,11 +43,7 @@ class GenerationResult:
     completion_tokens: int
     seconds: float
     first_token_seconds: float | None
-    finish_reason: str | None = None
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.completion_tokens / self.seconds if self.seconds > 0 else 0.0
+    finish_reason: str | None = None  # stop | length | cancelled | time_limit
 
 
 @dataclass
@@ -57,7 +53,6 @@ class LoadedModel:
     path: str
     llama: Any  # llama_cpp.Llama
     max_queue: int = 8
-    load_seconds: float = 0.0
     _run_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
     inflight: int = 0

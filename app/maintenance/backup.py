@@ -187,7 +187,7 @@ def _encode(row: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _decode(table, row: dict[str, Any]) -> dict[str, Any]:  # noqa: ANN001
+def _decode(table, row: dict[str, Any]) -> dict[str, Any]:
     for column in table.columns:
         value = row.get(column.name)
         if value is not None and isinstance(column.type, DateTime):

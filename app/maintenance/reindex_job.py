@@ -56,10 +56,6 @@ class ReindexJob:
             )
             self.status.report = asdict(report)
             self.status.state = "done"
-        except Exception as exc:  # noqa: BLE001 - reported to the caller, service keeps going
+        except Exception as exc:  # reported to the caller, service keeps going
             self.status.error = f"{type(exc).__name__}: {exc}"
             self.status.state = "failed"
-
-    def wait(self, timeout: float | None = None) -> None:
-        if self._thread is not None:
-            self._thread.join(timeout)

@@ -98,6 +98,7 @@ class Retriever:
                     char_start=chunk.char_start,
                     char_end=chunk.char_end,
                     page=chunk.page,
+                    index_version=index.collection,
                 )
             )
         return self.reranker.rerank(question, out, wanted)

@@ -22,3 +22,4 @@ class RetrievedChunk:
     char_start: int
     char_end: int
     page: int | None
+    index_version: str = ""  # the collection it was found in

@@ -16,12 +16,13 @@ from sqlalchemy import select
 
 from app.core.config import Settings
 from app.core.db import Database, ModelRecord
+from app.core.hashing import sha256_text
 from app.generation.bundled import BUNDLED, materialize
 from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
 from app.generation.registry import register_bundled
 from app.generation.runner import load_llama
 from ingest.chunking import ChunkDraft
-from ingest.context_cache import ContextCache, ContextKey, text_sha256
+from ingest.context_cache import ContextCache, ContextKey
 from ingest.contextualize import DocumentContext, StructuralContext
 
 
@@ -96,9 +97,9 @@ class LlmContextualizer:
         return self._writer
 
     def llm_contexts(self, doc: DocumentContext, chunks: list[ChunkDraft]) -> list[str]:
-        doc_sha = doc.sha256 or text_sha256(doc.document.text)
+        doc_sha = doc.sha256 or sha256_text(doc.document.text)
         keys = [
-            ContextKey(doc_sha, text_sha256(c.text), self.model.sha256, self.prompt_version)
+            ContextKey(doc_sha, sha256_text(c.text), self.model.sha256, self.prompt_version)
             for c in chunks
         ]
         found = self.cache.get_many(keys)

@@ -37,16 +37,21 @@ _BY_SUFFIX: dict[str, Loader] = {
 }  # fmt: skip
 
 
+def check_size(source: str | Path, size: int, max_bytes: int) -> None:
+    """The one size rule for an input: not empty, not over ``max_bytes``."""
+    if size > max_bytes:
+        raise LoaderError(source, f"file too large ({size:,} bytes > limit {max_bytes:,})")
+    if size == 0:
+        raise LoaderError(source, "empty file (0 bytes)")
+
+
 def read_checked(path: Path, max_bytes: int) -> bytes:
     """The file's bytes, refusing what is too big or empty before it is read whole."""
     try:
         size = path.stat().st_size
     except OSError as exc:
         raise LoaderError(path, f"cannot stat file ({exc.strerror})") from exc
-    if size > max_bytes:
-        raise LoaderError(path, f"file too large ({size:,} bytes > limit {max_bytes:,})")
-    if size == 0:
-        raise LoaderError(path, "empty file (0 bytes)")
+    check_size(path, size, max_bytes)
     try:
         return path.read_bytes()
     except OSError as exc:

@@ -117,7 +117,7 @@ def test_clients_writers_and_a_swap_together(service: FactVault, client: TestCli
         # A stable chunk, or one of a memo this test uploaded (some were deleted since).
         assert chunk_id in stable_chunks or source in uploaded_sources, (source, chunk_id)
     assert_consistent(service.runtime)
-    print(f"served: {counts}")  # noqa: T201 - shown with -s, for the closing note
+    print(f"served: {counts}")  # shown with -s, for the closing note
 
 
 def test_reindex_through_the_api_while_queries_run(service: FactVault, client: TestClient) -> None:

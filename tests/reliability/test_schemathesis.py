@@ -40,7 +40,7 @@ def _describe(exc: BaseException) -> str:
     return "\n".join(parts)[:6000]
 
 
-def _property(strategy, excluded, examples: int, headers: dict[str, str]):  # noqa: ANN001, ANN202
+def _property(strategy, excluded, examples: int, headers: dict[str, str]):
     @given(case=strategy)
     @settings(
         max_examples=examples,
@@ -49,7 +49,7 @@ def _property(strategy, excluded, examples: int, headers: dict[str, str]):  # no
         database=None,
         derandomize=True,  # the same examples on every CI run: a failure reproduces
     )
-    def check(case) -> None:  # noqa: ANN001
+    def check(case) -> None:
         case.call_and_validate(excluded_checks=excluded, timeout=300, headers=headers)
 
     return check
@@ -78,7 +78,7 @@ def test_api_conforms_to_its_schema(service: FactVault) -> None:
             check = _property(operation.as_strategy(), excluded, examples, headers)
             try:
                 check()
-            except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - reported together
+            except (Exception, BaseExceptionGroup) as exc:  # reported together
                 failures.append(f"{operation.label}: {_describe(exc)}")
     report = "\n\n".join(failures)
     (Path(__file__).parents[2] / ".pytest_cache").mkdir(exist_ok=True)

@@ -73,9 +73,6 @@ class SearchFilter:
     document_ids: tuple[int, ...] = ()
     source_prefix: str | None = None
 
-    def is_empty(self) -> bool:
-        return not self.document_ids and not self.source_prefix
-
 
 @dataclass(frozen=True)
 class Hit:
