@@ -139,6 +139,7 @@ class FactVault:
                     repair.repaired_orphans, repair.repaired_missing,
                 )  # fmt: skip
         rt.embedder.warm_up()  # the first question should not pay for the embedder load
+        self.retriever.reranker.warm_up()
         self.models.activate(record)
         log.info("active model: %s (%s)", record.name, record.sha256[:12])
         self._start_background(self.settings.model_follow_seconds or RETIRE_CHECK_SECONDS)
@@ -147,6 +148,8 @@ class FactVault:
     def close(self) -> None:
         self._stop.set()
         self.models.close()
+        if self._retriever is not None:
+            self._retriever.reranker.close()
         if self._runtime is not None:
             self._runtime.close()
 

@@ -36,7 +36,12 @@ from app.core.runtime import Runtime
 from app.core.sparse import Bm25Encoder
 from app.core.vectorstore import PointRecord
 from ingest.chunking import ChunkDraft, chunk_document, locate_chunks
-from ingest.contextualize import Contextualizer, DocumentContext, make_contextualizer
+from ingest.contextualize import (
+    Contextualizer,
+    DocumentContext,
+    NoContext,
+    make_contextualizer,
+)
 from ingest.index_sync import index_text, sync_index
 from ingest.loaders import LoadedDocument, LoaderError, check_size, load_bytes, read_checked
 from ingest.progress import NullProgress, ProgressSink
@@ -138,9 +143,10 @@ class IngestPipeline:
     ) -> None:
         self.rt = runtime
         self.settings = runtime.settings
-        self.contextualizer = contextualizer or make_contextualizer(
-            self.settings.contextualizer, runtime
-        )
+        # One given is the caller's to close; one made here (from the settings) is made for
+        # each run and closed at its end, so an LLM contextualizer's model is released.
+        self._given_contextualizer = contextualizer
+        self.contextualizer: Contextualizer = contextualizer or NoContext()
         self.progress = progress or NullProgress()
         self.batch_chunks = batch_chunks
         # In the server, embedding batches take turns with generation (see CpuGate).
@@ -173,6 +179,9 @@ class IngestPipeline:
         self.embedder = self.rt.embedder_for(index)
         bm25 = bm25_for(index)
         status = RunStatus.failed
+        self.contextualizer = self._given_contextualizer or make_contextualizer(
+            self.settings.contextualizer, self.rt
+        )
         try:
             with _Timer(report, "repair"):
                 self._reconcile(index, bm25, report)
@@ -190,6 +199,8 @@ class IngestPipeline:
             status = RunStatus.completed
         finally:
             self.progress.close()
+            if self._given_contextualizer is None:
+                self.contextualizer.close()
             report.elapsed = time.perf_counter() - started
             with self.rt.db.session() as s:
                 run = s.get(IngestionRun, report.run_id)

@@ -24,7 +24,7 @@ from app.retrieval import Retriever
 from app.retrieval.rerank import make_reranker
 from ingest.context_cache import ContextCache
 from ingest.contextualize import make_contextualizer
-from ingest.contextualize.llm import ContextStats
+from ingest.contextualize.llm import ContextStats, LlmContextualizer
 from ingest.pipeline import IngestPipeline
 from ingest.progress import ProgressSink
 
@@ -184,16 +184,14 @@ class Evaluator:
                     rt, contextualizer=contextualizer, progress=self.progress
                 ).run(self.corpus.source_files())
             finally:
-                stats = getattr(contextualizer, "stats", None)
-                if isinstance(stats, ContextStats):
+                if isinstance(contextualizer, LlmContextualizer):
+                    stats = contextualizer.stats
                     self.context_stats[config.context_model] = stats
                     if stats.written and self.contexts_file:
                         if self.contexts_file.is_file():
                             cache.import_file(self.contexts_file)  # another run's additions
                         cache.export(self.contexts_file)
-                close = getattr(contextualizer, "close", None)
-                if close is not None:
-                    close()
+                contextualizer.close()
             if report.failed:
                 raise RuntimeError(f"eval corpus failed to ingest: {report.errors[:3]}")
             reused = report.new == 0 and report.changed == 0

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from app.retrieval.types import RetrievedChunk
 
@@ -22,18 +22,31 @@ class RerankerUnavailable(RuntimeError):
 
 
 class Reranker(Protocol):
+    """Light to construct; ``warm_up()`` loads what it needs (``rerank`` does on first use),
+    ``close()`` releases it."""
+
     name: str
+
+    def warm_up(self) -> None: ...
 
     def rerank(
         self, question: str, hits: list[RetrievedChunk], top_k: int
     ) -> list[RetrievedChunk]: ...
 
+    def close(self) -> None: ...
+
 
 class NoReranker:
     name = "none"
 
+    def warm_up(self) -> None:
+        """Nothing to load."""
+
     def rerank(self, question: str, hits: list[RetrievedChunk], top_k: int) -> list[RetrievedChunk]:
         return hits[:top_k]
+
+    def close(self) -> None:
+        """Holds nothing."""
 
 
 class CrossEncoderReranker:
@@ -42,23 +55,32 @@ class CrossEncoderReranker:
     name = "cross-encoder"
 
     def __init__(self, path: Path, batch_size: int = 16) -> None:
-        path = Path(path)
-        if not (path / "config.json").is_file():
+        self.path = Path(path)
+        if not (self.path / "config.json").is_file():
             raise RerankerUnavailable(
-                f"{path}: not a cross-encoder model directory (no config.json); "
+                f"{self.path}: not a cross-encoder model directory (no config.json); "
                 "factvault never downloads one"
             )
+        self.batch_size = batch_size
+        self._model: Any = None
+
+    def warm_up(self) -> None:
+        if self._model is not None:
+            return
         from sentence_transformers import CrossEncoder
 
         try:
-            self.model = CrossEncoder(str(path), device="cpu", local_files_only=True)
+            self._model = CrossEncoder(str(self.path), device="cpu", local_files_only=True)
         except (OSError, ValueError) as exc:
-            raise RerankerUnavailable(f"{path}: cannot load a cross-encoder: {exc}") from exc
-        self.batch_size = batch_size
+            raise RerankerUnavailable(f"{self.path}: cannot load a cross-encoder: {exc}") from exc
+
+    def close(self) -> None:
+        self._model = None
 
     def scores(self, question: str, hits: list[RetrievedChunk]) -> list[float]:
+        self.warm_up()
         pairs = [(question, f"{h.context}\n{h.text}".strip()) for h in hits]
-        return [float(s) for s in self.model.predict(pairs, batch_size=self.batch_size)]
+        return [float(s) for s in self._model.predict(pairs, batch_size=self.batch_size)]
 
     def rerank(self, question: str, hits: list[RetrievedChunk], top_k: int) -> list[RetrievedChunk]:
         if not hits:

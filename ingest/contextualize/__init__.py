@@ -25,9 +25,14 @@ class DocumentContext:
 
 
 class Contextualizer(Protocol):
+    """Cheap to construct; whatever it loads (a model) is loaded on first use and released by
+    ``close()``, which whoever made it calls."""
+
     name: str
 
     def contextualize(self, doc: DocumentContext, chunks: list[ChunkDraft]) -> list[str]: ...
+
+    def close(self) -> None: ...
 
 
 class NoContext:
@@ -35,6 +40,9 @@ class NoContext:
 
     def contextualize(self, doc: DocumentContext, chunks: list[ChunkDraft]) -> list[str]:
         return ["" for _ in chunks]
+
+    def close(self) -> None:
+        """Holds nothing."""
 
 
 class StructuralContext:
@@ -65,6 +73,9 @@ class StructuralContext:
                 lines.append(f"Page: {chunk.page}")
             out.append("\n".join(lines))
         return out
+
+    def close(self) -> None:
+        """Holds nothing."""
 
 
 def make_contextualizer(name: str, runtime: Runtime | None = None) -> Contextualizer:
