@@ -11,11 +11,11 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from helpers import LiveServer, start_service
 
 from app.core.auth import create_key
 from app.generation.answer import Answerer
 from app.service import FactVault
+from tests.fixtures import LiveServer, make_service
 
 pytestmark = pytest.mark.slow
 QUESTION = "How many days of annual leave does an employee get?"
@@ -23,7 +23,7 @@ QUESTION = "How many days of annual leave does an employee get?"
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = start_service(
+    state = make_service(
         tmp_path_factory.mktemp("admission"), minilm, models_dir, "smollm2-135m",
         llm_max_queue=8, auth_enabled=True, rate_tokens_per_minute=0,
     )  # fmt: skip
@@ -32,24 +32,18 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
 
 
 @pytest.fixture(scope="module")
-def server(service: FactVault) -> Iterator[LiveServer]:
-    with LiveServer(service) as live:
-        yield live
-
-
-@pytest.fixture(scope="module")
 def key(service: FactVault) -> dict[str, str]:
     with service.runtime.db.session() as s:
         return {"X-API-Key": create_key(s, "admission", "read")}
 
 
-def test_48_concurrent_questions_with_a_queue_of_8_get_503s(server, key) -> None:
+def test_48_concurrent_questions_with_a_queue_of_8_get_503s(live_server, key) -> None:
     statuses: list[tuple[int, str | None]] = []
     probe_seconds: list[float] = []
     start = threading.Barrier(48 + 1)
 
     def ask() -> None:
-        with httpx.Client(base_url=server.url, headers=key, timeout=300) as c:
+        with httpx.Client(base_url=live_server.url, headers=key, timeout=300) as c:
             start.wait()
             r = c.post("/v1/query", json={"question": QUESTION, "max_tokens": 48})
             statuses.append((r.status_code, r.headers.get("retry-after")))
@@ -59,7 +53,7 @@ def test_48_concurrent_questions_with_a_queue_of_8_get_503s(server, key) -> None
         t.start()
     start.wait()
     time.sleep(1.0)  # the admitted ones are generating now
-    with httpx.Client(base_url=server.url, timeout=30) as c:
+    with httpx.Client(base_url=live_server.url, timeout=30) as c:
         for path in ("/healthz", "/readyz", "/metrics"):
             t0 = time.perf_counter()
             assert c.get(path).status_code == 200
@@ -75,11 +69,11 @@ def test_48_concurrent_questions_with_a_queue_of_8_get_503s(server, key) -> None
     assert max(probe_seconds) < 1.0, probe_seconds
 
 
-def test_closed_streams_stop_generating(server, key) -> None:
+def test_closed_streams_stop_generating(live_server, key) -> None:
     """Nine streams opened and abandoned: none keeps the model busy, so the next question
     waits for none of them (before, each generated its 256 tokens for nobody)."""
     body = {"question": QUESTION, "stream": True, "max_tokens": 256, "temperature": 2.0}
-    with httpx.Client(base_url=server.url, headers=key, timeout=120) as c:
+    with httpx.Client(base_url=live_server.url, headers=key, timeout=120) as c:
         for _ in range(9):
             with c.stream("POST", "/v1/query", json=body) as r:
                 assert r.status_code == 200
@@ -101,7 +95,7 @@ def test_generation_time_limit(service: FactVault) -> None:
 
 
 def test_generated_tokens_per_key_are_limited(tmp_path, minilm, models_dir) -> None:
-    state = start_service(
+    state = make_service(
         tmp_path, minilm, models_dir, "smollm2-135m", auth_enabled=True,
         rate_tokens_per_minute=20, rate_requests_per_minute=5,
     )  # fmt: skip

@@ -11,12 +11,11 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import assert_consistent, start_service
 from sqlalchemy import select
 
 from app.core.db import Chunk
-from app.main import create_app
 from app.service import FactVault
+from tests.fixtures import assert_consistent, make_service
 
 pytestmark = pytest.mark.slow
 CLIENTS = 12
@@ -25,15 +24,9 @@ SECONDS = 40
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = start_service(tmp_path_factory.mktemp("busy"), minilm, models_dir, "smollm2-135m")
+    state = make_service(tmp_path_factory.mktemp("busy"), minilm, models_dir, "smollm2-135m")
     yield state
     state.close()
-
-
-@pytest.fixture(scope="module")
-def client(service: FactVault) -> Iterator[TestClient]:
-    with TestClient(create_app(service.settings, service)) as c:
-        yield c
 
 
 def test_clients_writers_and_a_swap_together(service: FactVault, client: TestClient) -> None:

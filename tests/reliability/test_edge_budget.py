@@ -11,11 +11,11 @@ from itertools import chain
 
 import psutil
 import pytest
-from helpers import LiveServer, start_service
-from rawhttp import filler, multipart_head, post_chunked
 
 from app.core.auth import create_key
 from app.service import FactVault
+from tests.fixtures import LiveServer, make_service
+from tests.rawhttp import filler, multipart_head, post_chunked
 
 pytestmark = pytest.mark.slow
 MiB = 1 << 20
@@ -30,19 +30,13 @@ BODY = 160 * MiB
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = start_service(
+    state = make_service(
         tmp_path_factory.mktemp("budget"), minilm, models_dir, "smollm2-135m",
         auth_enabled=True, max_request_bytes=REQUEST_BUDGET, max_upload_bytes=UPLOAD_BUDGET,
         max_file_bytes=FILE_LIMIT,
     )  # fmt: skip
     yield state
     state.close()
-
-
-@pytest.fixture(scope="module")
-def server(service: FactVault) -> Iterator[LiveServer]:
-    with LiveServer(service) as live:
-        yield live
 
 
 @pytest.fixture(scope="module")
@@ -73,39 +67,41 @@ def upload_body(boundary: str, name: str, total: int) -> Iterator[bytes]:
     return chain([multipart_head(boundary, name)], filler(total))
 
 
-def test_no_key_chunked_json_is_refused_unread(server: LiveServer) -> None:
+def test_no_key_chunked_json_is_refused_unread(live_server: LiveServer) -> None:
     before = rss()
     r = post_chunked(
-        server.port, "/v1/retrieve", {"Content-Type": "application/json"}, json_body(BODY)
+        live_server.port, "/v1/retrieve", {"Content-Type": "application/json"}, json_body(BODY)
     )
     assert r.status == 401 and r.json()["code"] == "unauthorized"
     assert r.body_bytes_sent < IN_FLIGHT, f"{r.body_bytes_sent:,} bytes accepted before 401"
     assert rss() - before < IN_FLIGHT
 
 
-def test_no_key_chunked_upload_is_refused_unread(server: LiveServer, service) -> None:
+def test_no_key_chunked_upload_is_refused_unread(live_server: LiveServer, service) -> None:
     before_docs, before_rss = documents(service), rss()
     headers = {"Content-Type": "multipart/form-data; boundary=xyz"}
-    r = post_chunked(server.port, "/v1/documents", headers, upload_body("xyz", "a.txt", BODY))
+    r = post_chunked(live_server.port, "/v1/documents", headers, upload_body("xyz", "a.txt", BODY))
     assert r.status == 401
     assert r.body_bytes_sent < IN_FLIGHT, f"{r.body_bytes_sent:,} bytes accepted before 401"
     assert rss() - before_rss < IN_FLIGHT
     assert documents(service) == before_docs
 
 
-def test_json_body_is_cut_off_at_its_budget(server: LiveServer, admin) -> None:
+def test_json_body_is_cut_off_at_its_budget(live_server: LiveServer, admin) -> None:
     before = rss()
     headers = {"Content-Type": "application/json", **admin}
-    r = post_chunked(server.port, "/v1/retrieve", headers, json_body(BODY))
+    r = post_chunked(live_server.port, "/v1/retrieve", headers, json_body(BODY))
     assert r.status == 413 and r.json()["code"] == "request_too_large", r.body[:300]
     assert r.body_bytes_sent < REQUEST_BUDGET + IN_FLIGHT
     assert rss() - before < IN_FLIGHT
 
 
-def test_upload_file_is_cut_off_at_the_per_file_limit(server, service, admin) -> None:
+def test_upload_file_is_cut_off_at_the_per_file_limit(live_server, service, admin) -> None:
     before = documents(service)
     headers = {"Content-Type": "multipart/form-data; boundary=xyz", **admin}
-    r = post_chunked(server.port, "/v1/documents", headers, upload_body("xyz", "big.txt", BODY))
+    r = post_chunked(
+        live_server.port, "/v1/documents", headers, upload_body("xyz", "big.txt", BODY)
+    )
     assert r.status == 413 and r.json()["code"] == "upload_too_large"
     assert "big.txt" in r.json()["detail"]
     assert r.body_bytes_sent < FILE_LIMIT + IN_FLIGHT
@@ -113,7 +109,7 @@ def test_upload_file_is_cut_off_at_the_per_file_limit(server, service, admin) ->
     assert list(service.settings.upload_spool_dir.iterdir()) == []  # nothing left spooled
 
 
-def test_upload_total_is_capped_even_when_each_file_fits(server, service, admin) -> None:
+def test_upload_total_is_capped_even_when_each_file_fits(live_server, service, admin) -> None:
     """Files each under the per-file limit, together over the request's budget: refused,
     nothing stored (no file of the request is ingested)."""
     before = documents(service)
@@ -123,15 +119,15 @@ def test_upload_total_is_capped_even_when_each_file_fits(server, service, admin)
         parts += list(filler(900 * 1024, 64 * 1024))
     parts.append(b"\r\n--xyz--\r\n")
     headers = {"Content-Type": "multipart/form-data; boundary=xyz", **admin}
-    r = post_chunked(server.port, "/v1/documents", headers, iter(parts))
+    r = post_chunked(live_server.port, "/v1/documents", headers, iter(parts))
     assert r.status == 413 and r.json()["code"] == "upload_too_large", r.body[:300]
     assert documents(service) == before
 
 
-def test_declared_oversize_is_refused_before_reading(server, admin) -> None:
+def test_declared_oversize_is_refused_before_reading(live_server, admin) -> None:
     import http.client
 
-    conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
+    conn = http.client.HTTPConnection("127.0.0.1", live_server.port, timeout=30)
     conn.putrequest("POST", "/v1/retrieve")
     conn.putheader("Content-Type", "application/json")
     conn.putheader("Content-Length", str(BODY))
@@ -143,10 +139,10 @@ def test_declared_oversize_is_refused_before_reading(server, admin) -> None:
     conn.close()
 
 
-def test_a_normal_upload_and_question_still_work(server, service, admin) -> None:
+def test_a_normal_upload_and_question_still_work(live_server, service, admin) -> None:
     import httpx
 
-    with httpx.Client(base_url=server.url, headers=admin, timeout=120) as c:
+    with httpx.Client(base_url=live_server.url, headers=admin, timeout=120) as c:
         r = c.post("/v1/documents", files=[("files", ("ok.md", b"# Ok\n\nThe pantry is blue.\n"))])
         assert r.status_code == 201, r.text
         r = c.post("/v1/retrieve", json={"question": "what colour is the pantry", "top_k": 1})

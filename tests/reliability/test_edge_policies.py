@@ -12,29 +12,23 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import start_service
 from typer.testing import CliRunner
 
 from app.cli import app as cli
 from app.main import create_app
 from app.service import FactVault
+from tests.fixtures import make_service
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = start_service(
+    state = make_service(
         tmp_path_factory.mktemp("policies"), minilm, models_dir, "smollm2-135m"
     )  # auth off, as `make run` has it
     yield state
     state.close()
-
-
-@pytest.fixture(scope="module")
-def client(service: FactVault) -> Iterator[TestClient]:
-    with TestClient(create_app(service.settings, service)) as c:
-        yield c
 
 
 def upload(client: TestClient, name: str, text: bytes = b"# Note\n\nhello\n", **headers):
@@ -168,7 +162,7 @@ def test_upload_names_never_silently_replace_each_other(client) -> None:
 
 
 def test_an_unexpected_error_is_a_counted_problem(tmp_path, minilm, models_dir) -> None:
-    state = start_service(tmp_path, minilm, models_dir, "smollm2-135m")
+    state = make_service(tmp_path, minilm, models_dir, "smollm2-135m")
     try:
         with TestClient(create_app(state.settings, state)) as c:
             # The index's collection vanishes from under the service (a store wiped by hand).

@@ -17,14 +17,13 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import assert_consistent
 
 from app.core.config import get_settings
 from app.core.migrate import upgrade
 from app.core.runtime import open_runtime
+from tests.fixtures import REPO, assert_consistent
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[2]
 
 
 class Service:

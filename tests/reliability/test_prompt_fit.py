@@ -7,11 +7,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
-from helpers import start_service
 
-from app.main import create_app
 from app.service import FactVault
+from tests.fixtures import make_service
 
 pytestmark = pytest.mark.slow
 LEAVE = "How many days of annual leave does an employee get?"
@@ -20,19 +18,13 @@ BLOB = "Q" + "x9Z" * 33_333  # 100 KB without a space: WordPiece counts it as on
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = start_service(
+    state = make_service(
         tmp_path_factory.mktemp("fit"), minilm, models_dir, "smollm2-135m",
         extra={"blob.md": f"# Leave and the blob\n\nAnnual leave blob:\n\n{BLOB}\n"},
         answer_max_tokens=16,
     )  # fmt: skip
     yield state
     state.close()
-
-
-@pytest.fixture(scope="module")
-def client(service: FactVault) -> Iterator[TestClient]:
-    with TestClient(create_app(service.settings, service)) as c:
-        yield c
 
 
 def test_a_100kb_token_run_is_chunked_small_and_answers(client, service) -> None:

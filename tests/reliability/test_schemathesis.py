@@ -7,25 +7,24 @@ tokens); the long-running admin operation (reindex) is excluded."""
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
-from helpers import start_service
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import positive_data_acceptance
 
 from app.core.auth import create_key
 from app.main import create_app
 from app.service import FactVault
+from tests.fixtures import REPO, make_service
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = start_service(
+    state = make_service(
         tmp_path_factory.mktemp("fuzz"), minilm, models_dir, "smollm2-135m",
         answer_max_tokens=8, auth_enabled=True, rate_requests_per_minute=0,
     )  # fmt: skip
@@ -81,6 +80,6 @@ def test_api_conforms_to_its_schema(service: FactVault) -> None:
             except (Exception, BaseExceptionGroup) as exc:  # reported together
                 failures.append(f"{operation.label}: {_describe(exc)}")
     report = "\n\n".join(failures)
-    (Path(__file__).parents[2] / ".pytest_cache").mkdir(exist_ok=True)
-    (Path(__file__).parents[2] / ".pytest_cache" / "schemathesis.txt").write_text(report)
+    (REPO / ".pytest_cache").mkdir(exist_ok=True)
+    (REPO / ".pytest_cache" / "schemathesis.txt").write_text(report)
     assert failures == [], report

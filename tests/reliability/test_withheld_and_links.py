@@ -8,13 +8,11 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from fastapi.testclient import TestClient
-from helpers import start_service
 
 from app.generation.release import ReplyRelease
 from app.generation.safety import strip_links
-from app.main import create_app
 from app.service import FactVault
+from tests.fixtures import make_service
 
 INJECTION = (
     "# Brand guide\n\nThe company colour is teal.\n\n"
@@ -88,18 +86,12 @@ def test_allowed_hosts_keep_their_links() -> None:
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = start_service(
+    state = make_service(
         tmp_path_factory.mktemp("release"), minilm, models_dir, "qwen2.5-coder-0.5b",
         extra={"brand.md": INJECTION}, answer_max_tokens=64,
     )  # fmt: skip
     yield state
     state.close()
-
-
-@pytest.fixture(scope="module")
-def client(service: FactVault) -> Iterator[TestClient]:
-    with TestClient(create_app(service.settings, service)) as c:
-        yield c
 
 
 def sse(text: str) -> list[tuple[str | None, dict]]:

@@ -3,11 +3,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from pdfgen import make_pdf
 
 from ingest.loaders import LoaderError, load_bytes, load_file
-
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
+from tests.fixtures import SAMPLES
+from tests.pdfgen import make_pdf
 
 
 def write(tmp_path: Path, name: str, data: bytes) -> Path:

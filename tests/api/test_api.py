@@ -14,27 +14,20 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from helpers import start_service
 
 from app.main import create_app
 from app.service import FactVault
+from tests.fixtures import REPO, make_service
 
 pytestmark = pytest.mark.slow
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
 
 
 @pytest.fixture(scope="module")
 def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     root = tmp_path_factory.mktemp("svc")
-    state = start_service(root, minilm, models_dir, "smollm2-135m", None)
+    state = make_service(root, minilm, models_dir, "smollm2-135m", None)
     yield state
     state.close()
-
-
-@pytest.fixture(scope="module")
-def client(service: FactVault) -> Iterator[TestClient]:
-    with TestClient(create_app(service.settings, service)) as c:
-        yield c
 
 
 @pytest.fixture
@@ -87,6 +80,10 @@ def test_query_returns_answer_model_and_citations_shape(client: TestClient) -> N
     assert body["answer"]
     assert body["index_version"].startswith("fv-")
     assert {"retrieve", "generate", "total"} <= set(body["timings"])
+    # An answer either cites, or says it does not know (the model's own words, or a
+    # withheld reply): never an uncited claim.
+    assert body["citations"] or body["answer"].lower().startswith("i don't know")
+    assert body["grounded"] or body["citations"] == []
     for c in body["citations"]:
         assert set(c) >= {"n", "document", "source", "chunk_id", "span", "score", "text"}
 
@@ -289,7 +286,7 @@ def test_cli_goes_through_the_running_service(service: FactVault, tmp_path: Path
         folder.mkdir()
         (folder / "parking.md").write_text("# Parking\n\nVisitor parking is on level -2.\n")
         (folder / "broken.pdf").write_bytes(b"%PDF-1.4 broken")
-        repo = Path(__file__).resolve().parents[1]
+        repo = REPO
         run = subprocess.run(
             [sys.executable, "-m", "app.cli", "ingest", str(folder)],
             env=env, cwd=repo, capture_output=True, text=True, timeout=300,

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from app.evaluation.summary import load_summary
+from tests.fixtures import REPO
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "eval" / "contextual"
 
 

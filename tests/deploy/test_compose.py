@@ -7,7 +7,6 @@ services that exist, and are what nginx balances over; the commands are real com
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from urllib.parse import urlparse
 
 import yaml
@@ -15,8 +14,8 @@ from typer.main import get_command
 
 from app.cli import app
 from app.core.config import Settings, get_settings
+from tests.fixtures import REPO
 
-REPO = Path(__file__).resolve().parents[1]
 CONDITIONS = {"service_started", "service_healthy", "service_completed_successfully"}
 
 

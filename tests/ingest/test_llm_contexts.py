@@ -20,9 +20,9 @@ from app.evaluation.dataset import load_corpus
 from app.generation.bundled import BUNDLED
 from ingest.contextualize.llm import LlmContextualizer, resolve_context_model
 from ingest.pipeline import IngestPipeline, SourceFile
+from tests.fixtures import REPO
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "eval" / "contextual"
 SHIPPED = REPO / "bench" / "contexts" / "codebase_chunks.jsonl.gz"
 MODEL = "qwen2.5-coder-0.5b"

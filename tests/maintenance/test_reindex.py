@@ -7,7 +7,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from helpers import assert_consistent
 from sqlalchemy import select
 
 from app.core.db import IndexStatus, IndexVersion
@@ -16,6 +15,7 @@ from app.core.index_versions import active_index
 from app.retrieval import Retriever
 from ingest.pipeline import IngestPipeline
 from ingest.reindex import drop_retired, reindex
+from tests.fixtures import assert_consistent
 
 pytestmark = pytest.mark.slow
 QUESTION = "How many days of paid annual leave does an employee get?"

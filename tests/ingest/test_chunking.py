@@ -8,9 +8,9 @@ import pytest
 from app.core.embedder import MiniLMEmbedder
 from ingest.chunking import chunk_document
 from ingest.loaders import load_bytes, load_file
+from tests.fixtures import SAMPLES, SHARED
 
-SAMPLES = Path(__file__).resolve().parents[1] / "samples"
-EVAL = Path(__file__).resolve().parents[2] / "shared" / "eval" / "contextual"
+EVAL = SHARED / "eval" / "contextual"
 
 
 @pytest.fixture(scope="module")

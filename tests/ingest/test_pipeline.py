@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from helpers import assert_consistent, sql_chunk_ids
 from sqlalchemy import select
 
 from app.core.db import Chunk, Document, IngestionRun, RunStatus
@@ -13,6 +12,7 @@ from app.core.index_versions import active_index
 from app.core.vectorstore import SearchFilter
 from app.retrieval import Retriever
 from ingest.pipeline import IngestPipeline, SourceFile
+from tests.fixtures import assert_consistent, sql_chunk_ids
 
 pytestmark = pytest.mark.slow
 

@@ -5,19 +5,16 @@ The PostgreSQL leg restores a SQLite + Qdrant Edge backup onto a real PostgreSQL
 from __future__ import annotations
 
 import gzip
-import os
-import uuid
 from pathlib import Path
 
 import pytest
-from helpers import assert_consistent
-from sqlalchemy import create_engine, text
 
 from app.core.config import get_settings
 from app.core.runtime import open_runtime
 from app.maintenance.backup import BackupError, backup, restore
 from app.retrieval import Retriever
 from ingest.pipeline import IngestPipeline
+from tests.fixtures import assert_consistent
 
 pytestmark = pytest.mark.slow
 QUESTIONS = [
@@ -81,33 +78,20 @@ def test_damaged_or_unfinished_backup_is_refused(
 
 @pytest.mark.postgres
 def test_sqlite_backup_restores_onto_postgresql(
-    runtime, corpus: Path, tmp_path: Path, minilm
+    runtime, corpus: Path, tmp_path: Path, minilm, pg_database: str
 ) -> None:
-    admin_url = os.environ.get("FACTVAULT_TEST_POSTGRES_URL")
-    if not admin_url:
-        pytest.skip("FACTVAULT_TEST_POSTGRES_URL is not set: no PostgreSQL server to test on")
     assert IngestPipeline(runtime).ingest_paths([corpus]).ok
     before = answers(runtime)
     backup(runtime, tmp_path / "bk")
-    name = f"fv_restore_{uuid.uuid4().hex[:8]}"
-    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    url = admin_url.rsplit("/", 1)[0] + f"/{name}"
+    settings = restored_runtime(tmp_path, minilm, database_url=pg_database)
+    restore(settings, tmp_path / "bk")
+    rt = open_runtime(settings, embedder=minilm)
     try:
-        settings = restored_runtime(tmp_path, minilm, database_url=url)
-        restore(settings, tmp_path / "bk")
-        rt = open_runtime(settings, embedder=minilm)
-        try:
-            assert answers(rt) == before
-            assert_consistent(rt)
-            # Sequences moved past the restored ids: new rows do not collide.
-            (corpus / "new.md").write_text("# New\n\nThe library opens at nine.\n")
-            assert IngestPipeline(rt).ingest_paths([corpus]).ok
-            assert_consistent(rt)
-        finally:
-            rt.close()
+        assert answers(rt) == before
+        assert_consistent(rt)
+        # Sequences moved past the restored ids: new rows do not collide.
+        (corpus / "new.md").write_text("# New\n\nThe library opens at nine.\n")
+        assert IngestPipeline(rt).ingest_paths([corpus]).ok
+        assert_consistent(rt)
     finally:
-        with admin.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        admin.dispose()
+        rt.close()

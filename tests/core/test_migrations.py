@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import os
-import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import inspect, text
 
 from app.core.db import Base, make_engine
 from app.core.migrate import (
@@ -22,8 +19,7 @@ from app.core.migrate import (
     is_up_to_date,
     upgrade,
 )
-
-PG_URL = os.environ.get("FACTVAULT_TEST_POSTGRES_URL")
+from tests.fixtures import REPO
 
 
 def schema_diff(url: str) -> list:
@@ -61,26 +57,6 @@ def test_sqlite_migrations_match_models(tmp_path: Path) -> None:
     engine.dispose()
 
 
-@pytest.fixture
-def pg_database() -> Iterator[str]:
-    if not PG_URL:
-        pytest.skip("FACTVAULT_TEST_POSTGRES_URL is not set: no PostgreSQL server to test on")
-    admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    name = f"fv_test_{uuid.uuid4().hex[:10]}"
-    try:
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # a configured server that does not answer is a failure
-        admin.dispose()
-        raise AssertionError(f"PostgreSQL at {PG_URL} is configured but unusable: {exc}") from exc
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 @pytest.mark.postgres
 def test_postgres_migrations_match_models(pg_database: str) -> None:
     check_round_trip(pg_database)
@@ -93,7 +69,7 @@ def test_a_plain_install_ships_the_migrations_and_migrates(tmp_path: Path) -> No
     import subprocess
     import sys
 
-    repo = Path(__file__).resolve().parents[1]
+    repo = REPO
     target = tmp_path / "site"
     subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",

@@ -11,16 +11,16 @@ from pathlib import Path
 
 import httpx
 import pytest
-from helpers import LiveServer, empty_service
 
 from app.core.auth import create_key
 from app.evaluation.summary import save_summary
 from app.generation.prompts import is_idk
+from tests.fixtures import REPO, LiveServer, empty_service
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = os.environ.get("FACTVAULT_TEST_CHROMIUM", "/usr/bin/chromium")
-SCREENS = Path(__file__).resolve().parents[1] / "bench" / "results" / "screens"
+SCREENS = REPO / "bench" / "results" / "screens"
 # Flags for a root user on a machine with no network beyond package mirrors: without the
 # background-networking ones Chromium keeps trying (and failing) to reach Google.
 CHROMIUM_ARGS = [

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from app.generation.bundled import BUNDLED
+from tests.fixtures import REPO
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[1]
 
 
 def run(args: list[str], data: Path) -> subprocess.CompletedProcess[str]:

@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-from helpers import assert_consistent, sql_chunk_ids
 from sqlalchemy import select
 
 from app.core.config import get_settings
@@ -21,9 +20,9 @@ from app.core.runtime import open_runtime
 from app.core.vectorstore import PointRecord
 from app.retrieval import Retriever
 from ingest.pipeline import IngestPipeline
+from tests.fixtures import REPO, assert_consistent, sql_chunk_ids
 
 pytestmark = pytest.mark.slow
-REPO = Path(__file__).resolve().parents[1]
 
 
 def test_repair_of_each_crash_state(runtime, corpus: Path) -> None:

@@ -42,7 +42,6 @@ def cross_encoder_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_cross_encoder_reorders_fused_candidates(runtime, corpus: Path, cross_encoder_dir) -> None:
     assert IngestPipeline(runtime).ingest_paths([corpus]).ok
     question = "How many days of paid annual leave do employees get?"
-    plain = Retriever(runtime).retrieve(question, top_k=8)
     reranker = CrossEncoderReranker(cross_encoder_dir)
     reranked = Retriever(runtime, reranker=reranker).retrieve(question, top_k=3)
     assert len(reranked) == 3
@@ -54,4 +53,3 @@ def test_cross_encoder_reorders_fused_candidates(runtime, corpus: Path, cross_en
     assert [h.chunk_id for h in reranked] == [h.chunk_id for h in expected]
     assert [h.score for h in reranked] == pytest.approx([scores[h.chunk_id] for h in expected])
     assert {h.chunk_id for h in reranked} <= {h.chunk_id for h in candidates}
-    assert plain  # the first stage alone still answers
