@@ -43,8 +43,10 @@ from app.maintenance.reindex_job import ReindexJob
 from app.metrics import Metrics
 from app.ratelimit import RateLimits
 from app.retrieval import RetrievedChunk, Retriever
-from ingest.pipeline import IngestPipeline, IngestReport, SourceFile, remove_documents
+from ingest.pipeline import IngestPipeline, remove_documents
 from ingest.reindex import drop_retired
+from ingest.report import IngestReport
+from ingest.sources import SourceFile
 
 log = logging.getLogger("factvault.service")
 RETIRE_CHECK_SECONDS = 30.0  # how often retired index versions are looked at, if not following

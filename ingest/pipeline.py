@@ -20,9 +20,9 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -45,47 +45,14 @@ from ingest.contextualize import (
 from ingest.index_sync import index_text, sync_index
 from ingest.loaders import LoadedDocument, LoaderError, check_size, load_bytes, read_checked
 from ingest.progress import NullProgress, ProgressSink
+from ingest.report import IngestReport, StageTimer
+from ingest.sources import SourceFile, discover
 
 CHUNK_ID_NAMESPACE = uuid.UUID("5b0f3c1e-6a57-4d4e-9d2b-8f0c6a1d2e3f")
 
 
 def chunk_point_id(document_id: int, document_sha: str, ordinal: int) -> str:
     return str(uuid.uuid5(CHUNK_ID_NAMESPACE, f"{document_id}:{document_sha}:{ordinal}"))
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One input: a path on disk, or bytes (an upload, an eval corpus) under a source name."""
-
-    source: str
-    path: Path
-    data: bytes | None = None
-    chunks: tuple[str, ...] | None = None  # fixed chunking, e.g. an evaluation corpus
-
-
-@dataclass
-class IngestReport:
-    run_id: int = 0
-    files_seen: int = 0
-    new: int = 0
-    changed: int = 0
-    unchanged: int = 0
-    failed: int = 0
-    pruned: int = 0
-    chunks_written: int = 0
-    errors: list[tuple[str, str]] = field(default_factory=list)
-    stage_seconds: dict[str, float] = field(default_factory=dict)
-    repaired_orphans: int = 0
-    repaired_missing: int = 0
-    documents: list[int] = field(default_factory=list)
-    elapsed: float = 0.0
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0
-
-    def add_time(self, stage: str, seconds: float) -> None:
-        self.stage_seconds[stage] = self.stage_seconds.get(stage, 0.0) + seconds
 
 
 @dataclass
@@ -97,39 +64,6 @@ class _Prepared:
     loaded: LoadedDocument
     chunks: list[ChunkDraft]
     contexts: list[str]
-
-
-class _Timer:
-    def __init__(self, report: IngestReport, stage: str) -> None:
-        self.report, self.stage = report, stage
-
-    def __enter__(self) -> None:
-        self.t0 = time.perf_counter()
-
-    def __exit__(self, *exc: object) -> None:
-        self.report.add_time(self.stage, time.perf_counter() - self.t0)
-
-
-def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[tuple[str, str]]]:
-    """Files under the given paths (hidden files and folders skipped), sorted; and bad paths."""
-    files: list[SourceFile] = []
-    errors: list[tuple[str, str]] = []
-    for raw in paths:
-        path = Path(raw).expanduser()
-        if path.is_file():
-            resolved = path.resolve()
-            files.append(SourceFile(resolved.as_posix(), resolved))
-        elif path.is_dir():
-            root = path.resolve()
-            for child in sorted(root.rglob("*")):
-                rel = child.relative_to(root)
-                if any(part.startswith(".") for part in rel.parts) or not child.is_file():
-                    continue
-                files.append(SourceFile(child.as_posix(), child))
-        else:
-            errors.append((str(path), "no such file or directory"))
-    unique = {f.source: f for f in files}
-    return list(unique.values()), errors
 
 
 class IngestPipeline:
@@ -183,7 +117,7 @@ class IngestPipeline:
             self.settings.contextualizer, self.rt
         )
         try:
-            with _Timer(report, "repair"):
+            with StageTimer(report, "repair"):
                 self._reconcile(index, bm25, report)
             for source, reason in path_errors:
                 self._fail(report, source, reason)
@@ -191,10 +125,10 @@ class IngestPipeline:
             self._process(files, index, bm25, report)
             self._follow_switch(index, report)
             if prune_roots is not None:
-                with _Timer(report, "prune"):
+                with StageTimer(report, "prune"):
                     self._prune(index, prune_roots, {f.source for f in files}, report)
             if report.chunks_written or report.pruned or report.repaired_missing:
-                with _Timer(report, "optimize"):
+                with StageTimer(report, "optimize"):
                     self.rt.store.optimize(index.collection)
             status = RunStatus.completed
         finally:
@@ -224,7 +158,7 @@ class IngestPipeline:
             if current is None or current.id == index.id:
                 return
             s.expunge(current)
-        with _Timer(report, "repair"):
+        with StageTimer(report, "repair"):
             sync_index(
                 self.rt, current, self.rt.embedder_for(current), bm25_for(current),
                 self.batch_chunks, self.cpu_gate,
@@ -279,7 +213,7 @@ class IngestPipeline:
         report: IngestReport,
     ) -> _Prepared | None:
         try:
-            with _Timer(report, "read"):
+            with StageTimer(report, "read"):
                 data = (
                     item.data
                     if item.data is not None
@@ -293,7 +227,7 @@ class IngestPipeline:
                 report.unchanged += 1
                 report.documents.append(existing[0])
                 return None
-            with _Timer(report, "parse"):
+            with StageTimer(report, "parse"):
                 loaded = load_bytes(item.path, data)
                 if item.chunks is not None:
                     chunks = locate_chunks(loaded, item.chunks, self.embedder.count_tokens)
@@ -309,7 +243,7 @@ class IngestPipeline:
         except LoaderError as exc:
             self._fail(report, item.source, exc.reason)
             return None
-        with _Timer(report, "context"):
+        with StageTimer(report, "context"):
             contexts = self.contextualizer.contextualize(
                 DocumentContext(item.source, loaded, sha), chunks
             )
@@ -331,11 +265,11 @@ class IngestPipeline:
             for c, ch in zip(p.contexts, p.chunks, strict=True)
         ]
         if "model load" not in report.stage_seconds:
-            with _Timer(report, "model load"):
+            with StageTimer(report, "model load"):
                 self.embedder.warm_up()
-        with _Timer(report, "embed"), self.cpu_gate():
+        with StageTimer(report, "embed"), self.cpu_gate():
             dense = self.embedder.embed_documents(texts)
-        with _Timer(report, "bm25"):
+        with StageTimer(report, "bm25"):
             sparse = bm25.encode_documents(texts)
         self.progress.advance("embed", len(texts))
         offset = 0
@@ -355,7 +289,7 @@ class IngestPipeline:
         sparse: Sequence,
         report: IngestReport,
     ) -> None:
-        with _Timer(report, "write"):
+        with StageTimer(report, "write"):
             doc_id = p.doc_id
             if doc_id is None:
                 with self.rt.db.session() as s:

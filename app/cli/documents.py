@@ -13,7 +13,7 @@ import typer
 from app.cli.common import fail, open_runtime, running_service, say, settings, table, warn
 from app.client import ServiceClient
 from app.errors import ServiceError
-from ingest.pipeline import IngestReport
+from ingest.report import IngestReport
 
 docs_app = typer.Typer(no_args_is_help=True, help="Ingested documents.")
 
@@ -52,7 +52,7 @@ def ingest(
 def _ingest_via_server(client: ServiceClient, paths: list[Path]) -> int:
     """Upload each file to the running service, one at a time, showing progress."""
     from app.cli.common import progress_bar
-    from ingest.pipeline import discover
+    from ingest.sources import discover
 
     files, bad = discover(paths)
     failed = list(bad)

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.pipeline import SourceFile
+from ingest.sources import SourceFile
 
 
 @dataclass(frozen=True)

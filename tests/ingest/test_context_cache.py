@@ -14,7 +14,8 @@ from app.generation.bundled import BUNDLED, materialize
 from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
 from ingest.context_cache import ContextCache, ContextKey
 from ingest.contextualize.llm import LlmContextualizer, resolve_context_model
-from ingest.pipeline import IngestPipeline, SourceFile
+from ingest.pipeline import IngestPipeline
+from ingest.sources import SourceFile
 
 VERSION = prompt_version(WriterSettings())
 

@@ -19,7 +19,8 @@ from app.core.runtime import open_runtime
 from app.evaluation.dataset import load_corpus
 from app.generation.bundled import BUNDLED
 from ingest.contextualize.llm import LlmContextualizer, resolve_context_model
-from ingest.pipeline import IngestPipeline, SourceFile
+from ingest.pipeline import IngestPipeline
+from ingest.sources import SourceFile
 from tests.fixtures import REPO
 
 pytestmark = pytest.mark.slow

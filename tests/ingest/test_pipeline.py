@@ -11,7 +11,8 @@ from app.core.db import Chunk, Document, IngestionRun, RunStatus
 from app.core.index_versions import active_index
 from app.core.vectorstore import SearchFilter
 from app.retrieval import Retriever
-from ingest.pipeline import IngestPipeline, SourceFile
+from ingest.pipeline import IngestPipeline
+from ingest.sources import SourceFile
 from tests.fixtures import assert_consistent, sql_chunk_ids
 
 pytestmark = pytest.mark.slow
