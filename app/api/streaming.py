@@ -12,12 +12,38 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable
 
+from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer
+from app.service import FactVault
 
 Event = tuple[str, str | Answer | Exception]
 
 
-Ask = Callable[[Callable[[], None], Callable[[str], None], Callable[[], bool]], Answer]
+Ask = Callable[..., Answer]  # ask(on_start, on_token, cancelled) -> Answer
+
+
+def asker(
+    service: FactVault,
+    caller_key: int | None,
+    question: str,
+    top_k: int | None,
+    filter: SearchFilter | None,
+    max_tokens: int | None,
+    temperature: float,
+) -> Ask:
+    """One question of one caller, ready to run plainly or streamed."""
+
+    def ask(
+        on_start: Callable[[], None] | None = None,
+        on_token: Callable[[str], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> Answer:
+        return service.ask(
+            caller_key, question, top_k, filter, max_tokens, temperature,
+            on_token=on_token, cancelled=cancelled, on_start=on_start,
+        )  # fmt: skip
+
+    return ask
 
 
 async def open_answer_stream(ask: Ask) -> AsyncIterator[Event]:

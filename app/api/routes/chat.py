@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -22,7 +22,7 @@ from app.api.errors import ApiError
 from app.api.guard import GuardedRoute
 from app.api.routes.query import citation_out, error_event
 from app.api.schemas import ChatRequest
-from app.api.streaming import Event, open_answer_stream
+from app.api.streaming import Event, asker, open_answer_stream
 from app.generation.answer import Answer
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=GuardedRoute)
@@ -74,15 +74,9 @@ async def chat_completions(req: ChatRequest, service: ServiceDep, caller: Caller
     question = _question(req)
     cid = f"chatcmpl-{uuid.uuid4().hex}"
 
-    def ask(
-        on_start: Callable[[], None] | None = None,
-        on_token: Callable[[str], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
-    ) -> Answer:
-        return service.ask(
-            caller.key_id, question, None, None, req.max_tokens, req.temperature or 0.0,
-            on_token=on_token, cancelled=cancelled, on_start=on_start,
-        )  # fmt: skip
+    ask = asker(
+        service, caller.key_id, question, None, None, req.max_tokens, req.temperature or 0.0
+    )
 
     if not req.stream:
         return _completion(await run_in_threadpool(ask), cid)

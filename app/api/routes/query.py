@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
@@ -21,7 +21,7 @@ from app.api.schemas import (
     RetrieveRequest,
     RetrieveResponse,
 )
-from app.api.streaming import Event, open_answer_stream
+from app.api.streaming import Event, asker, open_answer_stream
 from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer, Citation, citation_from_chunk
 
@@ -75,15 +75,10 @@ def retrieve(req: RetrieveRequest, service: ServiceDep) -> RetrieveResponse:
 
 @router.post("/query", response_model=QueryResponse, dependencies=[ReadScope])
 async def query(req: QueryRequest, service: ServiceDep, caller: CallerDep):  # JSON or SSE
-    def ask(
-        on_start: Callable[[], None] | None = None,
-        on_token: Callable[[str], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
-    ) -> Answer:
-        return service.ask(
-            caller.key_id, req.question, req.top_k, to_filter(req), req.max_tokens,
-            req.temperature, on_token=on_token, cancelled=cancelled, on_start=on_start,
-        )  # fmt: skip
+    ask = asker(
+        service, caller.key_id, req.question, req.top_k, to_filter(req), req.max_tokens,
+        req.temperature,
+    )  # fmt: skip
 
     if not req.stream:
         return answer_out(await run_in_threadpool(ask))
