@@ -120,9 +120,10 @@ class FactVault:
 
     # -- lifecycle --------------------------------------------------------------------
 
-    def start(self) -> FactVault:
+    def start(self, background: bool = True) -> FactVault:
         """What a server does once: bundled models registered, the index repaired after a
-        crash, the embedder warm, the active (or default) model loaded, swaps followed."""
+        crash, the embedder warm, the active (or default) model loaded; with ``background``
+        (a server, not a one-shot command) swaps followed and retired indexes dropped."""
         rt = self.runtime
         # Spooled uploads of a run that crashed mid-upload are never going to be ingested.
         shutil.rmtree(self.settings.upload_spool_dir, ignore_errors=True)
@@ -144,7 +145,8 @@ class FactVault:
         self.retriever.reranker.warm_up()
         self.models.activate(record)
         log.info("active model: %s (%s)", record.name, record.sha256[:12])
-        self._start_background(self.settings.model_follow_seconds or RETIRE_CHECK_SECONDS)
+        if background:
+            self._start_background(self.settings.model_follow_seconds or RETIRE_CHECK_SECONDS)
         return self
 
     def close(self) -> None:

@@ -64,7 +64,9 @@ def query(
         else:
             service = FactVault(settings(), runtime=open_runtime())
             try:
-                result = service.start().ask(None, question, top_k, None, max_tokens)
+                result = service.start(background=False).ask(
+                    None, question, top_k, None, max_tokens
+                )
             finally:
                 service.close()
             answer, model = result.answer, result.model_name
