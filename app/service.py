@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from app.core.config import Settings
 from app.core.db import Chunk, Document, IndexVersion, ModelRecord
@@ -156,6 +156,28 @@ class FactVault:
             self._retriever.reranker.close()
         if self._runtime is not None:
             self._runtime.close()
+
+    def readiness(self) -> tuple[bool, dict[str, str]]:
+        """Whether this service can answer: a model loaded, SQL and the vector store
+        reachable; each check's outcome in words (a probe reports, it does not raise)."""
+        checks: dict[str, str] = {}
+        current = self.models.current
+        checks["model"] = f"loaded: {current.name}" if current else "no model loaded"
+        try:
+            with self.runtime.db.session() as s:
+                s.execute(text("SELECT 1"))
+            checks["sql"] = "ok"
+        except Exception as exc:
+            checks["sql"] = f"error: {exc}"
+        try:
+            collection = self.collection()
+            if collection:
+                self.runtime.store.count(collection)
+            checks["vector_store"] = "ok" if collection else "ok (nothing ingested yet)"
+        except Exception as exc:
+            checks["vector_store"] = f"error: {exc}"
+        ready = current is not None and all(not v.startswith("error") for v in checks.values())
+        return ready, checks
 
     # -- asking -----------------------------------------------------------------------
 

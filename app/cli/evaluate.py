@@ -52,6 +52,7 @@ def eval_cmd(
         work_dir or settings().data_dir / "eval",
         contexts_file=contexts or Path("bench/contexts") / f"{corpus.stem}.jsonl.gz",
         progress=terminal_progress(),
+        settings=settings(),
     )
     results = []
     try:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from app.core.config import get_settings
+from app.core.config import Settings, get_settings
 from app.core.db import Chunk, Document
 from app.core.migrate import upgrade
 from app.core.runtime import Runtime, open_runtime
@@ -148,9 +148,11 @@ class Evaluator:
         work_dir: Path,
         contexts_file: Path | None = None,
         progress: ProgressSink | None = None,
+        settings: Settings | None = None,
     ) -> None:
         self.corpus = corpus
         self.progress = progress  # how an index build reports (a bar, or log lines)
+        self.settings = settings or get_settings()  # the caller's (e.g. a reranker's path)
         self.queries = queries
         self.work_dir = Path(work_dir)
         # LLM contexts are shared by every index of the corpus through this file: read
@@ -208,7 +210,7 @@ class Evaluator:
         index); ``mode`` overrides the config's, for probes that compare dense and BM25."""
         rt, _, _ = self._index(config)
         keys = self._golden_keys(rt)
-        retriever = Retriever(rt, make_reranker(config.reranker, get_settings().reranker_path))
+        retriever = Retriever(rt, make_reranker(config.reranker, self.settings.reranker_path))
 
         def rank(question: str, k: int, mode: str | None = None) -> list[tuple[str, int]]:
             hits = retriever.retrieve(

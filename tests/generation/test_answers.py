@@ -4,19 +4,14 @@ not steered by instructions inside a document, and serves the real OpenAI client
 
 from __future__ import annotations
 
-import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 
 from app.generation.answer import Answer
 from app.generation.prompts import is_idk
-from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import make_service
+from tests.fixtures import LiveServer, make_service
 
 pytestmark = pytest.mark.slow
 INJECTION = (
@@ -65,44 +60,23 @@ def test_instructions_inside_a_document_do_not_steer_the_model(service: FactVaul
     assert "north car park" in fire.answer.lower()
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_openai_client_against_chat_completions(service: FactVault) -> None:
+def test_openai_client_against_chat_completions(live_server: LiveServer) -> None:
     from openai import OpenAI
 
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(
-            create_app(service.settings, service), host="127.0.0.1", port=port, log_level="warning"
-        )
+    client = OpenAI(base_url=f"{live_server.url}/v1", api_key="unused", max_retries=0)
+    assert "qwen2.5-coder-1.5b" in {m.id for m in client.models.list()}
+    reply = client.chat.completions.create(
+        model="factvault",
+        messages=[{"role": "user", "content": "What is the name of the guest Wi-Fi network?"}],
+        max_tokens=60,
     )
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    try:
-        deadline = time.monotonic() + 30
-        while not server.started and time.monotonic() < deadline:
-            time.sleep(0.05)
-        client = OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
-        assert "qwen2.5-coder-1.5b" in {m.id for m in client.models.list()}
-        reply = client.chat.completions.create(
-            model="factvault",
-            messages=[{"role": "user", "content": "What is the name of the guest Wi-Fi network?"}],
-            max_tokens=60,
-        )
-        assert "larkspur-guest" in reply.choices[0].message.content
-        assert reply.model == "qwen2.5-coder-1.5b"
-        stream = client.chat.completions.create(
-            model="factvault",
-            messages=[{"role": "user", "content": "Where is the fire assembly point?"}],
-            max_tokens=40,
-            stream=True,
-        )
-        text = "".join(chunk.choices[0].delta.content or "" for chunk in stream)
-        assert "car park" in text.lower()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
+    assert "larkspur-guest" in reply.choices[0].message.content
+    assert reply.model == "qwen2.5-coder-1.5b"
+    stream = client.chat.completions.create(
+        model="factvault",
+        messages=[{"role": "user", "content": "Where is the fire assembly point?"}],
+        max_tokens=40,
+        stream=True,
+    )
+    text = "".join(chunk.choices[0].delta.content or "" for chunk in stream)
+    assert "car park" in text.lower()
