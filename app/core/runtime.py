@@ -27,14 +27,19 @@ class Runtime:
     store: VectorStore
     _embedder: Embedder | None = field(default=None, repr=False)
     _index_embedders: dict[str, Embedder] = field(default_factory=dict, repr=False)
+    # Embedders made here, closed here; one passed in is its owner's to close.
+    _made: list[Embedder] = field(default_factory=list, repr=False)
 
     @property
     def embedder(self) -> Embedder:
         if self._embedder is None:
-            self._embedder = make_embedder(
-                self.settings.embedder, batch_size=self.settings.embed_batch_size
-            )
+            self._embedder = self._make(self.settings.embedder)
         return self._embedder
+
+    def _make(self, name: str) -> Embedder:
+        embedder = make_embedder(name, batch_size=self.settings.embed_batch_size)
+        self._made.append(embedder)
+        return embedder
 
     def embedder_for(self, index: IndexVersion) -> Embedder:
         """The embedder an index was built with. Once an index exists it, not the setting,
@@ -43,9 +48,7 @@ class Runtime:
         if index.embedding_sha256 in self._index_embedders:
             return self._index_embedders[index.embedding_sha256]
         candidates = [self.embedder] + [
-            make_embedder(name, batch_size=self.settings.embed_batch_size)
-            for name in EMBEDDER_NAMES
-            if name != self.settings.embedder
+            self._make(name) for name in EMBEDDER_NAMES if name != self.settings.embedder
         ]
         for embedder in candidates:
             if embedder.name == index.embedding_model:
@@ -64,14 +67,18 @@ class Runtime:
         )
 
     def register_embedder(self, weights_sha256: str, embedder: Embedder) -> None:
-        """An embedder already loaded for an index (by reindex), so queries need not load it."""
+        """An embedder already loaded for an index (by reindex), so queries need not load it;
+        the runtime owns it from now on."""
         self._index_embedders[weights_sha256] = embedder
+        self._made.append(embedder)
 
     def bm25(self) -> Bm25Encoder:
         s = self.settings
         return Bm25Encoder(s.bm25_tokenizer, k=s.bm25_k, b=s.bm25_b, avg_len=s.bm25_avg_len)
 
     def close(self) -> None:
+        for embedder in self._made:
+            embedder.close()
         self.store.close()
         self.db.dispose()
 
