@@ -94,3 +94,23 @@ def test_contexts_export_import_round_trip(tmp_path: Path) -> None:
     broken.write_bytes(gzip.compress(b'{"document_sha256": "a"}\n'))
     bad = run(["contexts", "import", str(broken)], data)
     assert bad.returncode == 2 and f"{broken}:1" in bad.stderr
+
+
+def test_backup_and_restore_through_the_cli(tmp_path: Path, corpus: Path) -> None:
+    """A backup taken by the command restores onto a fresh data dir that retrieves the same;
+    a second backup into the same folder, and a restore onto used stores, are refused."""
+    data, other = tmp_path / "data", tmp_path / "restored"
+    assert run(["db", "upgrade"], data).returncode == 0
+    assert run(["ingest", str(corpus)], data).returncode == 0
+    question = ["retrieve", "Where is the fire assembly point?", "-k", "2"]
+    before = run(question, data).stdout
+
+    made = run(["backup", str(tmp_path / "bk")], data)
+    assert made.returncode == 0 and "backup written to" in made.stdout, made.stderr
+    again = run(["backup", str(tmp_path / "bk")], data)
+    assert again.returncode == 2 and "not empty" in again.stderr
+
+    restored = run(["restore", str(tmp_path / "bk")], other)
+    assert restored.returncode == 0 and "restored" in restored.stdout, restored.stderr
+    assert run(question, other).stdout == before
+    assert run(["restore", str(tmp_path / "bk")], other).returncode == 2  # not fresh any more
