@@ -79,7 +79,7 @@ class FactVault:
         self.ingest_lock = threading.Lock()
         # One model activation at a time, whether asked through the API or followed from SQL.
         self.activation_lock = threading.Lock()
-        self._open_lock = threading.Lock()
+        self._open_lock = threading.RLock()  # the parts below are made once, whoever asks first
         self._retriever: Retriever | None = None
         self._answerer: Answerer | None = None
         self._reindex: ReindexJob | None = None
@@ -96,28 +96,33 @@ class FactVault:
 
     @property
     def retriever(self) -> Retriever:
-        if self._retriever is None:
-            self._retriever = Retriever(self.runtime)
-        return self._retriever
+        with self._open_lock:
+            if self._retriever is None:
+                self._retriever = Retriever(self.runtime)
+            return self._retriever
 
     @property
     def answerer(self) -> Answerer:
-        if self._answerer is None:
-            self._answerer = Answerer(
-                self.retriever,
-                self.models,
-                self.cpu_gate,
-                self.collection,
-                allowed_link_hosts=self.settings.answer_link_hosts,
-                time_limit=self.settings.generation_time_limit,
-            )
+        with self._open_lock:
+            return self._answerer or self._make_answerer()
+
+    def _make_answerer(self) -> Answerer:
+        self._answerer = Answerer(
+            self.retriever,
+            self.models,
+            self.cpu_gate,
+            self.collection,
+            allowed_link_hosts=self.settings.answer_link_hosts,
+            time_limit=self.settings.generation_time_limit,
+        )
         return self._answerer
 
     @property
     def reindex(self) -> ReindexJob:
-        if self._reindex is None:
-            self._reindex = ReindexJob(self.runtime, self.cpu_gate)
-        return self._reindex
+        with self._open_lock:
+            if self._reindex is None:
+                self._reindex = ReindexJob(self.runtime, self.cpu_gate)
+            return self._reindex
 
     # -- lifecycle --------------------------------------------------------------------
 
