@@ -11,15 +11,18 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import cache
+from typing import TYPE_CHECKING
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from app.client import ServiceClient
 from app.core.config import Settings, get_settings
-from app.core.db import Database
-from app.core.runtime import Runtime
+
+if TYPE_CHECKING:  # imported where used: a command loads only what it needs
+    from app.client import ServiceClient
+    from app.core.db import Database
+    from app.core.runtime import Runtime
 
 out = Console(soft_wrap=not sys.stdout.isatty(), highlight=False)
 err = Console(stderr=True, soft_wrap=not sys.stderr.isatty(), highlight=False)
@@ -84,6 +87,7 @@ def open_runtime() -> Runtime:
 def sql_database() -> Database:
     """The SQL store alone (keys, the model registry, the context cache): works while a
     server holds the embedded vector store."""
+    from app.core.db import Database
     from app.core.runtime import SchemaOutOfDate, require_current_schema
 
     s = settings()
@@ -96,6 +100,8 @@ def sql_database() -> Database:
 
 
 def running_service() -> ServiceClient | None:
+    from app.client import ServiceClient
+
     return ServiceClient.running(settings())
 
 

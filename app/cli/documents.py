@@ -6,14 +6,16 @@ When the service is running it owns the embedded stores, so files go to it over 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.common import fail, open_runtime, running_service, say, settings, table, warn
-from app.client import ServiceClient
 from app.errors import ServiceError
-from ingest.report import IngestReport
+
+if TYPE_CHECKING:
+    from app.client import ServiceClient
+    from ingest.report import IngestReport
 
 docs_app = typer.Typer(no_args_is_help=True, help="Ingested documents.")
 

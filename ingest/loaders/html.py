@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from bs4 import BeautifulSoup, Comment
-
 from ingest.loaders.base import LoadedDocument, LoaderError, decode_text
 from ingest.loaders.markdown import heading_sections
 
@@ -15,6 +13,9 @@ _BLOCKS = ["p", "div", "li", "tr", "pre", "blockquote", "section", "article", "b
 
 
 def load_html(path: Path, data: bytes) -> LoadedDocument:
+    # Imported on first use: a command that reads no HTML does not pay for bs4.
+    from bs4 import BeautifulSoup, Comment
+
     raw = decode_text(path, data)
     soup = BeautifulSoup(raw, "html.parser")
     title_tag = soup.find("title")

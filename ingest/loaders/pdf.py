@@ -6,15 +6,16 @@ import io
 import logging
 from pathlib import Path
 
-from pypdf import PdfReader
-from pypdf.errors import PyPdfError
-
 from ingest.loaders.base import LoadedDocument, LoaderError, Section
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
 def load_pdf(path: Path, data: bytes) -> LoadedDocument:
+    # Imported on first use: a command that reads no PDF does not pay for pypdf.
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+
     if not data.startswith(b"%PDF-"):
         raise LoaderError(path, "not a PDF (missing %PDF- header)")
     try:
