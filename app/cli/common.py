@@ -20,6 +20,8 @@ from rich.table import Table
 from app.core.config import Settings, get_settings
 
 if TYPE_CHECKING:  # imported where used: a command loads only what it needs
+    from sqlalchemy.orm import Session
+
     from app.client import ServiceClient
     from app.core.db import Database
     from app.core.runtime import Runtime
@@ -97,6 +99,17 @@ def sql_database() -> Database:
     except SchemaOutOfDate as exc:
         raise fail(str(exc)) from exc
     return Database(s.sql_url)
+
+
+@contextmanager
+def sql_session() -> Iterator[Session]:
+    """One transaction on the SQL store alone (committed on success), then closed."""
+    db = sql_database()
+    try:
+        with db.session() as s:
+            yield s
+    finally:
+        db.dispose()
 
 
 def running_service() -> ServiceClient | None:

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import fail, say, sql_database, table
+from app.cli.common import fail, say, sql_session, table
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
 
@@ -21,12 +21,8 @@ def keys_create(
 
     if scope not in SCOPES:
         raise fail(f"--scope must be one of {', '.join(SCOPES)}")
-    db = sql_database()
-    try:
-        with db.session() as s:
-            key = create_key(s, name, scope)
-    finally:
-        db.dispose()
+    with sql_session() as s:
+        key = create_key(s, name, scope)
     say(key)
 
 
@@ -35,16 +31,12 @@ def keys_list() -> None:
     """The API keys: id, name, prefix, scope, created, revoked (never the key itself)."""
     from app.core.auth import list_keys
 
-    db = sql_database()
-    try:
-        with db.session() as s:
-            rows = [
-                (k.id, k.name, k.prefix, k.scope, k.created_at.isoformat(timespec="seconds"),
-                 k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
-                for k in list_keys(s)
-            ]  # fmt: skip
-    finally:
-        db.dispose()
+    with sql_session() as s:
+        rows = [
+            (k.id, k.name, k.prefix, k.scope, k.created_at.isoformat(timespec="seconds"),
+             k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
+            for k in list_keys(s)
+        ]  # fmt: skip
     table(("id", "name", "prefix", "scope", "created", "revoked"), rows)
 
 
@@ -55,15 +47,12 @@ def keys_revoke(
     """Revoke a key: every request with it gets 401 from the next one on."""
     from app.core.auth import revoke_key
 
-    db = sql_database()
     try:
-        with db.session() as s:
+        with sql_session() as s:
             record = revoke_key(s, key)
             say(f"revoked key {record.id} ({record.name}, {record.prefix}…)")
     except LookupError as exc:
         raise fail(str(exc)) from exc
-    finally:
-        db.dispose()
 
 
 def register(app: typer.Typer) -> None:

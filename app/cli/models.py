@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import fail, open_runtime, running_service, say, settings, sql_database, table
+from app.cli.common import fail, open_runtime, running_service, say, settings, sql_session, table
 from app.errors import ServiceError
 
 models_app = typer.Typer(no_args_is_help=True, help="Answering models (GGUF).")
@@ -22,17 +22,13 @@ def models_list() -> None:
     """Registered models (bundled ones are registered on first use)."""
     from app.generation.registry import list_models, register_bundled
 
-    db = sql_database()
-    try:
-        with db.session() as s:
-            register_bundled(s, settings().models_dir)
-            rows = [
-                (m.name, "yes" if m.is_active else "", f"{m.size_bytes / 2**20:.0f}",
-                 m.context_length or "", m.sha256[:12], m.path)
-                for m in list_models(s)
-            ]  # fmt: skip
-    finally:
-        db.dispose()
+    with sql_session() as s:
+        register_bundled(s, settings().models_dir)
+        rows = [
+            (m.name, "yes" if m.is_active else "", f"{m.size_bytes / 2**20:.0f}",
+             m.context_length or "", m.sha256[:12], m.path)
+            for m in list_models(s)
+        ]  # fmt: skip
     table(("name", "active", "size MB", "ctx", "sha256", "path"), rows)
 
 
@@ -41,15 +37,12 @@ def models_add(path: Path, name: Annotated[str, typer.Option("--name")]) -> None
     """Register any GGUF file under a name (the API accepts only the model directories)."""
     from app.generation.registry import RegistryError, register_model
 
-    db = sql_database()
     try:
-        with db.session() as s:
+        with sql_session() as s:
             record = register_model(s, path, name, provenance="added with `factvault models add`")
             say(f"registered {record.name} ({record.sha256[:12]}, {record.architecture})")
     except RegistryError as exc:
         raise fail(str(exc)) from exc
-    finally:
-        db.dispose()
 
 
 @models_app.command("activate")
