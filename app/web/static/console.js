@@ -309,6 +309,10 @@ async function ask(question) {
           $("#answer-note").textContent =
             "The model's reply cited no source, so it was withheld.";
           $("#answer-note").hidden = false;
+        } else if (data.links_removed > 0) {
+          $("#answer-note").textContent =
+            `${data.links_removed} link(s) to hosts outside the allow-list were removed.`;
+          $("#answer-note").hidden = false;
         }
         renderSources(data.citations, questionTerms(question));
         renderMeta(data);
