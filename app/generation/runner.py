@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -114,7 +114,7 @@ class LoadedModel:
         first: float | None = None
         parts: list[str] = []
         finish = None
-        stream: Iterator[dict[str, Any]] = self.llama.create_chat_completion(
+        stream: Generator[dict[str, Any], None, None] = self.llama.create_chat_completion(
             messages=messages,
             max_tokens=max_tokens,
             temperature=temperature,
@@ -138,9 +138,7 @@ class LoadedModel:
                     finish = reason
                     break
         finally:
-            close = getattr(stream, "close", None)
-            if close is not None:
-                close()  # ends llama.cpp's generator, so the next request starts clean
+            stream.close()  # ends llama.cpp's generator, so the next request starts clean
         text = "".join(parts)
         # A stream carries no usage figures: count the messages' tokens (the chat template's
         # few role markers are not included) and the reply's.
