@@ -29,6 +29,12 @@ def load_html(path: Path, data: bytes) -> LoadedDocument:
             name = h.get_text(" ", strip=True)
             h.replace_with(f"\n\n{'#' * level} {name}\n\n" if name else "")
             title = title or (name if level == 1 else None)
+    # A table row becomes one line, its cells apart: "Halden Room | 3rd floor | 60".
+    # Glued cells ("Halden Room3rd floor60") would be one token to BM25 and to a reader.
+    for tr in soup.find_all("tr"):
+        cells = [c.get_text(" ", strip=True) for c in tr.find_all(["td", "th"])]
+        if cells:
+            tr.replace_with("\n" + " | ".join(cells) + "\n")
     for tag in soup.find_all(_BLOCKS):
         tag.insert_before("\n")
         tag.insert_after("\n")
