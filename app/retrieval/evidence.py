@@ -1,0 +1,246 @@
+"""Evidence windows: the passages of the retrieved chunks that answer, not the whole chunks.
+
+A small model reads its prompt at 50-130 tokens/s on two cores, so every token in front of
+it costs time to first token, and a long prompt also dilutes what it attends to. Within the
+retrieved chunks, each sentence (or line, for code and tables) is scored against the
+question, lexically (IDF-weighted term overlap) and, when an embedder is given, by
+embedding similarity; the best units are taken with a neighbour on each side until the
+token budget is spent, and each chunk keeps its selected units in document order, with
+"…" where text was left out. No model is involved: this is retrieval, testable on its own.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from app.retrieval.types import RetrievedChunk
+
+GAP = " … "
+# Units scoring under this share of the best unit's score are not shown, budget or not.
+RELATIVE_FLOOR = 0.5
+# Sentences end at . ! ? followed by white space, except after a section number ("3. ") or
+# "e.g."; lines always end a unit (code, tables,
+# lists and headings are line-shaped).
+_SENTENCE = re.compile(r"(?<=[.!?])(?<!\b\d\.)(?<!\b\d\d\.)(?<!\be\.g\.)[\"')\]]*\s+(?=\S)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")  # 2,115 -> 2115
+_POSSESSIVE = re.compile(r"'s\b")
+_TERM = re.compile(r"[a-z0-9]+(?:[-_.'][a-z0-9]+)*")
+_STOPWORDS = """
+    a an and are as at be by can could did do does for from has have how i if in is it its
+    may me must my of on or our should so than that the their them then there these they this
+    to was we were what when where which who whom whose why will with would you your about
+    after before any per into each many much more most not no only other own same such
+    up down out over under again further once here all both few some very just also being
+    been had having he she his her yes"""
+STOPWORDS = frozenset(_STOPWORDS.split())
+
+
+def terms(text: str) -> set[str]:
+    """Content terms: lower-cased words and codes (TQ-4471, 2,115 -> 2115), stopwords out,
+    plurals folded; shared with answer attribution so both judge overlap the same way."""
+    text = _THOUSANDS.sub("", text.lower())
+    text = _POSSESSIVE.sub("", text.replace("’", "'"))
+    out = set()
+    for t in _TERM.findall(text):
+        if t in STOPWORDS:
+            continue
+        if len(t) > 3 and t.endswith("s") and not t.endswith("ss"):
+            t = t[:-1]
+        out.add(t)
+    return out
+
+
+@dataclass(frozen=True)
+class Unit:
+    start: int  # offsets into the chunk's text
+    end: int
+    whole_line: bool = False  # a line of its own (code, a table row, a list item)
+
+    def text(self, chunk_text: str) -> str:
+        return chunk_text[self.start : self.end]
+
+
+def split_units(text: str, max_chars: int = 400) -> list[Unit]:
+    """Sentences within lines; a unit longer than ``max_chars`` is cut at white space."""
+    units: list[Unit] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        line_start, pos = pos, pos + len(line)
+        body = line.rstrip()
+        if not body.strip():
+            continue
+        lead = len(body) - len(body.lstrip())
+        starts = [lead] + [m.end() for m in _SENTENCE.finditer(body, lead)]
+        bounds = list(zip(starts, [*starts[1:], len(body)], strict=True))
+        if len(bounds) == 1 and len(body) <= max_chars:
+            units.append(Unit(line_start + lead, line_start + len(body), whole_line=True))
+            continue
+        for a, b in bounds:
+            while b - a > max_chars:
+                cut = body.rfind(" ", a, a + max_chars)
+                cut = cut if cut > a else a + max_chars
+                units.append(Unit(line_start + a, line_start + cut))
+                a = cut
+            if body[a:b].strip():
+                units.append(Unit(line_start + a, line_start + b))
+    return units
+
+
+@dataclass(frozen=True)
+class EvidenceBlock:
+    chunk: RetrievedChunk
+    text: str  # the selected units, in document order, "…" between the non-adjacent ones
+    span: tuple[int, int]  # document offsets from the first to the last selected unit
+
+
+def select_evidence(
+    question: str,
+    chunks: Sequence[RetrievedChunk],
+    budget_tokens: int,
+    count_tokens: Callable[[str], int],
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+    window: int = 1,
+) -> list[EvidenceBlock]:
+    """The passages of ``chunks`` that best answer ``question``, within ``budget_tokens``.
+
+    Chunks keep their retrieval order (the prompt numbers sources by it); a chunk none of
+    whose units was selected is left out. ``embed`` maps texts to unit-norm vectors (the
+    question first); without it the scoring is lexical alone.
+    """
+    per_chunk = [split_units(c.text) for c in chunks]
+    shown = [
+        [_display(u, c.text, table_header(c)) for u in units]
+        for c, units in zip(chunks, per_chunk, strict=True)
+    ]
+    flat = [(ci, ui) for ci, units in enumerate(per_chunk) for ui in range(len(units))]
+    if not flat:
+        return []
+    texts = [shown[ci][ui] for ci, ui in flat]
+    scores = _lexical(question, texts)
+    if embed is not None:
+        vectors = embed([question, *texts])
+        scores = scores + np.clip(vectors[1:] @ vectors[0], 0.0, None)
+    # A little weight on retrieval rank breaks ties towards the better-ranked chunk.
+    scores = scores - 0.01 * np.array([ci for ci, _ in flat], dtype=float)
+
+    chosen: list[set[int]] = [set() for _ in chunks]
+    spent = 0
+    floor = RELATIVE_FLOOR * float(scores.max())
+    for i in np.argsort(-scores, kind="stable"):
+        if scores[i] < floor:
+            break  # the rest matches the question far worse than the best: noise to a reader
+        ci, ui = flat[i]
+        if ui in chosen[ci]:
+            continue
+        wanted = [u for u in _neighbourhood(per_chunk[ci], ui, window) if u not in chosen[ci]]
+        cost = sum(count_tokens(shown[ci][u]) + 1 for u in wanted)
+        if spent + cost > budget_tokens:
+            if spent == 0:  # the best unit always goes in, alone, whatever its length
+                chosen[ci].add(ui)
+                spent = budget_tokens
+            if spent >= budget_tokens * 0.9:
+                break
+            continue
+        chosen[ci].update(wanted)
+        spent += cost
+    return [
+        _render(chunk, per_chunk[ci], shown[ci], sorted(chosen[ci]))
+        for ci, chunk in enumerate(chunks)
+        if chosen[ci]
+    ]
+
+
+def _neighbourhood(units: list[Unit], i: int, window: int, short: int = 120) -> range:
+    """``window`` units on each side, stretched over short ones (code and table lines): a
+    comment line's meaning is often in the few lines under it, a row's in its neighbours."""
+    lo = hi = i
+    for step in (-1, 1):
+        taken = chars = 0
+        j = i + step
+        while 0 <= j < len(units) and taken < 4:
+            size = units[j].end - units[j].start
+            stretch = units[j].whole_line and size <= short // 2 and chars < short
+            if taken >= window and not stretch:
+                break
+            taken += 1
+            chars += size
+            lo, hi = min(lo, j), max(hi, j)
+            j += step
+    return range(lo, hi + 1)
+
+
+def _lexical(question: str, texts: list[str]) -> np.ndarray:
+    """IDF-weighted share of the question's terms each text contains (0..1); the IDF is
+    over the candidate texts, so a term every sentence has (the company's name) counts
+    little and a rare one (a product code) counts most."""
+    q = terms(question)
+    if not q:
+        return np.zeros(len(texts))
+    sets = [terms(t) for t in texts]
+    n = len(texts)
+    idf = {t: math.log(1 + n / (1 + sum(t in s for s in sets))) for t in q}
+    total = sum(idf.values())
+    return np.array([sum(idf[t] for t in q & s) / total for s in sets])
+
+
+TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
+
+
+def table_header(chunk: RetrievedChunk) -> tuple[list[str], str] | None:
+    """A delimited table's column names and delimiter: its first line, which the text
+    loader makes the document's title."""
+    delimiter = TABLE_SUFFIXES.get(Path(chunk.source).suffix.lower())
+    if delimiter is None or not chunk.title:
+        return None
+    header = next(csv.reader([chunk.title], delimiter=delimiter), [])
+    return (header, delimiter) if len(header) >= 2 else None
+
+
+def as_record(line: str, header: tuple[list[str], str] | None) -> str:
+    """A table row as "column: value; ..." so that a reader (a small model most of all)
+    sees which value is which: "4455" alone does not say it is an extension."""
+    if header is None:
+        return line
+    names, delimiter = header
+    values = next(csv.reader([line], delimiter=delimiter), [])
+    if len(values) != len(names) or values == names:
+        return line
+    return "; ".join(f"{n.strip()}: {v.strip()}" for n, v in zip(names, values, strict=True))
+
+
+def _display(unit: Unit, text: str, header: tuple[list[str], str] | None) -> str:
+    piece = unit.text(text).strip()
+    return as_record(piece, header) if unit.whole_line else piece
+
+
+def _render(
+    chunk: RetrievedChunk, units: list[Unit], shown: list[str], picked: list[int]
+) -> EvidenceBlock:
+    parts: list[str] = []
+    prev = None
+    for u in picked:
+        piece = shown[u]
+        if prev is None:
+            parts.append(piece)
+        elif u == prev + 1:
+            # Adjacent units: keep the line break between them if there was one.
+            gap = chunk.text[units[prev].end : units[u].start]
+            parts.append(("\n" if "\n" in gap else " ") + piece)
+        else:
+            parts.append(GAP + piece)
+        prev = u
+    first, last = units[picked[0]], units[picked[-1]]
+    lead = "… " if picked[0] > 0 else ""
+    tail = " …" if picked[-1] < len(units) - 1 else ""
+    return EvidenceBlock(
+        chunk=chunk,
+        text=lead + "".join(parts) + tail,
+        span=(chunk.char_start + first.start, chunk.char_start + last.end),
+    )
