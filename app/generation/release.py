@@ -1,33 +1,43 @@
-"""What of a model's reply may be shown, decided as it streams and at the end by one rule.
+"""What of a model's reply may be shown, decided sentence by sentence as it streams.
 
-The reply is cut into sentences as it arrives. Each sentence is made safe (``strip_links``)
-on its own, and nothing is shown until the reply is grounded: until a sentence cites a
-source that exists. From then on every finished sentence is shown as soon as it ends. A
-reply that never cites becomes "I don't know" (a reply that says so itself is kept), and
-because nothing was shown before the first citation, a stream never shows text that the
-final answer withholds. The text a stream shows, concatenated, is exactly the final answer:
-the non-streamed path runs the same code, fed the whole reply at once.
+The reply is cut into sentences as it arrives, and each finished sentence is made safe
+(``strip_links``) and judged before anything of it is shown:
+
+- ``attributed`` (the default): the sentence is checked against the numbered sources
+  (attribution.py). A supported sentence is shown with its citations corrected; an
+  unsupported one is withheld and never shown; one without content ("Yes.") is shown with
+  the supported sentence it rides with. A reply with no supported sentence becomes "I don't
+  know"; a reply that starts by saying so is "I don't know".
+- ``required`` (the older rule, kept to measure against): nothing is shown until a sentence
+  cites a source that exists; a reply that never cites becomes "I don't know".
+
+Either way the text a stream shows, concatenated, is exactly the final answer: the
+non-streamed path runs the same code, fed the whole reply at once.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+from app.generation.attribution import Attributed, Attributor
 from app.generation.prompts import IDK, cited_numbers, is_idk
 from app.generation.safety import strip_links
 
 # A sentence ends at . ! or ? followed by white space, or at a line break; the white space
 # stays with the sentence it ends, so the pieces concatenate back to the reply.
 _SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+|\n+")
+_ONLY_CITATIONS = re.compile(r"^(?:\s*\[\d{1,3}\])+[.!?]?\s*$")
 
 
 @dataclass(frozen=True)
 class Released:
     text: str
-    grounded: bool  # False: the reply cited nothing and was replaced by "I don't know"
+    grounded: bool  # False: nothing in the reply was supported; it became "I don't know"
     links_removed: int
+    sentences: list[Attributed] = field(default_factory=list)  # what the answer shows
+    withheld: int = 0  # sentences no source supported
 
 
 class ReplyRelease:
@@ -36,38 +46,99 @@ class ReplyRelease:
         sources: int,
         allowed_hosts: Sequence[str] = (),
         show: Callable[[str], None] | None = None,
+        attributor: Attributor | None = None,
     ) -> None:
+        """``attributor`` given: the attributed rule; None: the citation-required rule."""
         self._sources = sources
         self._hosts = tuple(allowed_hosts)
         self._show = show
+        self._attributor = attributor
         self._pending = ""  # received, not yet a whole sentence
-        self._safe = ""  # whole sentences, made safe
+        self._safe = ""  # whole sentences, made safe (required rule)
         self._shown = ""
         self._removed = 0
+        self._released = ""  # attributed rule: the sentences decided to be shown
+        self._sentences: list[Attributed] = []
+        self._riders: list[str] = []  # content-free sentences waiting for a supported one
+        self._withheld = 0
+        self._idk = False
 
     def feed(self, piece: str) -> None:
         self._pending += piece
         ends = [m.end() for m in _SENTENCE_END.finditer(self._pending)]
         if not ends:
             return
-        self._take(self._pending[: ends[-1]])
-        self._pending = self._pending[ends[-1] :]
-        if self._grounded(self._safe):
-            self._show_up_to(self._safe.strip())
+        whole, self._pending = self._pending[: ends[-1]], self._pending[ends[-1] :]
+        if self._attributor is None:
+            self._take(whole)
+            if self._grounded(self._safe):
+                self._show_up_to(self._safe.strip())
+            return
+        start = 0
+        for end in ends:
+            self._judge(whole[start:end])
+            start = end
+        self._show_up_to(self._released.strip())
 
     def finish(self) -> Released:
         """The final answer; shows whatever of it was not shown yet."""
+        if self._attributor is not None:
+            return self._finish_attributed()
         if self._pending:
             self._take(self._pending)
             self._pending = ""
-        text = self._safe.strip()
-        if not text:
-            text = IDK
+        text = self._safe.strip() or IDK
         grounded = is_idk(text) or bool(cited_numbers(text, self._sources))
         if not grounded:
             text = IDK
         self._show_up_to(text)
         return Released(text, grounded, self._removed)
+
+    # -- the attributed rule ----------------------------------------------------------
+
+    def _judge(self, sentence: str) -> None:
+        assert self._attributor is not None
+        if self._idk:
+            return
+        safe, removed = strip_links(sentence, self._hosts)
+        self._removed += removed
+        if not safe.strip() or _ONLY_CITATIONS.match(safe):
+            return  # a stray "[1]" after the full stop: attribution places citations itself
+        if not self._released and not self._riders and not self._sentences and is_idk(safe):
+            self._idk = True
+            return
+        if not self._released:
+            safe = safe.lstrip()
+        verdict = self._attributor.attribute(safe)
+        if verdict.supported:
+            for rider in self._riders:
+                self._sentences.append(Attributed(rider, True, verdict.sources))
+                self._released += rider
+            self._riders = []
+            self._sentences.append(verdict)
+            self._released += verdict.text
+        elif not self._attributor.content_terms(safe):
+            if self._sentences:  # rides with the supported sentence before it
+                self._sentences.append(Attributed(safe, True, self._sentences[-1].sources))
+                self._released += safe
+            else:
+                self._riders.append(safe)
+        else:
+            self._withheld += 1
+
+    def _finish_attributed(self) -> Released:
+        if self._pending:
+            self._judge(self._pending)
+            self._pending = ""
+        if self._idk or not self._sentences:
+            self._show_up_to(IDK)
+            return Released(IDK, self._idk, self._removed, [], self._withheld)
+        text = self._released.strip()
+        self._show_up_to(text)
+        sentences = [Attributed(s.text.strip(), s.supported, s.sources) for s in self._sentences]
+        return Released(text, True, self._removed, sentences, self._withheld)
+
+    # -- the citation-required rule ---------------------------------------------------
 
     def _take(self, sentences: str) -> None:
         safe, removed = strip_links(sentences, self._hosts)

@@ -1,0 +1,96 @@
+"""Citations that keep right answers: each answer sentence is judged against the numbered
+sources; right citations are kept, wrong ones corrected, missing ones added, unsupported
+sentences withheld, in a stream as in a reply."""
+
+from __future__ import annotations
+
+from app.generation.attribution import Attributor, recite
+from app.generation.prompts import IDK
+from app.generation.release import ReplyRelease
+
+SOURCES = [
+    "The rate limiter uses a token bucket per API key. The bucket refills at 600 requests "
+    "per minute and a request takes one token.",
+    "Employees may carry over up to 6 unused days of leave into the next year.",
+    "The Halden Room | 3rd floor | 60 | Projector, video bar",
+]
+QUESTION = "How does the rate limiter work?"
+
+
+def release(question: str = QUESTION, shown: list[str] | None = None) -> ReplyRelease:
+    return ReplyRelease(
+        len(SOURCES), show=None if shown is None else shown.append,
+        attributor=Attributor(question, SOURCES),
+    )  # fmt: skip
+
+
+def test_a_correct_uncited_answer_is_kept_with_the_right_citation_attached() -> None:
+    r = release()
+    r.feed("The rate limiter keeps a token bucket per API key that refills at 600 requests ")
+    r.feed("per minute.")
+    final = r.finish()
+    assert final.text == (
+        "The rate limiter keeps a token bucket per API key that refills at 600 requests "
+        "per minute [1]."
+    )
+    assert final.grounded
+    assert [(s.supported, s.sources) for s in final.sentences] == [(True, (1,))]
+
+
+def test_a_wrong_citation_is_corrected_and_a_right_one_kept() -> None:
+    r = release("How many unused days of leave can be carried over?")
+    r.feed("Up to 6 unused days can be carried over [3]. ")
+    r.feed("The Halden Room seats 60 [3].")
+    final = r.finish()
+    assert final.text == (
+        "Up to 6 unused days can be carried over [2]. The Halden Room seats 60 [3]."
+    )
+
+
+def test_an_unsupported_sentence_is_withheld_and_never_streamed() -> None:
+    shown: list[str] = []
+    r = release(shown=shown)
+    r.feed("Each API key has a token bucket that refills at 600 requests per minute [1]. ")
+    r.feed("Premium customers get 5000 requests per second from the Zurich cluster [1]. ")
+    r.feed("A request takes one token [1].")
+    final = r.finish()
+    assert "Zurich" not in final.text and "Zurich" not in "".join(shown)
+    assert final.withheld == 1
+    assert "".join(shown) == final.text  # a stream shows exactly the final answer
+    assert final.text.endswith("A request takes one token [1].")
+
+
+def test_a_reply_with_nothing_supported_becomes_i_dont_know() -> None:
+    shown: list[str] = []
+    r = release(shown=shown)
+    r.feed("Employees get 30 days of leave per year [2].")
+    final = r.finish()
+    assert final.text == IDK and not final.grounded and final.withheld == 1
+    assert "".join(shown) == IDK
+
+
+def test_a_reply_that_says_it_does_not_know_stays_so_and_cites_nothing() -> None:
+    r = release()
+    r.feed("I don't know. The bucket refills at 600 requests per minute [1].")
+    final = r.finish()
+    assert final.text == IDK and final.grounded and final.sentences == []
+
+
+def test_a_content_free_sentence_rides_with_the_supported_one() -> None:
+    r = release("Does the Halden Room have 60 seats?")
+    r.feed("Yes. ")
+    r.feed("The Halden Room on the 3rd floor has 60 seats.")
+    final = r.finish()
+    assert final.text == "Yes. The Halden Room on the 3rd floor has 60 seats [3]."
+    assert [s.sources for s in final.sentences] == [(3,), (3,)]
+
+
+def test_numbers_count_inside_glued_table_text() -> None:
+    glued = Attributor("Seats?", ["RoomFloorSeats\nHalden Room3rd floor60Projector"])
+    assert glued.attribute("The Halden Room has 60 seats.").supported
+    assert not glued.attribute("The Halden Room has 80 seats.").supported
+
+
+def test_recite_places_citations_before_the_closing_punctuation() -> None:
+    assert recite("It is 14 units [4].  ", [2]) == "It is 14 units [2].  "
+    assert recite("[1] After 7 minutes, it locks", [1, 2]) == "After 7 minutes, it locks [1][2]"
