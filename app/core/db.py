@@ -196,6 +196,23 @@ class ChunkContextCache(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class AnswerCacheEntry(Base):
+    """A greedy answer, keyed by everything that determines it (app/generation/cache.py).
+
+    The key hashes the question, the retrieved chunks' text, the model's sha256, the prompt
+    version and the decoding settings, so a changed document, a swapped model or a new
+    prompt never finds an old entry: nothing needs invalidating.
+    """
+
+    __tablename__ = "answer_cache"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_sha256: Mapped[str] = mapped_column(String(64), index=True)
+    prompt_version: Mapped[str] = mapped_column(String(32))
+    answer: Mapped[str] = mapped_column(Text)  # the Answer as JSON
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 def _private_sqlite_file(url: str) -> None:
     """Create the SQLite file owner-only (0600) before SQLite does, whatever the umask: it
     holds document text and key hashes. SQLite gives its -wal/-shm files the same mode."""
