@@ -13,7 +13,7 @@ LLAMA_WHEEL := $(WHEELHOUSE)/.llama-cpp-python-$(LLAMA_CPP_VERSION)-built
 LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/packaging/llama-no-common.cmake
 QUESTION ?= How many days of annual leave does an employee get?
 
-.PHONY: install wheels models browser run test lint bench-ingest bench-load bench-contexts clean
+.PHONY: install wheels models browser run test lint bench-ingest bench-load bench-contexts bench-answers clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -74,6 +74,17 @@ bench-load: install
 
 bench-contexts: install
 	$(BIN)/python bench/contexts.py
+
+# The answer benchmark on the whole dev set: today's configuration beside the one before
+# issue 18, for every bundled model, one process per model (its peak memory is its own).
+# ~35 min on 2 cores; writes bench/results/answers.md and per-question logs beside it.
+ANSWERS ?= ../shared/eval/answers
+ANSWER_MODELS ?= qwen2.5-coder-1.5b qwen2.5-coder-0.5b smollm2-135m
+bench-answers: install
+	for m in $(ANSWER_MODELS); do \
+		$(BIN)/factvault eval answers --corpus $(ANSWERS)/corpus --questions $(ANSWERS)/questions.jsonl \
+			--config baseline --config default --model $$m || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache

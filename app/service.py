@@ -28,7 +28,8 @@ from app.core.runtime import Runtime, open_runtime
 from app.core.vectorstore import SearchFilter
 from app.errors import ServiceError
 from app.evaluation.summary import load_summary
-from app.generation.answer import Answer, Answerer, CpuGate
+from app.generation.answer import Answer, Answerer, AnswerSettings, CpuGate
+from app.generation.cache import AnswerCache
 from app.generation.hotswap import ModelManager
 from app.generation.registry import (
     active_model,
@@ -107,13 +108,24 @@ class FactVault:
             return self._answerer or self._make_answerer()
 
     def _make_answerer(self) -> Answerer:
+        s = self.settings
+        embedder = self.runtime.embedder
         self._answerer = Answerer(
             self.retriever,
             self.models,
             self.cpu_gate,
             self.collection,
-            allowed_link_hosts=self.settings.answer_link_hosts,
-            time_limit=self.settings.generation_time_limit,
+            allowed_link_hosts=s.answer_link_hosts,
+            time_limit=s.generation_time_limit,
+            config=AnswerSettings(
+                evidence=s.answer_evidence,
+                evidence_tokens=s.answer_evidence_tokens,
+                prompt=s.answer_prompt,
+                citations=s.answer_citations,
+                cache=s.answer_cache,
+            ),
+            cache=AnswerCache(self.runtime.db),
+            embed=embedder.embed_documents,
         )
         return self._answerer
 

@@ -47,6 +47,14 @@ class CitationOut(BaseModel):
     text: str
 
 
+class SentenceOut(BaseModel):
+    """One sentence of the answer and the sources (``n`` of ``citations``) that support it."""
+
+    text: str
+    supported: bool
+    sources: list[int]
+
+
 class ModelRef(BaseModel):
     name: str
     sha256: str
@@ -65,6 +73,15 @@ class QueryResponse(BaseModel):
     finish_reason: str = "stop"
     # Images/links to hosts outside FACTVAULT_ANSWER_LINK_HOSTS removed from the answer.
     links_removed: int = 0
+    # Each answer sentence with the sources that support it (judged on the text, so a right
+    # sentence the model cited wrongly carries the right source). Sentences of the model's
+    # reply that no source supports are withheld: counted here, never shown or streamed.
+    sentences: list[SentenceOut] = []
+    withheld: int = 0
+    prompt_version: str = ""
+    # Served from the answer cache: the same question over the same evidence, model, prompt
+    # and decoding was answered before (timings then hold "cache" instead of "generate").
+    cached: bool = False
 
 
 class RetrieveResponse(BaseModel):

@@ -1,6 +1,7 @@
-"""`factvault eval`: retrieval configurations scored on a dataset with golden chunks.
+"""`factvault eval`: retrieval configurations scored on a dataset with golden chunks, and
+`factvault eval answers`: answers scored on a folder of real files with expected answers.
 
-Each configuration's index is built with the product's own pipeline (progress on stderr:
+Each retrieval configuration's index is built with the product's own pipeline (progress on stderr:
 a bar on a terminal, log lines in a log), then every query is ranked; the figures go to a
 markdown table and a chart, and the console's Index page shows the latest of them.
 """
@@ -12,12 +13,17 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import fail, out, settings
+from app.cli.common import fail, out, say, settings
 
 
 def eval_cmd(
-    corpus: Annotated[Path, typer.Option(help="Corpus JSON (documents with fixed chunks).")],
-    queries: Annotated[Path, typer.Option(help="Queries JSONL with golden chunk ids.")],
+    ctx: typer.Context,
+    corpus: Annotated[
+        Path | None, typer.Option(help="Corpus JSON (documents with fixed chunks).")
+    ] = None,
+    queries: Annotated[
+        Path | None, typer.Option(help="Queries JSONL with golden chunk ids.")
+    ] = None,
     config: Annotated[
         list[str] | None,
         typer.Option(help="Preset name or key=value,... (repeatable). Default: the ablation set."),
@@ -32,7 +38,13 @@ def eval_cmd(
         ),
     ] = None,
 ) -> None:
-    """Evaluate retrieval configurations: Pass@5/10/20 and MRR per configuration."""
+    """Evaluate retrieval configurations: Pass@5/10/20 and MRR per configuration.
+
+    `factvault eval answers --help`: the answer benchmark."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if corpus is None or queries is None:
+        raise fail("retrieval evaluation needs --corpus and --queries (or: eval answers ...)")
     from app.evaluation.dataset import load_corpus, load_queries
     from app.evaluation.report import context_cost_lines, markdown, previous_rows, write
     from app.evaluation.runner import DEFAULT_CONFIGS, Evaluator, parse_config
@@ -98,5 +110,83 @@ def eval_cmd(
     out.print(f"results written to {out_file} and {image}")
 
 
+def answers_cmd(
+    corpus: Annotated[Path, typer.Option(help="Folder of documents to ingest as one share.")],
+    questions: Annotated[Path, typer.Option(help="Questions JSONL (answers README schema).")],
+    config: Annotated[
+        list[str] | None,
+        typer.Option(help="Preset or key=value,... (repeatable). Default: baseline, default."),
+    ] = None,
+    model: Annotated[
+        list[str] | None, typer.Option(help="Model name (repeatable). Default: the config's.")
+    ] = None,
+    ids: Annotated[
+        str | None, typer.Option(help="Only these question ids, comma-separated (a slice).")
+    ] = None,
+    out_file: Annotated[Path, typer.Option("--out")] = Path("bench/results/answers.md"),
+    log_dir: Annotated[
+        Path | None, typer.Option(help="Per-question logs (default: beside --out).")
+    ] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="Where the corpus is ingested.")] = None,
+) -> None:
+    """Answer benchmark: accuracy, citations, "I don't know", latency and tokens."""
+    from app.cli.common import warn
+    from app.core.machine import describe
+    from app.evaluation.answer_report import markdown, row_of, update_rows
+    from app.evaluation.answers import (
+        DEFAULT_CONFIGS,
+        AnswerBench,
+        DatasetError,
+        load_items,
+        parse_config,
+        write_log,
+    )
+    from app.service import FactVault
+
+    if not corpus.is_dir():
+        raise fail(f"{corpus}: no such folder")
+    if not questions.is_file():
+        raise fail(f"{questions}: no such file")
+    try:
+        items = load_items(questions)
+        names = config or DEFAULT_CONFIGS
+        configs = [parse_config(c, m) for m in (model or [None]) for c in names]
+    except (DatasetError, ValueError) as exc:
+        raise fail(str(exc)) from exc
+    if ids:
+        wanted = [i.strip() for i in ids.split(",") if i.strip()]
+        unknown = sorted(set(wanted) - {i.id for i in items})
+        if unknown:
+            raise fail(f"{questions}: no question ids {', '.join(unknown)}")
+        items = [i for i in items if i.id in wanted]
+    bench = AnswerBench(
+        corpus,
+        items,
+        work_dir or settings().data_dir / "eval" / f"answers-{corpus.resolve().name}",
+        settings(),
+        open_service=FactVault,
+        log=warn,
+    )
+    machine = describe()
+    rows = []
+    logs = log_dir or out_file.with_suffix("")
+    for cfg in configs:
+        result = bench.run(cfg)
+        say(f"== {cfg.name} {cfg.model} ({cfg.describe()})")
+        for metric, value in result.metrics().items():
+            say(f"{metric}: {value:.2f}" if isinstance(value, float) else f"{metric}: {value}")
+        write_log(logs / f"{cfg.name}--{cfg.model}.jsonl", result)
+        rows.append(row_of(result, str(questions), machine))
+    merged = update_rows(out_file.with_suffix(".json"), rows)
+    out_file.write_text(markdown(merged))
+    say(f"results written to {out_file}; per-question logs in {logs}/")
+
+
 def register(app: typer.Typer) -> None:
-    app.command("eval")(eval_cmd)
+    group = typer.Typer(
+        invoke_without_command=True,
+        help="Evaluate: retrieval (options here) or answers (`eval answers`).",
+    )
+    group.callback()(eval_cmd)
+    group.command("answers")(answers_cmd)
+    app.add_typer(group, name="eval")

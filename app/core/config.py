@@ -93,6 +93,19 @@ class Settings(BaseSettings):
     # Chunks put in front of the model. Prompt evaluation dominates answer latency on CPU
     # (Qwen2.5-Coder-1.5B reads ~50 tokens/s here), so fewer, well-ranked chunks answer sooner.
     answer_top_k: int = Field(default=4, ge=1, le=20)
+    # What of the retrieved chunks the model reads: "windows", the sentences (or lines) that
+    # best match the question with their neighbours, within answer_evidence_tokens; or
+    # "chunks", whole chunks (the pre-0.9 behaviour, kept to measure against).
+    answer_evidence: Literal["windows", "chunks"] = "windows"
+    answer_evidence_tokens: int = Field(default=240, ge=32, le=8192)
+    # The answer prompt's version (app/generation/prompts.py); part of every answer's provenance.
+    answer_prompt: Literal["v1", "v2"] = "v2"
+    # "attributed": every answer sentence is checked against the evidence, its citations
+    # corrected or added, unsupported sentences withheld. "required": the older rule, a reply
+    # that cites nothing becomes "I don't know".
+    answer_citations: Literal["attributed", "required"] = "attributed"
+    # Greedy answers are cached in SQL by (question, evidence, model, prompt, decoding).
+    answer_cache: bool = True
     generation_time_limit: float = Field(
         default=120.0, gt=0, description="Seconds after which an answer stops generating."
     )

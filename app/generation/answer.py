@@ -11,7 +11,11 @@ from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from app.core.vectorstore import SearchFilter
+from app.generation.attribution import Attributor
+from app.generation.cache import AnswerCache, answer_key
 from app.generation.hotswap import ModelManager
 from app.generation.prompts import (
     PromptSource,
@@ -23,6 +27,7 @@ from app.generation.prompts import (
 from app.generation.release import ReplyRelease
 from app.generation.runner import LoadedModel
 from app.retrieval import RetrievedChunk, Retriever
+from app.retrieval.evidence import EvidenceBlock, select_evidence
 
 
 @dataclass
@@ -35,7 +40,33 @@ class Citation:
     span: tuple[int, int]
     page: int | None
     score: float
+    text: str  # what the model was shown of this chunk (evidence windows: the passages)
+    context: str = ""  # the chunk's place: document title and section trail
+
+
+def heading(c: Citation) -> str:
+    """A source's heading in the prompt: its file and the section the passage is in. Short
+    on purpose: the model reads it on every answer, and the file name carries the date or
+    kind of document a reader needs ("memo-2026-01-...")."""
+    section = next(
+        (
+            line[len("Section: ") :]
+            for line in c.context.splitlines()
+            if line.startswith("Section: ")
+        ),
+        "",
+    )
+    last = section.rsplit(" > ", 1)[-1].strip()
+    return f"{c.source} > {last}" if last else c.source
+
+
+@dataclass
+class Sentence:
+    """One sentence of an answer and the sources that support it (attribution.py)."""
+
     text: str
+    supported: bool
+    sources: list[int]
 
 
 @dataclass
@@ -49,10 +80,15 @@ class Answer:
     timings: dict[str, float] = field(default_factory=dict)
     prompt_tokens: int = 0
     completion_tokens: int = 0
-    grounded: bool = True  # False: the model cited nothing and its reply was withheld
+    grounded: bool = True  # False: no sentence of the reply was supported; "I don't know"
     # "stop", "length" (reply cap), "cancelled" (the client left), "time_limit"
     finish_reason: str = "stop"
     links_removed: int = 0  # images/links to hosts outside the allow-list (safety.py)
+    sentences: list[Sentence] = field(default_factory=list)
+    withheld: int = 0  # reply sentences no source supported, left out of the answer
+    prompt_version: str = ""
+    cached: bool = False  # served from the answer cache (cache.py)
+    reply: str = ""  # the model's raw reply, for the benchmark's per-question log
 
 
 def citation_from_chunk(n: int, chunk: RetrievedChunk) -> Citation:
@@ -66,6 +102,28 @@ def citation_from_chunk(n: int, chunk: RetrievedChunk) -> Citation:
         page=chunk.page,
         score=chunk.score,
         text=chunk.text,
+        context=chunk.context,
+    )
+
+
+def citation_from_evidence(n: int, block: EvidenceBlock) -> Citation:
+    c = citation_from_chunk(n, block.chunk)
+    return replace(c, span=block.span, text=block.text)
+
+
+def answer_from_dict(data: dict) -> Answer:
+    """An Answer back from its JSON form (the answer cache)."""
+
+    def cites(items: list[dict]) -> list[Citation]:
+        return [Citation(**{**c, "span": tuple(c["span"])}) for c in items]
+
+    return Answer(
+        **{
+            **data,
+            "citations": cites(data["citations"]),
+            "sources": cites(data["sources"]),
+            "sentences": [Sentence(**x) for x in data.get("sentences", [])],
+        }
     )
 
 
@@ -76,7 +134,20 @@ class PromptTooLong(ValueError):
 # Tokens the chat template adds around the messages (role markers, BOS/EOS), with room to
 # spare: every template of the bundled models adds fewer than 30.
 TEMPLATE_TOKENS = 64
+# Finished answers are cached; a cancelled or timed-out one is not what the question gets.
+CACHEABLE = ("stop", "length")
 MIN_REPLY_TOKENS = 16
+
+
+@dataclass(frozen=True)
+class AnswerSettings:
+    """How answers are made; see the answer_* settings in app/core/config.py."""
+
+    evidence: str = "windows"  # "windows" | "chunks"
+    evidence_tokens: int = 240
+    prompt: str = "v2"
+    citations: str = "attributed"  # "attributed" | "required"
+    cache: bool = True
 
 
 class Answerer:
@@ -86,17 +157,23 @@ class Answerer:
         models: ModelManager,
         cpu_gate: Callable[[], AbstractContextManager[object]] | None = None,
         collection_name: Callable[[], str | None] | None = None,
-        require_citations: bool = True,
         allowed_link_hosts: Sequence[str] = (),
         time_limit: float | None = None,
+        config: AnswerSettings | None = None,
+        cache: AnswerCache | None = None,
+        embed: Callable[[list[str]], np.ndarray] | None = None,
     ) -> None:
-        self.require_citations = require_citations
+        """``embed`` (texts -> unit vectors) adds embedding similarity to evidence selection;
+        ``cache`` given and ``config.cache`` on: greedy answers are cached."""
         self.retriever = retriever
         self.models = models
+        self.config = config or AnswerSettings()
         self._cpu_gate = cpu_gate or (lambda: nullcontext())
         self._collection_name = collection_name or (lambda: None)
         self._hosts = tuple(allowed_link_hosts)
         self._time_limit = time_limit
+        self._cache = cache if self.config.cache else None
+        self._embed = embed
 
     def answer(
         self,
@@ -115,12 +192,33 @@ class Answerer:
         passes."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
+        cfg = self.config
         with self.models.lease() as model, model.admitted():
             chunks = self.retriever.retrieve(question, top_k, "hybrid", filter)
             timings["retrieve"] = time.perf_counter() - t0
-            sources = [citation_from_chunk(n, c) for n, c in enumerate(chunks, start=1)]
-            messages, shown, max_tokens = fit_prompt(model, question, sources, max_tokens)
-            release = ReplyRelease(len(shown), self._hosts, on_token)
+            key = None
+            if self._cache is not None and temperature == 0.0:
+                key = answer_key(
+                    question, chunks, model.sha256, cfg.prompt, self._key_settings(max_tokens)
+                )
+                t1 = time.perf_counter()
+                hit = self._cache.get(key)
+                timings["cache"] = time.perf_counter() - t1
+                if hit is not None:
+                    return self._from_cache(hit, timings, t0, on_start, on_token)
+                del timings["cache"]  # a miss: the lookup is part of the answer's cost
+            t1 = time.perf_counter()
+            sources = self._evidence(model, question, chunks)
+            timings["evidence"] = time.perf_counter() - t1
+            messages, shown, max_tokens = fit_prompt(
+                model, question, sources, max_tokens, cfg.prompt
+            )
+            attributor = (
+                Attributor(question, [f"{heading(s)}\n{s.text}" for s in shown])
+                if cfg.citations == "attributed"
+                else None
+            )
+            release = ReplyRelease(len(shown), self._hosts, on_token, attributor)
             if on_start is not None:
                 on_start()
             t1 = time.perf_counter()
@@ -138,12 +236,15 @@ class Answerer:
                 timings["first_token"] = result.first_token_seconds
             name, sha = model.name, model.sha256
         final = release.finish()
-        cited = [] if is_idk(final.text) else cited_numbers(final.text, len(shown))
+        if attributor is not None:
+            cited = list(dict.fromkeys(n for s in final.sentences for n in s.sources))
+        else:
+            cited = [] if is_idk(final.text) else cited_numbers(final.text, len(shown))
         # The version the chunks came from: during an index switch the active one may
         # already be another.
         index_version = chunks[0].index_version if chunks else self._collection_name()
         timings["total"] = time.perf_counter() - t0
-        return Answer(
+        answer = Answer(
             answer=final.text,
             citations=[shown[n - 1] for n in cited],
             sources=shown,
@@ -153,10 +254,56 @@ class Answerer:
             timings=timings,
             prompt_tokens=result.prompt_tokens,
             completion_tokens=result.completion_tokens,
-            grounded=final.grounded or not self.require_citations,
+            grounded=final.grounded,
             finish_reason=result.finish_reason or "stop",
             links_removed=final.links_removed,
+            sentences=[Sentence(s.text, s.supported, list(s.sources)) for s in final.sentences],
+            withheld=final.withheld,
+            prompt_version=cfg.prompt,
+            reply=result.text,
         )
+        if key is not None and answer.finish_reason in CACHEABLE and self._cache is not None:
+            self._cache.put(key, sha, cfg.prompt, answer)
+        return answer
+
+    def _key_settings(self, max_tokens: int) -> dict[str, object]:
+        c = self.config
+        return {
+            "evidence": c.evidence,
+            "evidence_tokens": c.evidence_tokens,
+            "citations": c.citations,
+            "max_tokens": max_tokens,
+            "hosts": sorted(self._hosts),
+        }
+
+    def _evidence(
+        self, model: LoadedModel, question: str, chunks: list[RetrievedChunk]
+    ) -> list[Citation]:
+        """What the model reads: whole chunks, or the evidence windows within them."""
+        if self.config.evidence == "chunks":
+            return [citation_from_chunk(n, c) for n, c in enumerate(chunks, start=1)]
+        blocks = select_evidence(
+            question, chunks, self.config.evidence_tokens, model.count_tokens, self._embed
+        )
+        return [citation_from_evidence(n, b) for n, b in enumerate(blocks, start=1)]
+
+    def _from_cache(
+        self,
+        hit: dict,
+        timings: dict[str, float],
+        t0: float,
+        on_start: Callable[[], None] | None,
+        on_token: Callable[[str], None] | None,
+    ) -> Answer:
+        answer = answer_from_dict(hit)
+        if on_start is not None:
+            on_start()
+        if on_token is not None:
+            on_token(answer.answer)
+        timings["total"] = time.perf_counter() - t0
+        answer.timings = timings
+        answer.cached = True
+        return answer
 
     def _stop_check(
         self, started: float, cancelled: Callable[[], bool] | None
@@ -174,7 +321,11 @@ class Answerer:
 
 
 def fit_prompt(
-    model: LoadedModel, question: str, sources: list[Citation], max_tokens: int
+    model: LoadedModel,
+    question: str,
+    sources: list[Citation],
+    max_tokens: int,
+    version: str = "v2",
 ) -> tuple[list[dict[str, str]], list[Citation], int]:
     """The prompt, the sources it holds and the reply budget, fitted to the model's context.
 
@@ -183,8 +334,12 @@ def fit_prompt(
     So no retrieval setting (``top_k``, chunk size) can overflow the context. The reply keeps
     at least ``MIN_REPLY_TOKENS``; a question that leaves less raises ``PromptTooLong``.
     """
+
+    def label(s: Citation) -> str:  # v1 named a source by its title alone
+        return (s.title or s.source) if version == "v1" else heading(s)
+
     window = model.context_tokens - TEMPLATE_TOKENS
-    bare = build_messages(question, [])
+    bare = build_messages(question, [], version)
     fixed = sum(model.count_tokens(m["content"]) for m in bare)
     if fixed + MIN_REPLY_TOKENS > window:
         raise PromptTooLong(
@@ -195,7 +350,7 @@ def fit_prompt(
     room = window - fixed - max_tokens
     shown: list[Citation] = []
     for s in sources:
-        block = PromptSource(s.n, s.title or s.source, s.text)
+        block = PromptSource(s.n, label(s), s.text)
         cost = model.count_tokens(format_sources([block])) + 2  # the blank line between
         if cost <= room:
             shown.append(s)
@@ -210,7 +365,7 @@ def fit_prompt(
                 shown.append(replace(s, text=s.text[:keep]))
         break
     messages = build_messages(
-        question, [PromptSource(s.n, s.title or s.source, s.text) for s in shown]
+        question, [PromptSource(s.n, label(s), s.text) for s in shown], version
     )
     return messages, shown, max_tokens
 

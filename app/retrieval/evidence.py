@@ -48,12 +48,16 @@ def terms(text: str) -> set[str]:
     text = _THOUSANDS.sub("", text.lower())
     text = _POSSESSIVE.sub("", text.replace("’", "'"))
     out = set()
-    for t in _TERM.findall(text):
-        if t in STOPWORDS:
-            continue
-        if len(t) > 3 and t.endswith("s") and not t.endswith("ss"):
-            t = t[:-1]
-        out.add(t)
+    for whole in _TERM.findall(text):
+        # An identifier also counts by its parts: max_gbp is "max" and "gbp", full-time
+        # is "full" and "time" (but a code such as tq-4471 keeps its whole form too).
+        parts = re.split(r"[-_]", whole) if re.search(r"[a-z][-_][a-z]", whole) else []
+        for t in (whole, *parts):
+            if t in STOPWORDS or not t:
+                continue
+            if len(t) > 3 and t.endswith("s") and not t.endswith("ss"):
+                t = t[:-1]
+            out.add(t)
     return out
 
 
@@ -110,14 +114,15 @@ def select_evidence(
 ) -> list[EvidenceBlock]:
     """The passages of ``chunks`` that best answer ``question``, within ``budget_tokens``.
 
-    Chunks keep their retrieval order (the prompt numbers sources by it); a chunk none of
-    whose units was selected is left out. ``embed`` maps texts to unit-norm vectors (the
-    question first); without it the scoring is lexical alone.
+    Blocks come best first (by their best unit's score; the prompt numbers sources in this
+    order); a chunk none of whose units was selected is left out. ``embed`` maps texts to
+    unit-norm vectors (the question first); without it the scoring is lexical alone.
     """
     per_chunk = [split_units(c.text) for c in chunks]
+    headers = [table_header(c) for c in chunks]
     shown = [
-        [_display(u, c.text, table_header(c)) for u in units]
-        for c, units in zip(chunks, per_chunk, strict=True)
+        [_display(u, c.text, h) for u in units]
+        for c, h, units in zip(chunks, headers, per_chunk, strict=True)
     ]
     flat = [(ci, ui) for ci, units in enumerate(per_chunk) for ui in range(len(units))]
     if not flat:
@@ -139,7 +144,10 @@ def select_evidence(
         ci, ui = flat[i]
         if ui in chosen[ci]:
             continue
-        wanted = [u for u in _neighbourhood(per_chunk[ci], ui, window) if u not in chosen[ci]]
+        # Table rows are records of their own: a neighbouring row is another customer (a
+        # near-duplicate name, often), never context.
+        near = range(ui, ui + 1) if headers[ci] else _neighbourhood(per_chunk[ci], ui, window)
+        wanted = [u for u in near if u not in chosen[ci]]
         cost = sum(count_tokens(shown[ci][u]) + 1 for u in wanted)
         if spent + cost > budget_tokens:
             if spent == 0:  # the best unit always goes in, alone, whatever its length
@@ -150,16 +158,19 @@ def select_evidence(
             continue
         chosen[ci].update(wanted)
         spent += cost
-    return [
-        _render(chunk, per_chunk[ci], shown[ci], sorted(chosen[ci]))
-        for ci, chunk in enumerate(chunks)
-        if chosen[ci]
-    ]
+    # Best passage first: a small model leans on source [1], and the passage that matches
+    # the question best is a finer signal than the chunk's retrieval rank.
+    best = {ci: -1.0 for ci in range(len(chunks))}
+    for i, (ci, ui) in enumerate(flat):
+        if ui in chosen[ci]:
+            best[ci] = max(best[ci], float(scores[i]))
+    order = sorted((ci for ci in best if chosen[ci]), key=lambda ci: -best[ci])
+    return [_render(chunks[ci], per_chunk[ci], shown[ci], sorted(chosen[ci])) for ci in order]
 
 
 def _neighbourhood(units: list[Unit], i: int, window: int, short: int = 120) -> range:
-    """``window`` units on each side, stretched over short ones (code and table lines): a
-    comment line's meaning is often in the few lines under it, a row's in its neighbours."""
+    """``window`` units on each side, stretched over short whole lines (code, lists): a
+    comment line's meaning is often in the few lines under it."""
     lo = hi = i
     for step in (-1, 1):
         taken = chars = 0

@@ -20,7 +20,7 @@ def test_sources_are_numbered_delimited_untrusted_blocks() -> None:
     assert '<source n="1" title="notes">\nThe code is 12.\n</source>' in user
     assert '<source n="2" title="other">' in user
     assert user.index("</source>") < user.index("Question: What is the code?")
-    assert "untrusted" in user and IDK in user
+    assert "untrusted" in user and "not instructions" in user and IDK in user
 
 
 def test_a_document_cannot_close_its_block_or_forge_a_source() -> None:

@@ -72,14 +72,14 @@ def test_short_code_lines_bring_the_lines_under_a_matching_comment() -> None:
     assert "# Discount on list price by customer tier." in block.text
 
 
-def test_chunks_keep_retrieval_order_and_unselected_chunks_are_dropped() -> None:
+def test_the_best_passage_comes_first_and_unselected_chunks_are_dropped() -> None:
     chunks = [
         chunk("The canteen opens at 08:00.\nIt serves soup.\n", "a.md", 0),
         chunk("Product TQ-4471 weighs 410 g.\nIt ships in a case.\n", "b.md", 1),
         chunk("The Halden Room has 60 seats.\n", "c.md", 2),
     ]
     blocks = select_evidence("How much does the TQ-4471 weigh?", chunks, 12, words, window=0)
-    assert [b.chunk.source for b in blocks][0] == "b.md"
+    assert [b.chunk.source for b in blocks][0] == "b.md"  # retrieved second, matches best
     assert all("Halden" not in b.text for b in blocks)
 
 

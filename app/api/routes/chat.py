@@ -44,6 +44,8 @@ def _extras(answer: Answer) -> dict:
         "citations": [citation_out(c).model_dump() for c in answer.citations],
         "grounded": answer.grounded,
         "links_removed": answer.links_removed,
+        "withheld": answer.withheld,
+        "cached": answer.cached,
     }
 
 

@@ -20,6 +20,7 @@ from app.api.schemas import (
     QueryResponse,
     RetrieveRequest,
     RetrieveResponse,
+    SentenceOut,
 )
 from app.api.streaming import Event, asker, open_answer_stream
 from app.core.vectorstore import SearchFilter
@@ -51,6 +52,12 @@ def answer_out(a: Answer) -> QueryResponse:
         timings={k: round(v, 4) for k, v in a.timings.items()},
         finish_reason=a.finish_reason,
         links_removed=a.links_removed,
+        sentences=[
+            SentenceOut(text=s.text, supported=s.supported, sources=s.sources) for s in a.sentences
+        ],
+        withheld=a.withheld,
+        prompt_version=a.prompt_version,
+        cached=a.cached,
     )
 
 

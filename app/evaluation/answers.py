@@ -1,0 +1,377 @@
+"""The answer benchmark: a folder of real files, questions with expected answers, scored.
+
+The corpus is ingested with the product's own pipeline (files it cannot read yet are
+reported and left out), then every question is asked through ``FactVault.ask``, the code
+path of ``POST /v1/query``. Scoring follows ../shared/eval/answers/README.md: an answer is
+correct when it holds one of ``answer_any``, all of ``answer_all`` and cites a golden file;
+an unanswerable question is correct when the reply says it does not know and cites nothing.
+
+Each configuration (evidence mode, prompt version, citation rule, top_k, model) is run on a
+FactVault of its own over the same data dir, one after the other in one process, so their
+figures are comparable. The answer cache is emptied first and a few questions are asked a
+second time at the end, which measures a cache hit.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, fields, replace
+from pathlib import Path
+from typing import Any, Protocol
+
+from sqlalchemy import delete
+
+from app.core.config import Settings
+from app.core.db import AnswerCacheEntry
+from app.core.migrate import upgrade
+from app.generation.answer import Answer
+from app.generation.hotswap import ModelManager
+
+KINDS_WITHOUT_PATH = {"followup": "conversations (issue 19) are not built yet"}
+
+
+class DatasetError(ValueError):
+    """A questions file that does not follow the schema; names the line and the field."""
+
+
+@dataclass(frozen=True)
+class AnswerItem:
+    id: str
+    kind: str
+    question: str  # for a conversation, its last turn
+    turns: tuple[str, ...]
+    answer_any: tuple[str, ...]
+    answer_all: tuple[str, ...]
+    golden_files: tuple[str, ...]
+    access: str
+
+    @property
+    def unanswerable(self) -> bool:
+        return not self.golden_files
+
+
+def load_items(path: Path) -> list[AnswerItem]:
+    items = []
+    for lineno, line in enumerate(Path(path).read_text().splitlines(), start=1):
+        if not line.strip():
+            continue
+        where = f"{path}: line {lineno}"
+        try:
+            raw = json.loads(line)
+        except ValueError as exc:
+            raise DatasetError(f"{where}: not JSON ({exc})") from exc
+        for name in ("id", "kind", "answer_any", "answer_all", "golden_files"):
+            if name not in raw:
+                raise DatasetError(f"{where}: field {name!r} is missing")
+        turns = tuple(raw.get("turns") or ([raw["question"]] if raw.get("question") else []))
+        if not turns:
+            raise DatasetError(f"{where}: needs 'question' or 'turns'")
+        items.append(
+            AnswerItem(
+                id=str(raw["id"]),
+                kind=str(raw["kind"]),
+                question=turns[-1],
+                turns=turns,
+                answer_any=tuple(s.lower() for s in raw["answer_any"]),
+                answer_all=tuple(s.lower() for s in raw["answer_all"]),
+                golden_files=tuple(raw["golden_files"]),
+                access=str(raw.get("access", "public")),
+            )
+        )
+    return items
+
+
+@dataclass(frozen=True)
+class Verdict:
+    text_ok: bool  # the expected strings are there
+    cited_ok: bool  # a golden file is cited (unanswerable: nothing is cited)
+    correct: bool  # both
+
+
+def score(item: AnswerItem, answer: str, cited_sources: list[str]) -> Verdict:
+    text = answer.lower().replace("’", "'")
+    has_any = not item.answer_any or any(s in text for s in item.answer_any)
+    text_ok = has_any and all(s in text for s in item.answer_all)
+    if item.unanswerable:
+        cited_ok = not cited_sources
+    else:
+        cited_ok = any(c in item.golden_files for c in cited_sources)
+    return Verdict(text_ok, cited_ok, text_ok and cited_ok)
+
+
+@dataclass(frozen=True)
+class AnswerConfig:
+    name: str
+    evidence: str = "windows"
+    prompt: str = "v2"
+    citations: str = "attributed"
+    top_k: int = 4
+    evidence_tokens: int = 240
+    model: str = "qwen2.5-coder-1.5b"
+
+    def describe(self) -> str:
+        ev = f"windows({self.evidence_tokens})" if self.evidence == "windows" else "chunks"
+        return f"evidence={ev} prompt={self.prompt} citations={self.citations} top_k={self.top_k}"
+
+    def settings_overrides(self) -> dict[str, object]:
+        return {
+            "answer_evidence": self.evidence,
+            "answer_evidence_tokens": self.evidence_tokens,
+            "answer_prompt": self.prompt,
+            "answer_citations": self.citations,
+            "answer_top_k": self.top_k,
+            "default_model": self.model,
+        }
+
+
+PRESETS: dict[str, AnswerConfig] = {
+    c.name: c
+    for c in [
+        # Before issue 18: whole chunks, the first prompt, a reply without [n] withheld.
+        AnswerConfig("baseline", evidence="chunks", prompt="v1", citations="required"),
+        # The product's defaults.
+        AnswerConfig("default"),
+        # Ablations: one change at a time from the baseline.
+        AnswerConfig("chunks-v2", evidence="chunks"),
+        AnswerConfig("windows-v1", prompt="v1", citations="required"),
+        AnswerConfig("windows-v2-required", citations="required"),
+        AnswerConfig("default-top6", top_k=6, evidence_tokens=320),
+    ]
+}
+DEFAULT_CONFIGS = ["baseline", "default"]
+
+
+def parse_config(text: str, model: str | None = None) -> AnswerConfig:
+    """A preset name, or ``name=...,key=value,...`` over the defaults."""
+    if "=" not in text:
+        if text not in PRESETS:
+            raise ValueError(f"unknown answer config {text!r}: choose {', '.join(PRESETS)}")
+        cfg = PRESETS[text]
+    else:
+        values: dict[str, object] = {}
+        known = {f.name: f.type for f in fields(AnswerConfig)}
+        for part in text.split(","):
+            key, _, value = part.partition("=")
+            key = key.strip()
+            if key not in known:
+                raise ValueError(f"answer config key {key!r}: choose {', '.join(known)}")
+            values[key] = int(value) if key in ("top_k", "evidence_tokens") else value.strip()
+        base = PRESETS.get(str(values.get("base", "default")), PRESETS["default"])
+        cfg = replace(base, **values)
+    return replace(cfg, model=model) if model else cfg
+
+
+@dataclass
+class QuestionRecord:
+    id: str
+    kind: str
+    question: str
+    answer: str
+    verdict: Verdict
+    cited: list[str]
+    ttft_s: float | None  # request start -> the model's first token
+    first_shown_s: float | None  # request start -> the first text a stream shows
+    total_s: float
+    prompt_tokens: int
+    answer_tokens: int
+    tokens_per_s: float | None
+    withheld: int
+    timings: dict[str, float]
+    reply: str  # the model's raw output
+    sources: list[dict]  # what the model was shown, numbered
+
+
+@dataclass
+class ConfigResult:
+    config: AnswerConfig
+    records: list[QuestionRecord]
+    skipped: dict[str, int]
+    cache_hit_ms: list[float] = field(default_factory=list)
+    peak_rss_mib: float = 0.0
+    readable_ids: frozenset[str] = frozenset()  # answerable with a golden file it could read
+
+    def metrics(self) -> dict[str, float]:
+        answerable = [r for r in self.records if r.kind != "unanswerable"]
+        idk = [r for r in self.records if r.kind == "unanswerable"]
+        readable = [r for r in answerable if r.id in self.readable_ids]
+
+        def share(rs: list[QuestionRecord], f: Callable[[QuestionRecord], bool]) -> float:
+            return sum(map(f, rs)) / len(rs) if rs else float("nan")
+
+        def p50(values: list[float | None]) -> float:
+            vs = [v for v in values if v is not None]
+            return statistics.median(vs) if vs else float("nan")
+
+        return {
+            "answer_accuracy": share(answerable, lambda r: r.verdict.text_ok),
+            "citation_accuracy": share(answerable, lambda r: r.verdict.cited_ok),
+            "correct": share(answerable, lambda r: r.verdict.correct),
+            "correct_readable": share(readable, lambda r: r.verdict.correct),
+            "idk_accuracy": share(idk, lambda r: r.verdict.correct),
+            "ttft_p50_s": p50([r.ttft_s for r in self.records]),
+            "first_shown_p50_s": p50([r.first_shown_s for r in self.records]),
+            "total_p50_s": p50([r.total_s for r in self.records]),
+            "prompt_tokens_p50": p50([r.prompt_tokens for r in self.records]),
+            "answer_tokens_p50": p50([r.answer_tokens for r in self.records]),
+            "tokens_per_s_p50": p50([r.tokens_per_s for r in self.records]),
+            "cache_hit_p50_ms": p50(list(self.cache_hit_ms)),
+            "peak_rss_mib": self.peak_rss_mib,
+            "questions": len(self.records),
+            "answerable": len(answerable),
+            "readable": len(readable),
+        }
+
+
+def readable_items(items: list[AnswerItem], readable_files: set[str]) -> frozenset[str]:
+    """Answerable questions with at least one golden file the pipeline could read."""
+    return frozenset(i.id for i in items if any(f in readable_files for f in i.golden_files))
+
+
+class Service(Protocol):
+    """What the benchmark drives: app.service.FactVault (passed in; it sits above us)."""
+
+    models: ModelManager
+
+    def ingest_files(self, files: list[tuple[str, Path]]) -> Any: ...
+    def list_documents(self) -> list[Any]: ...
+    def start(self, background: bool = True) -> Any: ...
+    def activate_model(self, name: str) -> Any: ...
+    def ask(self, caller_key: int | None, question: str, **kwargs: Any) -> Answer: ...
+    def close(self) -> None: ...
+
+    @property
+    def runtime(self) -> Any: ...
+
+
+class AnswerBench:
+    """One corpus ingested once into ``work_dir``, then configurations run over it."""
+
+    def __init__(
+        self,
+        corpus_dir: Path,
+        items: list[AnswerItem],
+        work_dir: Path,
+        settings: Settings,
+        open_service: Callable[[Settings], Service],
+        log: Callable[[str], None] = lambda line: None,
+    ) -> None:
+        self.open_service = open_service
+        self.corpus_dir = Path(corpus_dir)
+        self.items = items
+        self.work_dir = Path(work_dir)
+        self.base = settings
+        self.log = log
+        self.readable: set[str] = set()
+        self.refused: dict[str, str] = {}
+
+    def settings_for(self, cfg: AnswerConfig) -> Settings:
+        update = {
+            "data_dir": self.work_dir,
+            "database_url": f"sqlite:///{self.work_dir / 'factvault.db'}",
+            "models_path": self.base.models_dir,  # assembled bundled models are shared
+            "auth_enabled": False,
+            "rate_requests_per_minute": 0,
+            "rate_tokens_per_minute": 0,
+            "model_follow_seconds": 0.0,
+            **cfg.settings_overrides(),
+        }
+        return self.base.model_copy(update=update)
+
+    def files(self) -> list[tuple[str, Path]]:
+        return [
+            (p.relative_to(self.corpus_dir).as_posix(), p)
+            for p in sorted(self.corpus_dir.rglob("*"))
+            if p.is_file()
+        ]
+
+    def run(self, cfg: AnswerConfig, cache_checks: int = 3) -> ConfigResult:
+        settings = self.settings_for(cfg)
+        settings.ensure_dirs()
+        upgrade(settings.sql_url)
+        service = self.open_service(settings)
+        try:
+            self._ingest(service)
+            service.start(background=False)
+            if service.models.current is None or service.models.current.name != cfg.model:
+                service.activate_model(cfg.model)
+            with service.runtime.db.session() as s:
+                s.execute(delete(AnswerCacheEntry))  # every question below is answered anew
+            result = ConfigResult(cfg, [], {})
+            for item in self.items:
+                if item.kind in KINDS_WITHOUT_PATH or len(item.turns) > 1:
+                    result.skipped[item.kind] = result.skipped.get(item.kind, 0) + 1
+                    continue
+                record = self._ask(service, cfg, item)
+                mark = "ok " if record.verdict.correct else "BAD"
+                self.log(
+                    f"{cfg.name} {cfg.model} {item.id} {mark} {record.total_s:5.1f}s "
+                    f"{record.answer[:90]!r}"
+                )
+                result.records.append(record)
+            for record in result.records[:cache_checks]:
+                t0 = time.perf_counter()
+                hit = service.ask(None, record.question, top_k=cfg.top_k)
+                if hit.cached:
+                    result.cache_hit_ms.append(1000 * (time.perf_counter() - t0))
+            result.peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            result.readable_ids = readable_items(self.items, self.readable)
+            return result
+        finally:
+            service.close()
+
+    def _ingest(self, service: Service) -> None:
+        done = service.ingest_files(self.files())
+        report = done.report
+        self.refused = dict(report.errors)
+        names = {d.source for d in service.list_documents()}
+        self.readable = names
+        for source, reason in sorted(self.refused.items()):
+            self.log(f"not readable yet: {source}: {reason}")
+
+    def _ask(self, service: Service, cfg: AnswerConfig, item: AnswerItem) -> QuestionRecord:
+        shown_at: list[float] = []
+        t0 = time.perf_counter()
+
+        def on_token(_: str) -> None:
+            if not shown_at:
+                shown_at.append(time.perf_counter() - t0)
+
+        answer = service.ask(None, item.question, top_k=cfg.top_k, on_token=on_token)
+        t = answer.timings
+        ttft = None
+        if "first_token" in t:
+            ttft = t["retrieve"] + t.get("evidence", 0.0) + t.get("queue", 0.0) + t["first_token"]
+        decode = t.get("generate", 0.0) - t.get("first_token", 0.0)
+        cited = list(dict.fromkeys(c.source for c in answer.citations))
+        return QuestionRecord(
+            id=item.id,
+            kind=item.kind,
+            question=item.question,
+            answer=answer.answer,
+            verdict=score(item, answer.answer, cited),
+            cited=cited,
+            ttft_s=ttft,
+            first_shown_s=shown_at[0] if shown_at else None,
+            total_s=t["total"],
+            prompt_tokens=answer.prompt_tokens,
+            answer_tokens=answer.completion_tokens,
+            tokens_per_s=(answer.completion_tokens - 1) / decode
+            if decode > 0 and answer.completion_tokens > 1
+            else None,
+            withheld=answer.withheld,
+            timings={k: round(v, 3) for k, v in t.items()},
+            reply=answer.reply,
+            sources=[{"n": s.n, "source": s.source, "text": s.text} for s in answer.sources],
+        )
+
+
+def write_log(path: Path, result: ConfigResult) -> None:
+    """The per-question log: what the model was shown, what it wrote, how it was scored."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w") as fh:
+        for r in result.records:
+            fh.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")

@@ -1,0 +1,56 @@
+"""`factvault eval answers` on a fixed 10-question slice of the answers dev set, with the
+default model: the CI floor of the answer benchmark. The full run (every question, every
+bundled model, old and new configuration side by side) is `make bench-answers`, and its
+figures are in bench/results/answers.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.fixtures import REPO, SHARED
+
+pytestmark = pytest.mark.slow
+ANSWERS = SHARED / "eval" / "answers"
+# Eight answerable questions, one per readable format or trap (Markdown, an HTML table, text,
+# a PDF, Python, a CSV row, a counterfactual house rule, a superseded rule) and two
+# unanswerable ones. Fixed: the floor below is only meaningful on the same questions.
+SLICE = "q01,q05,q08,q11,q14,q18,q29,q35,q42,q46"
+# Measured on this slice with the default configuration and model: see the closing note of
+# issue 18 (greedy decoding; llama.cpp builds can differ by a token or two, hence the margin).
+FLOOR_CORRECT = 0.75
+FLOOR_IDK = 1.0
+
+
+@pytest.mark.skipif(not ANSWERS.exists(), reason="../shared/eval/answers is not present")
+def test_answer_benchmark_slice_meets_its_floor(tmp_path: Path, models_dir: Path) -> None:
+    out = tmp_path / "answers.md"
+    cmd = [
+        sys.executable, "-m", "app.cli", "eval", "answers",
+        "--corpus", str(ANSWERS / "corpus"), "--questions", str(ANSWERS / "questions.jsonl"),
+        "--ids", SLICE, "--config", "default", "--out", str(out),
+        "--work-dir", str(tmp_path / "work"),
+    ]  # fmt: skip
+    env = {
+        **os.environ,
+        "FACTVAULT_DATA_DIR": str(tmp_path / "data"),
+        "FACTVAULT_MODELS_PATH": str(models_dir),
+    }
+    run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
+    assert run.returncode == 0, run.stderr[-3000:]
+    figures = dict(re.findall(r"^(\w+): ([0-9.]+)$", run.stdout, re.M))
+    assert float(figures["questions"]) == 10
+    assert float(figures["correct"]) >= FLOOR_CORRECT, run.stderr[-3000:]
+    assert float(figures["idk_accuracy"]) >= FLOOR_IDK, run.stderr[-3000:]
+    # The per-question log says what the model was shown and what it wrote.
+    log = tmp_path / "answers" / "default--qwen2.5-coder-1.5b.jsonl"
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert [r["id"] for r in records] == SLICE.split(",")
+    assert all(r["reply"] and r["sources"] for r in records)
+    assert "| default | qwen2.5-coder-1.5b |" in out.read_text()
