@@ -121,13 +121,21 @@ def select_evidence(
     per_chunk = [split_units(c.text) for c in chunks]
     headers = [table_header(c) for c in chunks]
     shown = [
-        [_display(u, c.text, h) for u in units]
-        for c, h, units in zip(chunks, headers, per_chunk, strict=True)
+        [_display(u, c.text) for u in units] for c, units in zip(chunks, per_chunk, strict=True)
     ]
-    flat = [(ci, ui) for ci, units in enumerate(per_chunk) for ui in range(len(units))]
+    # A table's header row is shown with its rows, never as a row of its own; a row is
+    # scored with the header's words, which say what its values are ("extension").
+    flat = [
+        (ci, ui)
+        for ci, units in enumerate(per_chunk)
+        for ui in range(len(units))
+        if not (headers[ci] and shown[ci][ui] == chunks[ci].title)
+    ]
     if not flat:
         return []
-    texts = [shown[ci][ui] for ci, ui in flat]
+    texts = [
+        f"{chunks[ci].title}\n{shown[ci][ui]}" if headers[ci] else shown[ci][ui] for ci, ui in flat
+    ]
     scores = _lexical(question, texts)
     if embed is not None:
         vectors = embed([question, *texts])
@@ -149,6 +157,8 @@ def select_evidence(
         near = range(ui, ui + 1) if headers[ci] else _neighbourhood(per_chunk[ci], ui, window)
         wanted = [u for u in near if u not in chosen[ci]]
         cost = sum(count_tokens(shown[ci][u]) + 1 for u in wanted)
+        if headers[ci] and not chosen[ci]:
+            cost += count_tokens(chunks[ci].title or "") + 1  # the header line, shown once
         if spent + cost > budget_tokens:
             if spent == 0:  # the best unit always goes in, alone, whatever its length
                 chosen[ci].add(ui)
@@ -214,26 +224,24 @@ def table_header(chunk: RetrievedChunk) -> tuple[list[str], str] | None:
     return (header, delimiter) if len(header) >= 2 else None
 
 
-def as_record(line: str, header: tuple[list[str], str] | None) -> str:
-    """A table row as "column: value; ..." so that a reader (a small model most of all)
-    sees which value is which: "4455" alone does not say it is an extension."""
-    if header is None:
-        return line
-    names, delimiter = header
-    values = next(csv.reader([line], delimiter=delimiter), [])
-    if len(values) != len(names) or values == names:
-        return line
-    return "; ".join(f"{n.strip()}: {v.strip()}" for n, v in zip(names, values, strict=True))
-
-
-def _display(unit: Unit, text: str, header: tuple[list[str], str] | None) -> str:
-    piece = unit.text(text).strip()
-    return as_record(piece, header) if unit.whole_line else piece
+def _display(unit: Unit, text: str) -> str:
+    return unit.text(text).strip()
 
 
 def _render(
     chunk: RetrievedChunk, units: list[Unit], shown: list[str], picked: list[int]
 ) -> EvidenceBlock:
+    """The selected units in document order; a table's rows under its header line."""
+    header = table_header(chunk)
+    if header is not None:
+        # A table: its header line once, then the selected rows, each a record of its own.
+        rows = "\n".join(shown[u] for u in picked if shown[u] != chunk.title)
+        first, last = units[picked[0]], units[picked[-1]]
+        return EvidenceBlock(
+            chunk=chunk,
+            text=f"{chunk.title}\n{rows}",
+            span=(chunk.char_start + first.start, chunk.char_start + last.end),
+        )
     parts: list[str] = []
     prev = None
     for u in picked:
