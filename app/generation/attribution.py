@@ -6,7 +6,8 @@ every source it could come from: the IDF-free share of its content terms (number
 weigh double) found in that source. The model's own numbers are kept when their source
 supports the sentence, wrong ones are replaced by the best supporting source, missing ones
 added; a sentence no source supports is withheld. Terms the question already holds count
-only half: echoing the question proves nothing about the answer.
+only half: echoing the question proves nothing about the answer, and a sentence that only
+restates an open question ("The serial number is [1].") is not an answer at all.
 
 Pure text, no model: testable on its own, and the same code judges a stream and a reply.
 """
@@ -23,6 +24,8 @@ from app.retrieval.evidence import terms
 SUPPORT = 0.6
 _CITE = re.compile(r"\s*\[(\d{1,3})\]")
 _NUMERIC = re.compile(r"\d")
+# A question answered by a fact (not yes or no): its answer must say something it does not.
+_OPEN = re.compile(r"(what|which|who|whom|whose|when|where|why|how|in what|on which)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class Attributor:
         object.__setattr__(self, "_question_terms", terms(self.question))
         object.__setattr__(self, "_source_terms", [terms(s) for s in self.sources])
         object.__setattr__(self, "_source_text", [_squash(s) for s in self.sources])
+        object.__setattr__(self, "_open_question", bool(_OPEN.match(self.question.strip())))
 
     def content_terms(self, sentence: str) -> set[str]:
         return terms(_CITE.sub(" ", sentence))
@@ -70,6 +74,11 @@ class Attributor:
         cited = [int(m) for m in _CITE.findall(sentence)]
         words = self.content_terms(sentence)
         if not words:  # "Yes." and the like: carried by the sentences around it
+            return Attributed(sentence, False, ())
+        asked = self._question_terms  # type: ignore[attr-defined]
+        if self._open_question and words <= asked:  # type: ignore[attr-defined]
+            # "The serial number of the golden unit is [1]." restates the question and
+            # answers nothing, however well a source "supports" it.
             return Attributed(sentence, False, ())
         scores = {n: self.coverage(words, n) for n in range(1, len(self.sources) + 1)}
         keep = [n for n in dict.fromkeys(cited) if scores.get(n, 0.0) >= SUPPORT]

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from ingest.loaders.base import LoadedDocument, LoaderError, Section, decode_text
 from ingest.loaders.code import LANGUAGES, load_code
+from ingest.loaders.email import load_email
 from ingest.loaders.html import load_html
 from ingest.loaders.markdown import load_markdown
 from ingest.loaders.pdf import load_pdf
@@ -33,6 +34,7 @@ _BY_SUFFIX: dict[str, Loader] = {
     ".md": load_markdown, ".markdown": load_markdown, ".mdx": load_markdown,
     ".html": load_html, ".htm": load_html, ".xhtml": load_html,
     ".pdf": load_pdf,
+    ".eml": load_email,
     **{suffix: load_code for suffix in LANGUAGES},
 }  # fmt: skip
 

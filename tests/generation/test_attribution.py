@@ -94,3 +94,16 @@ def test_numbers_count_inside_glued_table_text() -> None:
 def test_recite_places_citations_before_the_closing_punctuation() -> None:
     assert recite("It is 14 units [4].  ", [2]) == "It is 14 units [2].  "
     assert recite("[1] After 7 minutes, it locks", [1, 2]) == "After 7 minutes, it locks [1][2]"
+
+
+def test_a_sentence_that_only_restates_the_question_is_no_answer() -> None:
+    r = ReplyRelease(1, attributor=Attributor(
+        "What is the serial number of the golden unit?",
+        ["The golden unit has serial number GU-0042 and sits in the calibration lab."],
+    ))  # fmt: skip
+    r.feed("The serial number of the golden unit is [1].")
+    final = r.finish()
+    assert final.text == IDK and final.withheld == 1
+    # A yes/no question may be answered in its own words.
+    yes = Attributor("Does the golden unit have serial number GU-0042?", ["Golden unit: GU-0042."])
+    assert yes.attribute("The golden unit has serial number GU-0042 [1].").supported

@@ -138,3 +138,30 @@ def test_pdf_without_text(tmp_path: Path) -> None:
     path = write(tmp_path, "scan.pdf", make_pdf([[]]))
     with pytest.raises(LoaderError, match="no extractable text"):
         load_file(path, 10**6)
+
+
+def test_email_is_decoded_with_its_headers_and_attachments_named(tmp_path: Path) -> None:
+    from email.message import EmailMessage
+
+    msg = EmailMessage()
+    msg["Subject"] = "Meal allowance update"
+    msg["From"] = "Dariusz Okafor <dariusz@tarnwell.example>"
+    msg["To"] = "All staff <all@tarnwell.example>"
+    msg["Date"] = "Mon, 09 Mar 2026 09:12:04 +0000"
+    body = "The daily allowance rises from £38 to £46 per day. " * 3
+    msg.set_content(body, charset="utf-8", cte="quoted-printable")
+    msg.add_attachment(b"%PDF-1.4", maintype="application", subtype="pdf", filename="fin.pdf")
+    path = tmp_path / "update.eml"
+    path.write_bytes(bytes(msg))
+    assert b"=C2=A3" in path.read_bytes()  # really quoted-printable on disk
+    doc = load_file(path, 1 << 20)
+    assert doc.title == "Meal allowance update"
+    assert "from £38 to £46 per day" in doc.text and "=C2" not in doc.text
+    assert "From: Dariusz Okafor" in doc.text and "Attachments (not read): fin.pdf" in doc.text
+
+
+def test_a_file_named_eml_that_is_no_mail_is_refused_by_name(tmp_path: Path) -> None:
+    path = tmp_path / "notes.eml"
+    path.write_text("just some notes\nwithout any headers\n")
+    with pytest.raises(LoaderError, match="notes.eml.*not an e-mail"):
+        load_file(path, 1 << 20)
