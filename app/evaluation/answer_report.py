@@ -70,9 +70,9 @@ def markdown(rows: list[dict]) -> str:
         "Produced by `factvault eval answers` (`make bench-answers`). Dev set: "
         "../shared/eval/answers (Tarnwell Optics; scoring rule in its README). `correct`: "
         "the expected strings and a citation of a golden file, over the answerable "
-        "questions; `correct (readable)`: the same over those whose golden files the "
-        "ingest pipeline can read today (Word, PowerPoint, Excel, e-mail and the scanned "
-        "PDF come with issue 20); `I don't know`: unanswerable questions declined with no "
+        "questions; `correct (readable)`: the same over those with a golden file the "
+        "ingest pipeline can read today (Word, PowerPoint, Excel and the scanned PDF come "
+        "with issue 20); `I don't know`: unanswerable questions declined with no "
         "citation. TTFT: request start to the model's first token. Peak RSS: the whole "
         "benchmark process (embedder, model, stores). Conversations are skipped until "
         "issue 19.",
@@ -84,14 +84,14 @@ def markdown(rows: list[dict]) -> str:
         cells = [r["configuration"], r["model"]]
         cells += [_cell(r["metrics"].get(key)) for _, key in COLUMNS[2:]]
         lines.append("| " + " | ".join(cells) + " |")
-    lines += ["", "Configurations and where each row was measured:", ""]
+    lines += ["", "Configurations:", ""]
     seen = set()
     for r in rows:
         if r["configuration"] not in seen:
             seen.add(r["configuration"])
             lines.append(f"- `{r['configuration']}`: {r['describe']}")
-    machines = sorted({f"{r['date']}, {r['machine']}" for r in rows})
-    lines += ["", *[f"- measured {m}" for m in machines]]
+    lines += ["", "Where each row was measured (rows of one model come from one process):", ""]
+    lines += [f"- {r['configuration']} / {r['model']}: {r['date']}, {r['machine']}" for r in rows]
     counts = rows[0]["metrics"] if rows else {}
     if counts:
         lines += [
