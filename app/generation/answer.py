@@ -203,10 +203,9 @@ class Answerer:
                 )
                 t1 = time.perf_counter()
                 hit = self._cache.get(key)
-                timings["cache"] = time.perf_counter() - t1
                 if hit is not None:
+                    timings["cache"] = time.perf_counter() - t1
                     return self._from_cache(hit, timings, t0, on_start, on_token)
-                del timings["cache"]  # a miss: the lookup is part of the answer's cost
             t1 = time.perf_counter()
             sources = self._evidence(model, question, chunks)
             timings["evidence"] = time.perf_counter() - t1

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.retrieval.evidence import terms
+from app.retrieval.evidence import squash, terms
 
 # A sentence is supported by a source holding at least this share of its (weighted) terms.
 SUPPORT = 0.6
@@ -45,7 +45,7 @@ class Attributor:
     def __post_init__(self) -> None:
         object.__setattr__(self, "_question_terms", terms(self.question))
         object.__setattr__(self, "_source_terms", [terms(s) for s in self.sources])
-        object.__setattr__(self, "_source_text", [_squash(s) for s in self.sources])
+        object.__setattr__(self, "_source_text", [squash(s) for s in self.sources])
         object.__setattr__(self, "_open_question", bool(_OPEN.match(self.question.strip())))
 
     def content_terms(self, sentence: str) -> set[str]:
@@ -92,11 +92,6 @@ class Attributor:
         if tuple(dict.fromkeys(cited)) == sources:
             return Attributed(sentence, True, sources)
         return Attributed(recite(sentence, sources), True, sources)
-
-
-def _squash(text: str) -> str:
-    """Lower-cased, thousands separators out: where a number is looked for as a substring."""
-    return re.sub(r"(?<=\d),(?=\d{3}\b)", "", text.lower())
 
 
 def recite(sentence: str, sources: Sequence[int]) -> str:

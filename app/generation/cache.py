@@ -65,9 +65,8 @@ class AnswerCache:
             answer=json.dumps(asdict(answer)),  # type: ignore[call-overload]
         )
         try:
-            with self._db.session() as s:
+            with self._db.session() as s:  # commits on leaving
                 s.add(record)
-                s.commit()
         except IntegrityError:
             pass  # another replica cached the same answer first
         except SQLAlchemyError:

@@ -26,8 +26,7 @@ GAP = " … "
 # Units scoring under this share of the best unit's score are not shown, budget or not.
 RELATIVE_FLOOR = 0.5
 # Sentences end at . ! ? followed by white space, except after a section number ("3. ") or
-# "e.g."; lines always end a unit (code, tables,
-# lists and headings are line-shaped).
+# "e.g."; lines always end a unit (code, tables, lists and headings are line-shaped).
 _SENTENCE = re.compile(r"(?<=[.!?])(?<!\b\d\.)(?<!\b\d\d\.)(?<!\be\.g\.)[\"')\]]*\s+(?=\S)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")  # 2,115 -> 2115
 _POSSESSIVE = re.compile(r"'s\b")
@@ -42,11 +41,15 @@ _STOPWORDS = """
 STOPWORDS = frozenset(_STOPWORDS.split())
 
 
+def squash(text: str) -> str:
+    """Lower-cased, thousands separators out (2,115 -> 2115): how text is compared."""
+    return _THOUSANDS.sub("", text.lower())
+
+
 def terms(text: str) -> set[str]:
     """Content terms: lower-cased words and codes (TQ-4471, 2,115 -> 2115), stopwords out,
     plurals folded; shared with answer attribution so both judge overlap the same way."""
-    text = _THOUSANDS.sub("", text.lower())
-    text = _POSSESSIVE.sub("", text.replace("’", "'"))
+    text = _POSSESSIVE.sub("", squash(text).replace("’", "'"))
     out = set()
     for whole in _TERM.findall(text):
         # An identifier also counts by its parts: max_gbp is "max" and "gbp", full-time
@@ -119,9 +122,9 @@ def select_evidence(
     unit-norm vectors (the question first); without it the scoring is lexical alone.
     """
     per_chunk = [split_units(c.text) for c in chunks]
-    headers = [table_header(c) for c in chunks]
+    tables = [is_table(c) for c in chunks]
     shown = [
-        [_display(u, c.text) for u in units] for c, units in zip(chunks, per_chunk, strict=True)
+        [u.text(c.text).strip() for u in units] for c, units in zip(chunks, per_chunk, strict=True)
     ]
     # A table's header row is shown with its rows, never as a row of its own; a row is
     # scored with the header's words, which say what its values are ("extension").
@@ -129,12 +132,12 @@ def select_evidence(
         (ci, ui)
         for ci, units in enumerate(per_chunk)
         for ui in range(len(units))
-        if not (headers[ci] and shown[ci][ui] == chunks[ci].title)
+        if not (tables[ci] and shown[ci][ui] == chunks[ci].title)
     ]
     if not flat:
         return []
     texts = [
-        f"{chunks[ci].title}\n{shown[ci][ui]}" if headers[ci] else shown[ci][ui] for ci, ui in flat
+        f"{chunks[ci].title}\n{shown[ci][ui]}" if tables[ci] else shown[ci][ui] for ci, ui in flat
     ]
     scores = _lexical(question, texts)
     if embed is not None:
@@ -154,10 +157,10 @@ def select_evidence(
             continue
         # Table rows are records of their own: a neighbouring row is another customer (a
         # near-duplicate name, often), never context.
-        near = range(ui, ui + 1) if headers[ci] else _neighbourhood(per_chunk[ci], ui, window)
+        near = range(ui, ui + 1) if tables[ci] else _neighbourhood(per_chunk[ci], ui, window)
         wanted = [u for u in near if u not in chosen[ci]]
         cost = sum(count_tokens(shown[ci][u]) + 1 for u in wanted)
-        if headers[ci] and not chosen[ci]:
+        if tables[ci] and not chosen[ci]:
             cost += count_tokens(chunks[ci].title or "") + 1  # the header line, shown once
         if spent + cost > budget_tokens:
             if spent == 0:  # the best unit always goes in, alone, whatever its length
@@ -175,7 +178,10 @@ def select_evidence(
         if ui in chosen[ci]:
             best[ci] = max(best[ci], float(scores[i]))
     order = sorted((ci for ci in best if chosen[ci]), key=lambda ci: -best[ci])
-    return [_render(chunks[ci], per_chunk[ci], shown[ci], sorted(chosen[ci])) for ci in order]
+    return [
+        _render(chunks[ci], per_chunk[ci], shown[ci], sorted(chosen[ci]), tables[ci])
+        for ci in order
+    ]
 
 
 def _neighbourhood(units: list[Unit], i: int, window: int, short: int = 120) -> range:
@@ -214,26 +220,20 @@ def _lexical(question: str, texts: list[str]) -> np.ndarray:
 TABLE_SUFFIXES = {".csv": ",", ".tsv": "\t"}
 
 
-def table_header(chunk: RetrievedChunk) -> tuple[list[str], str] | None:
-    """A delimited table's column names and delimiter: its first line, which the text
-    loader makes the document's title."""
+def is_table(chunk: RetrievedChunk) -> bool:
+    """A delimited table whose header row (its first line, which the text loader makes the
+    document's title) names at least two columns."""
     delimiter = TABLE_SUFFIXES.get(Path(chunk.source).suffix.lower())
     if delimiter is None or not chunk.title:
-        return None
-    header = next(csv.reader([chunk.title], delimiter=delimiter), [])
-    return (header, delimiter) if len(header) >= 2 else None
-
-
-def _display(unit: Unit, text: str) -> str:
-    return unit.text(text).strip()
+        return False
+    return len(next(csv.reader([chunk.title], delimiter=delimiter), [])) >= 2
 
 
 def _render(
-    chunk: RetrievedChunk, units: list[Unit], shown: list[str], picked: list[int]
+    chunk: RetrievedChunk, units: list[Unit], shown: list[str], picked: list[int], table: bool
 ) -> EvidenceBlock:
     """The selected units in document order; a table's rows under its header line."""
-    header = table_header(chunk)
-    if header is not None:
+    if table:
         # A table: its header line once, then the selected rows, each a record of its own.
         rows = "\n".join(shown[u] for u in picked if shown[u] != chunk.title)
         first, last = units[picked[0]], units[picked[-1]]
