@@ -14,22 +14,26 @@ from __future__ import annotations
 import logging
 import shutil
 import threading
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import func, select, text
 
 from app.core.config import Settings
-from app.core.db import Chunk, Document, IndexVersion, ModelRecord
+from app.core.conversations import ConversationStore, Summary
+from app.core.db import Chunk, Conversation, ConversationTurn, Document, IndexVersion, ModelRecord
 from app.core.embedder import EMBEDDER_NAMES, Embedder
 from app.core.index_versions import active_collection, active_index
 from app.core.runtime import Runtime, open_runtime
 from app.core.vectorstore import SearchFilter
 from app.errors import ServiceError
 from app.evaluation.summary import load_summary
-from app.generation.answer import Answer, Answerer, AnswerSettings, CpuGate
+from app.generation.answer import Answer, Answerer, AnswerSettings, Citation, CpuGate
 from app.generation.cache import AnswerCache
+from app.generation.history import Exchange
 from app.generation.hotswap import ModelManager
 from app.generation.registry import (
     active_model,
@@ -51,7 +55,17 @@ from ingest.report import IngestReport
 from ingest.sources import SourceFile
 
 log = logging.getLogger("factvault.service")
+PURGE_EVERY_SECONDS = 3600.0  # conversations past retention are looked for hourly
 RETIRE_CHECK_SECONDS = 30.0  # how often retired index versions are looked at, if not following
+
+
+@dataclass
+class Reply:
+    """A conversation turn: the answer, and the turn as stored."""
+
+    conversation_id: str
+    turn: ConversationTurn
+    answer: Answer
 
 
 @dataclass
@@ -76,6 +90,7 @@ class FactVault:
             n_ctx=settings.llm_context,
             n_threads=settings.llm_threads,
             max_queue=settings.llm_max_queue,
+            state_bytes=settings.conversation_state_mib * 2**20,
         )
         self.ingest_lock = threading.Lock()
         # One model activation at a time, whether asked through the API or followed from SQL.
@@ -123,6 +138,8 @@ class FactVault:
                 prompt=s.answer_prompt,
                 citations=s.answer_citations,
                 cache=s.answer_cache,
+                history_tokens=s.conversation_history_tokens,
+                rewrite=s.conversation_rewrite,
             ),
             cache=AnswerCache(self.runtime.db),
             embed=embedder.embed_documents,
@@ -222,9 +239,12 @@ class FactVault:
         on_token: Callable[[str], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
         on_start: Callable[[], None] | None = None,
+        history: Sequence[Exchange] = (),
+        keep_state: bool = False,
     ) -> Answer:
         """One grounded answer for a caller (an API key's id, None with auth off), within
-        the server's bounds: the reply cap and the key's generated-token rate."""
+        the server's bounds: the reply cap and the key's generated-token rate. ``history``:
+        earlier turns of a conversation (the OpenAI endpoint's messages, or ``say``)."""
         cap = self.settings.answer_max_tokens  # a server-side bound: no client asks for more
         rate_key = None if caller_key is None else str(caller_key)
         if rate_key is not None:
@@ -238,6 +258,8 @@ class FactVault:
             on_token=on_token,
             cancelled=cancelled,
             on_start=on_start,
+            history=history,
+            keep_state=keep_state,
         )
         if rate_key is not None:
             self.limits.spend_tokens(rate_key, answer.completion_tokens)
@@ -245,6 +267,80 @@ class FactVault:
             self.metrics.stage(stage, seconds)
         self.metrics.generated(answer.completion_tokens, answer.timings.get("generate", 0.0))
         return answer
+
+    # -- conversations ----------------------------------------------------------------
+
+    @property
+    def conversations(self) -> ConversationStore:
+        return ConversationStore(self.runtime.db)
+
+    def new_conversation(self, caller_key: int | None) -> Conversation:
+        return self.conversations.create(caller_key)
+
+    def list_conversations(self, caller_key: int | None) -> list[Summary]:
+        return self.conversations.list(caller_key)
+
+    def get_conversation(self, caller_key: int | None, conversation_id: str) -> Conversation:
+        conv = self.conversations.get(caller_key, conversation_id)
+        if conv is None:  # unknown and someone else's look the same
+            raise ServiceError(404, "not_found", f"no conversation {conversation_id}")
+        return conv
+
+    def delete_conversation(self, caller_key: int | None, conversation_id: str) -> None:
+        if not self.conversations.delete(caller_key, conversation_id):
+            raise ServiceError(404, "not_found", f"no conversation {conversation_id}")
+
+    def say(
+        self,
+        caller_key: int | None,
+        conversation_id: str,
+        question: str,
+        top_k: int | None = None,
+        filter: SearchFilter | None = None,
+        max_tokens: int | None = None,
+        temperature: float = 0.0,
+        on_token: Callable[[str], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        on_start: Callable[[], None] | None = None,
+    ) -> Reply:
+        """The next turn of a caller's conversation: answered with its earlier turns (a
+        follow-up rewritten to stand alone for retrieval), then stored. Whichever model is
+        active answers; the history is text, so a swap between turns loses nothing."""
+        conv = self.get_conversation(caller_key, conversation_id)
+        history = [Exchange(t.standalone, t.prompt, t.answer) for t in conv.turns]
+        answer = self.ask(
+            caller_key, question, top_k, filter, max_tokens, temperature,
+            on_token=on_token, cancelled=cancelled, on_start=on_start,
+            history=history, keep_state=True,
+        )  # fmt: skip
+        turn = self.conversations.add_turn(
+            caller_key,
+            conversation_id,
+            question=question,
+            standalone=answer.standalone,
+            prompt=answer.prompt_message,
+            answer=answer.answer,
+            citations=[_turn_citation(c) for c in answer.citations],
+            grounded=answer.grounded,
+            model_name=answer.model_name,
+            model_sha256=answer.model_sha256,
+            index_version=answer.index_version,
+            timings={k: round(v, 4) for k, v in answer.timings.items()},
+            prompt_tokens=answer.prompt_tokens,
+            prompt_reused=answer.prompt_reused,
+            completion_tokens=answer.completion_tokens,
+        )
+        if turn is None:  # deleted while it was being answered
+            raise ServiceError(404, "not_found", f"no conversation {conversation_id}")
+        return Reply(conversation_id, turn, answer)
+
+    def purge_conversations(self, older_than_days: float | None = None) -> int:
+        """Deletes conversations untouched for longer than the given age (default: the
+        retention setting); returns how many. Without either, keeps everything."""
+        days = older_than_days or self.settings.conversation_retention_days
+        if days is None:
+            return 0
+        return self.conversations.purge(timedelta(days=days))
 
     # -- documents --------------------------------------------------------------------
 
@@ -379,9 +475,11 @@ class FactVault:
 
     def _start_background(self, interval: float) -> None:
         """Every ``interval`` seconds: follow a swap made by another replica (if following
-        is on), and drop index versions retired longer ago than their grace period."""
+        is on), and drop index versions retired longer ago than their grace period; hourly,
+        delete conversations past their retention."""
 
         def loop() -> None:
+            purged_at = 0.0
             while not self._stop.wait(interval):
                 try:
                     if self.settings.model_follow_seconds > 0:
@@ -389,10 +487,28 @@ class FactVault:
                     dropped = drop_retired(self.runtime)
                     if dropped:
                         log.info("dropped retired index versions: %s", ", ".join(dropped))
+                    if time.monotonic() - purged_at > PURGE_EVERY_SECONDS:
+                        purged_at = time.monotonic()
+                        purged = self.purge_conversations()
+                        if purged:  # a count only: conversation text never goes to logs
+                            log.info("deleted %d conversations past retention", purged)
                 except Exception:  # logged; the service keeps serving
                     log.exception("background maintenance failed")
 
         threading.Thread(target=loop, name="maintenance", daemon=True).start()
+
+
+def _turn_citation(c: Citation) -> dict:
+    """What a stored turn keeps of a citation: where it points, not the text shown."""
+    return {
+        "n": c.n,
+        "document_id": c.document_id,
+        "chunk_id": c.chunk_id,
+        "source": c.source,
+        "title": c.title,
+        "span": list(c.span),
+        "page": c.page,
+    }
 
 
 def _version_out(r: IndexVersion) -> dict:

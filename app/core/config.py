@@ -109,6 +109,18 @@ class Settings(BaseSettings):
     generation_time_limit: float = Field(
         default=120.0, gt=0, description="Seconds after which an answer stops generating."
     )
+    # Conversations (app/conversation/). Earlier turns go into the prompt within this many
+    # tokens, oldest dropped first; each turn extends the previous one, so llama.cpp reads
+    # only a turn's new tokens. Recent conversations' contexts are kept per model within
+    # conversation_state_mib (least recently used evicted; 0: keep none).
+    conversation_history_tokens: int = Field(default=2048, ge=0)
+    conversation_state_mib: int = Field(default=256, ge=0)
+    # A follow-up that does not stand alone ("And the other site?") is rewritten by the
+    # active model into a standalone question, which retrieval runs on.
+    conversation_rewrite: bool = True
+    # Conversations untouched for longer are deleted (by the server daily, and by
+    # `factvault conversations purge`); None keeps them.
+    conversation_retention_days: float | None = Field(default=None, gt=0)
     # Markdown images/links in answers pointing elsewhere are removed (prompt injections use
     # them to carry data out); a host listed here also allows its subdomains.
     answer_link_hosts: list[str] = Field(default_factory=list)

@@ -213,6 +213,65 @@ class AnswerCacheEntry(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class Conversation(Base):
+    """A conversation of one caller (an API key; none with auth off) with the service.
+
+    The id is random (not a counter) so ids say nothing about other callers' conversations;
+    every read is filtered by owner anyway, and a foreign id answers 404 like an unknown one.
+    """
+
+    __tablename__ = "conversations"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_key_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_keys.id", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, index=True
+    )
+
+    turns: Mapped[list[ConversationTurn]] = relationship(
+        back_populates="conversation",
+        order_by="ConversationTurn.position",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+    )
+
+
+class ConversationTurn(Base):
+    """One question and its answer, with everything needed to replay or audit it: the
+    standalone question retrieval ran on, the user message the model was sent (the next
+    turn's prompt repeats it, see app/generation/history.py), the citations' chunk ids, the
+    model and index that answered, and what the prompt cost."""
+
+    __tablename__ = "conversation_turns"
+    __table_args__ = (UniqueConstraint("conversation_id", "position"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)  # 1, 2, ... within the conversation
+    question: Mapped[str] = mapped_column(Text)
+    standalone: Mapped[str] = mapped_column(Text)
+    prompt: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    citations: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    grounded: Mapped[bool] = mapped_column(Boolean, default=True)
+    model_name: Mapped[str] = mapped_column(String(128))
+    model_sha256: Mapped[str] = mapped_column(String(64))
+    index_version: Mapped[str | None] = mapped_column(String(128))
+    timings: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    prompt_reused: Mapped[int] = mapped_column(Integer, default=0)
+    completion_tokens: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    conversation: Mapped[Conversation] = relationship(back_populates="turns")
+
+
 def _private_sqlite_file(url: str) -> None:
     """Create the SQLite file owner-only (0600) before SQLite does, whatever the umask: it
     holds document text and key hashes. SQLite gives its -wal/-shm files the same mode."""

@@ -16,6 +16,7 @@ import numpy as np
 from app.core.vectorstore import SearchFilter
 from app.generation.attribution import Attributor
 from app.generation.cache import AnswerCache, answer_key
+from app.generation.history import MESSAGE_OVERHEAD, Exchange, fit_history, history_messages
 from app.generation.hotswap import ModelManager
 from app.generation.prompts import (
     PromptSource,
@@ -25,6 +26,7 @@ from app.generation.prompts import (
     is_idk,
 )
 from app.generation.release import ReplyRelease
+from app.generation.rewrite import Rewrite, rewrite, stands_alone
 from app.generation.runner import LoadedModel
 from app.retrieval import RetrievedChunk, Retriever
 from app.retrieval.evidence import EvidenceBlock, select_evidence
@@ -89,6 +91,21 @@ class Answer:
     prompt_version: str = ""
     cached: bool = False  # served from the answer cache (cache.py)
     reply: str = ""  # the model's raw reply, for the benchmark's per-question log
+    # Conversations: the question as asked and the standalone one retrieval ran on (the
+    # same unless a follow-up was rewritten), the user message sent (kept for the next
+    # turn's prompt), earlier turns the prompt held, and prompt tokens llama.cpp reused
+    # from its context instead of reading them (prompt_tokens counts every prompt of the
+    # turn: the rewrite's and the answer's).
+    question: str = ""
+    standalone: str = ""
+    rewritten: bool = False
+    prompt_message: str = ""
+    history_turns: int = 0
+    prompt_reused: int = 0
+
+    @property
+    def prompt_evaluated(self) -> int:
+        return self.prompt_tokens - self.prompt_reused
 
 
 def citation_from_chunk(n: int, chunk: RetrievedChunk) -> Citation:
@@ -148,6 +165,8 @@ class AnswerSettings:
     prompt: str = "v2"
     citations: str = "attributed"  # "attributed" | "required"
     cache: bool = True
+    history_tokens: int = 2048  # earlier turns kept in a conversation's prompt
+    rewrite: bool = True  # follow-ups rewritten into standalone questions (rewrite.py)
 
 
 class Answerer:
@@ -185,21 +204,36 @@ class Answerer:
         on_token: Callable[[str], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
         on_start: Callable[[], None] | None = None,
+        history: Sequence[Exchange] = (),
+        keep_state: bool = False,
     ) -> Answer:
         """``on_start`` is called once the prompt is ready (nothing can be refused after it
         but generation itself); ``on_token`` sees only text the final answer keeps (see
         release.py); generation stops when ``cancelled()`` turns true or the time limit
-        passes."""
+        passes. ``history``: the conversation's earlier turns, oldest first (a follow-up
+        is rewritten to stand alone); ``keep_state``: a next turn is expected, so the
+        model keeps this turn's context (kv_states.py)."""
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         cfg = self.config
+        stop_check = self._stop_check(t0, cancelled)
         with self.models.lease() as model, model.admitted():
-            chunks = self.retriever.retrieve(question, top_k, "hybrid", filter)
-            timings["retrieve"] = time.perf_counter() - t0
+            budget = min(cfg.history_tokens, model.context_tokens // 2)
+            kept = fit_history(history, budget, model.count_tokens) if history else []
+            earlier = history_messages(kept)
+            turn = Rewrite(question, question, rewritten=False)
+            if kept and cfg.rewrite and not stands_alone(question):
+                with self._cpu_gate():
+                    turn = rewrite(model, question, kept, stop_check)
+                timings["rewrite"] = turn.seconds
+            standalone, asked = turn.search, turn.question
+            t1 = time.perf_counter()
+            chunks = self.retriever.retrieve(turn.search, top_k, "hybrid", filter)
+            timings["retrieve"] = time.perf_counter() - t1
             key = None
-            if self._cache is not None and temperature == 0.0:
+            if self._cache is not None and temperature == 0.0 and not kept:
                 key = answer_key(
-                    question, chunks, model.sha256, cfg.prompt, self._key_settings(max_tokens)
+                    standalone, chunks, model.sha256, cfg.prompt, self._key_settings(max_tokens)
                 )
                 t1 = time.perf_counter()
                 hit = self._cache.get(key)
@@ -207,13 +241,13 @@ class Answerer:
                     timings["cache"] = time.perf_counter() - t1
                     return self._from_cache(hit, timings, t0, on_start, on_token)
             t1 = time.perf_counter()
-            sources = self._evidence(model, question, chunks)
+            sources = self._evidence(model, standalone, chunks)
             timings["evidence"] = time.perf_counter() - t1
             messages, shown, max_tokens = fit_prompt(
-                model, question, sources, max_tokens, cfg.prompt
+                model, asked, sources, max_tokens, cfg.prompt, earlier
             )
             attributor = (
-                Attributor(question, [f"{heading(s)}\n{s.text}" for s in shown])
+                Attributor(standalone, [f"{heading(s)}\n{s.text}" for s in shown])
                 if cfg.citations == "attributed"
                 else None
             )
@@ -228,7 +262,8 @@ class Answerer:
                     max_tokens=max_tokens,
                     temperature=temperature,
                     on_token=release.feed,
-                    should_stop=self._stop_check(t0, cancelled),
+                    should_stop=stop_check,
+                    keep_state=keep_state,
                 )
             timings["generate"] = result.seconds
             if result.first_token_seconds is not None:
@@ -251,7 +286,7 @@ class Answerer:
             model_sha256=sha,
             index_version=index_version,
             timings=timings,
-            prompt_tokens=result.prompt_tokens,
+            prompt_tokens=result.prompt_tokens + turn.prompt_tokens,
             completion_tokens=result.completion_tokens,
             grounded=final.grounded,
             finish_reason=result.finish_reason or "stop",
@@ -260,6 +295,12 @@ class Answerer:
             withheld=final.withheld,
             prompt_version=cfg.prompt,
             reply=result.text,
+            question=question,
+            standalone=standalone,
+            rewritten=turn.rewritten,
+            prompt_message=messages[-1]["content"],
+            history_turns=len(kept),
+            prompt_reused=result.prompt_reused + turn.prompt_reused,
         )
         if key is not None and answer.finish_reason in CACHEABLE and self._cache is not None:
             self._cache.put(key, sha, cfg.prompt, answer)
@@ -295,6 +336,7 @@ class Answerer:
         on_token: Callable[[str], None] | None,
     ) -> Answer:
         answer = answer_from_dict(hit)
+        answer.prompt_reused = answer.prompt_tokens  # nothing was read: the answer was kept
         if on_start is not None:
             on_start()
         if on_token is not None:
@@ -325,6 +367,7 @@ def fit_prompt(
     sources: list[Citation],
     max_tokens: int,
     version: str = "v2",
+    history: Sequence[dict[str, str]] = (),
 ) -> tuple[list[dict[str, str]], list[Citation], int]:
     """The prompt, the sources it holds and the reply budget, fitted to the model's context.
 
@@ -338,8 +381,9 @@ def fit_prompt(
         return (s.title or s.source) if version == "v1" else heading(s)
 
     window = model.context_tokens - TEMPLATE_TOKENS
-    bare = build_messages(question, [], version)
-    fixed = sum(model.count_tokens(m["content"]) for m in bare)
+    bare = build_messages(question, [], version, history)
+    # Each earlier message adds its role markers beyond the template's allowance.
+    fixed = sum(model.count_tokens(m["content"]) for m in bare) + MESSAGE_OVERHEAD * len(history)
     if fixed + MIN_REPLY_TOKENS > window:
         raise PromptTooLong(
             f"the question takes {fixed} of the model's {model.context_tokens} context tokens: "
@@ -364,7 +408,7 @@ def fit_prompt(
                 shown.append(replace(s, text=s.text[:keep]))
         break
     messages = build_messages(
-        question, [PromptSource(s.n, label(s), s.text) for s in shown], version
+        question, [PromptSource(s.n, label(s), s.text) for s in shown], version, history
     )
     return messages, shown, max_tokens
 

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from app.generation.kv_states import KVStates
 from app.generation.registry import verify_weights
 from app.generation.runner import LoadedModel, load_llama
 
@@ -51,11 +52,13 @@ class ModelManager:
         n_ctx: int = 4096,
         n_threads: int = 2,
         max_queue: int = 8,
+        state_bytes: int = 0,
         loader: Callable[[str, int, int], Any] = load_llama,
     ) -> None:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.max_queue = max_queue
+        self.state_bytes = state_bytes  # per model, for saved conversation contexts
         self._loader = loader
         self._current: LoadedModel | None = None
         self._lock = threading.Lock()
@@ -113,6 +116,7 @@ class ModelManager:
                 path=record.path,
                 llama=llama,
                 max_queue=self.max_queue,
+                states=KVStates(self.state_bytes) if self.state_bytes > 0 else None,
             )
             with self._lock:
                 old, self._current = self._current, new

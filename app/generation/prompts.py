@@ -66,8 +66,13 @@ def format_sources(sources: Sequence[PromptSource]) -> str:
 
 
 def build_messages(
-    question: str, sources: Sequence[PromptSource], version: str = "v2"
+    question: str,
+    sources: Sequence[PromptSource],
+    version: str = "v2",
+    history: Sequence[dict[str, str]] = (),
 ) -> list[dict[str, str]]:
+    """System prompt, the conversation's earlier turns (history.py), then this turn's
+    sources and question."""
     q = question.strip()
     if not sources:
         body = f"There are no sources.\n\nQuestion: {q}\nReply: {IDK}."
@@ -86,7 +91,11 @@ def build_messages(
             f"Question: {q}\n"
             f"Answer from the sources in one sentence with its [n], or reply {IDK}."
         )
-    return [{"role": "system", "content": SYSTEMS[version]}, {"role": "user", "content": body}]
+    return [
+        {"role": "system", "content": SYSTEMS[version]},
+        *history,
+        {"role": "user", "content": body},
+    ]
 
 
 _CITATION = re.compile(r"\[(\d{1,3})\]")

@@ -5,6 +5,11 @@ first take a place in the model's bounded queue (``admitted``), before waiting o
 so a full queue answers ``Overloaded`` at once instead of making everybody wait. A running
 generation stops early when its caller says so (``should_stop``: the client went away, or
 the server's time limit passed).
+
+The prompt is rendered here with the model's own chat template (the GGUF's, as llama.cpp's
+chat handler would) and passed as token ids, so the service knows exactly how many prompt
+tokens there are and how many llama.cpp reused from its context instead of reading them
+again (kv_states.py keeps recent conversations' contexts for that).
 """
 
 from __future__ import annotations
@@ -15,6 +20,10 @@ from collections.abc import Callable, Generator, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+
+import numpy as np
+
+from app.generation.kv_states import KVStates, common_prefix
 
 
 class Overloaded(RuntimeError):
@@ -44,6 +53,20 @@ class GenerationResult:
     seconds: float
     first_token_seconds: float | None
     finish_reason: str | None = None  # stop | length | cancelled | time_limit
+    prompt_reused: int = 0  # prompt tokens llama.cpp did not read again (its context had them)
+
+    @property
+    def prompt_evaluated(self) -> int:
+        return self.prompt_tokens - self.prompt_reused
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A chat rendered by the model's template: the token ids and where a reply ends."""
+
+    tokens: list[int]
+    stop: list[str]
+    stopping_criteria: Any
 
 
 @dataclass
@@ -58,6 +81,8 @@ class LoadedModel:
     inflight: int = 0
     retired: bool = False
     closed: bool = False
+    states: KVStates | None = None  # saved contexts of recent conversations (kv_states.py)
+    _formatter: Any = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         # One running + max_queue waiting.
@@ -83,6 +108,34 @@ class LoadedModel:
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode(), add_bos=False, special=False))
 
+    def render(self, messages: list[dict[str, str]]) -> Rendered:
+        """The chat as the model reads it, with the GGUF's template (ChatML where the file
+        has none), tokenized as llama-cpp-python's chat handler does."""
+        from llama_cpp import llama_chat_format as chat
+
+        if self._formatter is None:
+            template = self.llama.metadata.get("tokenizer.chat_template")
+            if template:
+                eos, bos = self.llama.token_eos(), self.llama.token_bos()
+                text = self.llama._model.token_get_text
+                self._formatter = chat.Jinja2ChatFormatter(
+                    template=template,
+                    eos_token=text(eos) if eos != -1 else "",
+                    bos_token=text(bos) if bos != -1 else "",
+                    stop_token_ids=[eos],
+                )
+            else:
+                self._formatter = chat.format_chatml
+        out = self._formatter(messages=messages)
+        tokens = self.llama.tokenize(
+            out.prompt.encode("utf-8"), add_bos=not out.added_special, special=True
+        )
+        stop = [] if out.stop is None else [out.stop] if isinstance(out.stop, str) else out.stop
+        return Rendered(tokens, list(stop), out.stopping_criteria)
+
+    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
+        return len(self.render(messages).tokens)
+
     def generate(
         self,
         messages: list[dict[str, str]],
@@ -91,15 +144,28 @@ class LoadedModel:
         on_token: Callable[[str], None] | None = None,
         stop: list[str] | None = None,
         should_stop: StopCheck | None = None,
+        keep_state: bool = False,
     ) -> GenerationResult:
-        """Runs when the model is free (callers that queue take ``admitted`` first)."""
+        """Runs when the model is free (callers that queue take ``admitted`` first).
+        ``keep_state``: a next turn is expected, so the context is saved (kv_states.py)."""
         with self._run_lock:
             try:
                 return self._generate(
-                    messages, max_tokens, temperature, on_token, stop, should_stop
+                    messages, max_tokens, temperature, on_token, stop, should_stop, keep_state
                 )
             except ValueError as exc:  # e.g. "Requested tokens exceed context window"
                 raise GenerationFailed(f"the model could not run this prompt: {exc}") from exc
+
+    def _reusable(self, tokens: list[int]) -> int:
+        """The prompt tokens llama-cpp-python will take from its context (Llama.generate):
+        the shared prefix, less one when the whole prompt is shared (it decodes one token
+        again to get fresh logits), all of it when the logits are the live ones."""
+        live = np.asarray(self.llama.input_ids[: self.llama.n_tokens])
+        shared = common_prefix(live, np.asarray(tokens, dtype=np.intc))
+        if shared == len(tokens):
+            exact = len(live) == len(tokens) and not getattr(self.llama, "_requires_eval", True)
+            return shared if exact else shared - 1
+        return shared
 
     def _generate(
         self,
@@ -109,23 +175,29 @@ class LoadedModel:
         on_token: Callable[[str], None] | None,
         stop: list[str] | None,
         should_stop: StopCheck | None,
+        keep_state: bool,
     ) -> GenerationResult:
         started = time.perf_counter()
         first: float | None = None
         parts: list[str] = []
         finish = None
-        stream: Generator[dict[str, Any], None, None] = self.llama.create_chat_completion(
-            messages=messages,
+        prompt = self.render(messages)
+        if self.states is not None:
+            self.states.restore(self.llama, prompt.tokens)
+        reused = self._reusable(prompt.tokens)
+        stream: Generator[dict[str, Any], None, None] = self.llama.create_completion(
+            prompt=prompt.tokens,
             max_tokens=max_tokens,
             temperature=temperature,
             top_k=1 if temperature == 0 else 40,
             stream=True,
-            stop=stop,
+            stop=(stop or []) + prompt.stop,
+            stopping_criteria=prompt.stopping_criteria,
         )
         try:
             for chunk in stream:
                 choice = chunk["choices"][0]
-                piece = choice.get("delta", {}).get("content")
+                piece = choice.get("text")
                 if piece:
                     if first is None:
                         first = time.perf_counter() - started
@@ -139,16 +211,14 @@ class LoadedModel:
                     break
         finally:
             stream.close()  # ends llama.cpp's generator, so the next request starts clean
+        if keep_state and self.states is not None:
+            self.states.save(self.llama)
         text = "".join(parts)
-        # A stream carries no usage figures: count the messages' tokens (the chat template's
-        # few role markers are not included) and the reply's.
-        prompt_text = self.llama.tokenize(
-            "".join(m["content"] for m in messages).encode(), add_bos=False, special=True
-        )
         completion_tokens = len(self.llama.tokenize(text.encode(), add_bos=False)) if text else 0
         return GenerationResult(
             text=text.strip(),
-            prompt_tokens=len(prompt_text),
+            prompt_tokens=len(prompt.tokens),
+            prompt_reused=max(reused, 0),
             completion_tokens=completion_tokens,
             seconds=time.perf_counter() - started,
             first_token_seconds=first,
@@ -158,6 +228,8 @@ class LoadedModel:
     def close(self) -> None:
         if not self.closed:
             self.closed = True
+            if self.states is not None:
+                self.states.clear()
             close = getattr(self.llama, "close", None)
             if close is not None:
                 close()
