@@ -15,7 +15,16 @@ from fastapi.staticfiles import StaticFiles
 
 from app.api import errors, openapi
 from app.api.guard import RequestGuard
-from app.api.routes import chat, console, documents, health, index, models, query
+from app.api.routes import (
+    chat,
+    console,
+    conversations,
+    documents,
+    health,
+    index,
+    models,
+    query,
+)
 from app.core.config import Settings, get_settings
 from app.service import FactVault
 
@@ -53,7 +62,7 @@ def create_app(settings: Settings | None = None, service: FactVault | None = Non
     )
     errors.install(app)
     openapi.install(app)
-    for module in (health, query, chat, documents, models, index):
+    for module in (health, query, chat, conversations, documents, models, index):
         app.include_router(module.router)
     console.install(app)
     app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")

@@ -139,6 +139,23 @@ def assert_consistent(rt: Runtime) -> None:
     assert {k: v for k, v in counts.items() if v} == actual
 
 
+# A document whose facts a 3-turn conversation asks about: turns 2 and 3 ("its", "And ...")
+# name nothing, and the file holds a second vehicle, so only the history says which one.
+FLEET_DOC = """# Company vehicles
+
+The delivery van is a Brindle V7. Its registration is KX-4821, and it is serviced every
+9,000 km at Harlow Motors.
+
+The pool car is a Corvane S2. Its registration is PT-3307, and it is serviced every
+15,000 km at Dunmere Garage.
+"""
+FLEET_TURNS = (
+    ("Which model is the company's delivery van?", "brindle v7"),
+    ("What is its registration?", "kx-4821"),
+    ("And how often is it serviced?", "9,000"),
+)
+
+
 def service_settings(root: Path, models_dir: Path, **overrides) -> Settings:
     """Settings for a test service in ``root`` (migrated SQLite, embedded Qdrant, auth off
     unless ``overrides`` say otherwise)."""

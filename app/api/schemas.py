@@ -82,6 +82,11 @@ class QueryResponse(BaseModel):
     # Served from the answer cache: the same question over the same evidence, model, prompt
     # and decoding was answered before (timings then hold "cache" instead of "generate").
     cached: bool = False
+    # What the prompt cost: every prompt token, and those llama.cpp took from its context
+    # instead of reading again (a conversation's earlier turns; see prompt_tokens_evaluated).
+    prompt_tokens: int = 0
+    prompt_tokens_reused: int = 0
+    prompt_tokens_evaluated: int = 0
 
 
 class RetrieveResponse(BaseModel):
@@ -167,3 +172,72 @@ class ChatRequest(BaseModel):
     stream: bool = False
     max_tokens: int | None = Field(default=None, ge=1, le=2048)
     temperature: float | None = Field(default=0.0, ge=0.0, le=2.0)
+
+
+class MessageRequest(BaseModel):
+    """The next question of a conversation (POST /v1/conversations/{id}/messages)."""
+
+    model_config = ConfigDict(extra="forbid")
+    question: str = Field(min_length=1, max_length=4000, pattern=HAS_TEXT)
+    top_k: int | None = Field(default=None, ge=1, le=50)
+    filters: Filters = Field(default_factory=Filters)
+    stream: bool = False
+    max_tokens: int | None = Field(default=None, ge=1, le=2048)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+
+
+class MessageResponse(QueryResponse):
+    conversation_id: str
+    turn: int  # 1, 2, ... within the conversation
+    question: str
+    # The standalone question retrieval ran on: the follow-up rewritten by the model when
+    # it did not stand alone (``rewritten``), else the question itself.
+    standalone_question: str
+    rewritten: bool
+    history_turns: int  # earlier turns the prompt held (older ones are dropped past budget)
+
+
+class TurnCitationOut(BaseModel):
+    n: int
+    document_id: int
+    chunk_id: str
+    source: str
+    title: str | None
+    span: tuple[int, int]
+    page: int | None
+
+
+class TurnOut(BaseModel):
+    turn: int
+    question: str
+    standalone_question: str
+    answer: str
+    grounded: bool
+    citations: list[TurnCitationOut]
+    model: ModelRef
+    index_version: str | None
+    timings: dict[str, float]
+    prompt_tokens: int
+    prompt_tokens_reused: int
+    completion_tokens: int
+    created_at: str
+
+
+class ConversationSummaryOut(BaseModel):
+    id: str
+    title: str  # its first question, shortened
+    created_at: str
+    updated_at: str
+    turns: int
+
+
+class ConversationOut(BaseModel):
+    id: str
+    title: str
+    created_at: str
+    updated_at: str
+    turns: list[TurnOut]
+
+
+class ConversationList(BaseModel):
+    conversations: list[ConversationSummaryOut]

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import Any
 
 from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer
+from app.generation.history import Exchange
 from app.service import FactVault
 
-Event = tuple[str, str | Answer | Exception]
+Event = tuple[str, Any]  # ("started", ""), ("token", str), ("done", result), ("error", exc)
 
 
-Ask = Callable[..., Answer]  # ask(on_start, on_token, cancelled) -> Answer
+Ask = Callable[..., Any]  # ask(on_start, on_token, cancelled) -> an Answer, or a Reply
 
 
 def asker(
@@ -30,8 +32,12 @@ def asker(
     filter: SearchFilter | None,
     max_tokens: int | None,
     temperature: float,
+    history: Sequence[Exchange] = (),
+    keep_state: bool = False,
 ) -> Ask:
-    """One question of one caller, ready to run plainly or streamed."""
+    """One question of one caller, ready to run plainly or streamed; with ``history`` (a
+    chat client's earlier turns); ``keep_state``: a next turn is likely (a chat), so the
+    model keeps this context (kv_states.py)."""
 
     def ask(
         on_start: Callable[[], None] | None = None,
@@ -41,6 +47,7 @@ def asker(
         return service.ask(
             caller_key, question, top_k, filter, max_tokens, temperature,
             on_token=on_token, cancelled=cancelled, on_start=on_start,
+            history=history, keep_state=keep_state,
         )  # fmt: skip
 
     return ask

@@ -1,7 +1,11 @@
 """POST /v1/chat/completions: OpenAI-compatible, answered from the knowledge base.
 
-The last user message is the question; the answer is grounded in retrieved chunks exactly
-as /v1/query is, so existing OpenAI clients get cited answers. Citations, ``grounded`` and
+The last user message is the question; the user and assistant messages before it are the
+conversation's history, sent by the client as OpenAI clients do (nothing is stored): a
+follow-up is rewritten to stand alone and answered with those turns in the prompt, as
+/v1/conversations does. System messages are ignored: the service's own prompt governs how
+answers are grounded. The answer is grounded in retrieved chunks exactly as /v1/query is,
+so existing OpenAI clients get cited answers. Citations, ``grounded`` and
 ``links_removed`` ride along as extra fields that OpenAI clients ignore. A stream shows
 only text the final answer keeps, so it never has anything to withdraw.
 """
@@ -24,15 +28,25 @@ from app.api.routes.query import citation_out, error_event
 from app.api.schemas import ChatRequest
 from app.api.streaming import Event, asker, open_answer_stream
 from app.generation.answer import Answer
+from app.generation.history import Exchange
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=GuardedRoute)
 
 
-def _question(req: ChatRequest) -> str:
-    for message in reversed(req.messages):
-        if message.role == "user" and (message.content or "").strip():
-            return message.content.strip()
-    raise ApiError(422, "validation_error", "messages: no user message with content")
+def _question(req: ChatRequest) -> tuple[str, list[Exchange]]:
+    """The last user message, and each earlier user message with the assistant reply that
+    followed it (a user message left without a reply is left out)."""
+    talk = [(m.role, (m.content or "").strip()) for m in req.messages]
+    talk = [(role, text) for role, text in talk if role in ("user", "assistant") and text]
+    last = max((i for i, (role, _) in enumerate(talk) if role == "user"), default=None)
+    if last is None:
+        raise ApiError(422, "validation_error", "messages: no user message with content")
+    history = [
+        Exchange(question=q, prompt=q, answer=a)
+        for (r1, q), (r2, a) in zip(talk[:last], talk[1:last], strict=False)
+        if r1 == "user" and r2 == "assistant"
+    ]
+    return talk[last][1], history
 
 
 def _finish(answer: Answer) -> str:
@@ -46,6 +60,8 @@ def _extras(answer: Answer) -> dict:
         "links_removed": answer.links_removed,
         "withheld": answer.withheld,
         "cached": answer.cached,
+        "standalone_question": answer.standalone,
+        "prompt_tokens_reused": answer.prompt_reused,
     }
 
 
@@ -73,12 +89,13 @@ def _completion(answer: Answer, cid: str) -> dict:
 
 @router.post("/chat/completions", dependencies=[ReadScope])
 async def chat_completions(req: ChatRequest, service: ServiceDep, caller: CallerDep):  # JSON or SSE
-    question = _question(req)
+    question, history = _question(req)
     cid = f"chatcmpl-{uuid.uuid4().hex}"
 
     ask = asker(
-        service, caller.key_id, question, None, None, req.max_tokens, req.temperature or 0.0
-    )
+        service, caller.key_id, question, None, None, req.max_tokens, req.temperature or 0.0,
+        history=history, keep_state=True,
+    )  # fmt: skip
 
     if not req.stream:
         return _completion(await run_in_threadpool(ask), cid)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep, ReadScope, ServiceDep
@@ -58,6 +60,9 @@ def answer_out(a: Answer) -> QueryResponse:
         withheld=a.withheld,
         prompt_version=a.prompt_version,
         cached=a.cached,
+        prompt_tokens=a.prompt_tokens,
+        prompt_tokens_reused=a.prompt_reused,
+        prompt_tokens_evaluated=a.prompt_evaluated,
     )
 
 
@@ -97,14 +102,16 @@ def sse(event: str, data: object) -> str:
     return f"event: {event}\ndata: {json.dumps(data)}\n\n"
 
 
-async def sse_stream(events: AsyncIterator[Event]) -> AsyncIterator[str]:
-    """``token`` events carry only text the final answer keeps; ``done`` has the answer."""
+async def sse_stream(
+    events: AsyncIterator[Event], done: Callable[[Any], BaseModel] | None = None
+) -> AsyncIterator[str]:
+    """``token`` events carry only text the final answer keeps; ``done`` has the answer
+    (``done`` formats what the work returned; by default an Answer as /v1/query's body)."""
     async for kind, payload in events:
         if kind == "token":
             yield sse("token", {"text": payload})
         elif kind == "done":
-            assert isinstance(payload, Answer)
-            yield sse("done", answer_out(payload).model_dump())
+            yield sse("done", (done or answer_out)(payload).model_dump())
         elif kind == "error":
             assert isinstance(payload, Exception)
             yield sse("error", error_event(payload))
