@@ -44,6 +44,14 @@ class ServiceClient:
         body = {"question": question, "top_k": top_k, "max_tokens": max_tokens}
         return self._call("POST", "/v1/query", json=body)
 
+    def new_conversation(self) -> dict:
+        return self._call("POST", "/v1/conversations")
+
+    def say(self, conversation_id: str, question: str) -> dict:
+        return self._call(
+            "POST", f"/v1/conversations/{conversation_id}/messages", json={"question": question}
+        )
+
     def activate_model(self, name: str) -> dict:
         return self._call("PUT", "/v1/models/active", json={"name": name})
 

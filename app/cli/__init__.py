@@ -1,5 +1,5 @@
 """The ``factvault`` command: db, ingest, docs, retrieve, query, serve, models, keys, backup,
-restore, reindex, contexts, eval.
+restore, reindex, contexts, eval, chat, conversations.
 
 Each command group is a module here; each drives the application (app/service.py) in this
 process, or the running service over HTTP (app/client.py) when a server owns the store.
@@ -13,7 +13,18 @@ import sys
 
 import typer
 
-from app.cli import contexts, db, documents, evaluate, keys, maintenance, models, query, serve
+from app.cli import (
+    chat,
+    contexts,
+    db,
+    documents,
+    evaluate,
+    keys,
+    maintenance,
+    models,
+    query,
+    serve,
+)
 from app.cli.common import fail
 
 app = typer.Typer(
@@ -21,7 +32,7 @@ app = typer.Typer(
     add_completion=False,
     help="factvault: your documents in your store, cited answers from a frozen local model.",
 )
-for group in (db, documents, query, serve, models, keys, maintenance, contexts, evaluate):
+for group in (db, documents, query, chat, serve, models, keys, maintenance, contexts, evaluate):
     group.register(app)
 
 

@@ -23,6 +23,7 @@ COLUMNS = [
     ("answer", "answer_accuracy"),
     ("citation", "citation_accuracy"),
     ("I don't know", "idk_accuracy"),
+    ("follow-ups", "followup_correct"),
     ("TTFT p50 s", "ttft_p50_s"),
     ("total p50 s", "total_p50_s"),
     ("prompt tok p50", "prompt_tokens_p50"),
@@ -74,8 +75,9 @@ def markdown(rows: list[dict]) -> str:
         "ingest pipeline can read today (Word, PowerPoint, Excel and the scanned PDF come "
         "with issue 20); `I don't know`: unanswerable questions declined with no "
         "citation. TTFT: request start to the model's first token. Peak RSS: the whole "
-        "benchmark process (embedder, model, stores). Conversations are skipped until "
-        "issue 19.",
+        "benchmark process (embedder, model, stores). `follow-ups`: the two-turn "
+        "conversations, asked in one conversation each (the last turn is scored; it is "
+        "also counted in `correct`).",
         "",
         "| " + " | ".join(name for name, _ in COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
@@ -98,6 +100,6 @@ def markdown(rows: list[dict]) -> str:
             "",
             f"Questions: {counts['questions']:.0f} asked ({counts['answerable']:.0f} "
             f"answerable, {counts['readable']:.0f} of them readable), skipped: "
-            + ", ".join(f"{k} {v}" for k, v in rows[0]["skipped"].items()),
+            + (", ".join(f"{k} {v}" for k, v in rows[0]["skipped"].items()) or "none"),
         ]
     return "\n".join(lines) + "\n"

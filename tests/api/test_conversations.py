@@ -178,3 +178,46 @@ def _bob(service: FactVault) -> int:
 
     with service.runtime.db.session() as s:
         return s.query(ApiKey).filter_by(name="bob").one().id
+
+
+def test_factvault_chat_in_a_pseudo_terminal(service: FactVault) -> None:
+    """`factvault chat` typed at a terminal, through the running service."""
+    import os
+    import sys
+
+    pexpect = pytest.importorskip("pexpect")
+    with service.runtime.db.session() as s:
+        key = create_key(s, "terminal", "read")
+    with LiveServer(service) as live:
+        env = {
+            **os.environ,
+            "FACTVAULT_DATA_DIR": str(service.settings.data_dir),
+            "FACTVAULT_PORT": str(live.port),
+            "FACTVAULT_API_KEY": key,
+            "COLUMNS": "200",
+        }
+        child = pexpect.spawn(
+            sys.executable, ["-m", "app.cli", "chat"], env=env, encoding="utf-8", timeout=180
+        )
+        try:
+            child.expect("/quit")
+            for question, expected in FLEET_TURNS:
+                child.expect("you>")
+                child.sendline(question)
+                child.expect("model: ")  # the answer is printed above its model line
+                assert expected in child.before.lower(), child.before
+            child.expect("you>")
+            child.sendline("/new")
+            child.expect(r"\(new conversation\)")
+            child.expect("you>")
+            child.sendline("/quit")
+            child.expect(pexpect.EOF)
+        finally:
+            child.close(force=True)
+        assert child.exitstatus == 0
+    with service.runtime.db.session() as s:
+        from app.core.db import ApiKey
+
+        owner = s.query(ApiKey).filter_by(name="terminal").one().id
+    listed = service.list_conversations(owner)
+    assert sorted(c.turns for c in listed) == [0, 3]
