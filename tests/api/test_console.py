@@ -15,7 +15,7 @@ import pytest
 from app.core.auth import create_key
 from app.evaluation.summary import save_summary
 from app.generation.prompts import is_idk
-from tests.fixtures import REPO, LiveServer, empty_service
+from tests.fixtures import FLEET_DOC, FLEET_TURNS, REPO, LiveServer, empty_service
 
 pytestmark = pytest.mark.slow
 
@@ -74,8 +74,11 @@ def open_page(browser, server: LiveServer, **context_options):
     return context, page, errors
 
 
-def ask(page, question: str) -> None:
+def ask(page, question: str, fresh: bool = True) -> None:
+    """Ask in the console; ``fresh``: in a new conversation (no earlier turns)."""
     page.click("nav a[data-view=ask]")
+    if fresh:
+        page.click("#new-conversation")
     page.fill("#question", question)
     page.press("#question", "Enter")  # the keyboard path: Enter sends
     page.wait_for_function(
@@ -334,3 +337,35 @@ LOW_CONTRAST = """() => {
   }
   return out;
 }"""
+
+
+def test_a_conversation_thread_in_the_browser(browser, server, screens) -> None:
+    """Three turns in one conversation: earlier turns stack above the latest answer, each
+    with its model and sources; a follow-up shows what it was rewritten to; the caller's
+    conversation list reopens the thread; "New conversation" starts empty."""
+    httpx.post(
+        f"{server.url}/v1/documents", files={"files": ("fleet.md", FLEET_DOC.encode())}, timeout=120
+    ).raise_for_status()
+    context, page, errors = open_page(browser, server)
+    try:
+        for n, (question, expected) in enumerate(FLEET_TURNS):
+            ask(page, question, fresh=n == 0)
+            assert expected in page.inner_text("#answer-text").lower()
+            assert "fleet.md" in page.inner_text("#sources")
+        assert page.locator("#thread li").count() == 2
+        assert "qwen2.5-coder-1.5b" in page.inner_text("#thread li >> nth=1")
+        assert page.inner_text("#answer-rewrite").startswith("searched for:")
+        assert "van" in page.inner_text("#answer-rewrite").lower()
+        page.screenshot(path=str(screens / "conversation.png"), full_page=True)
+        page.focus("#conversation-list")
+        page.wait_for_function(
+            "() => document.querySelectorAll('#conversation-list option').length > 1"
+        )
+        value = page.locator("#conversation-list option").nth(1).get_attribute("value")
+        page.click("#new-conversation")
+        assert page.locator("#thread li").count() == 0
+        page.select_option("#conversation-list", value)
+        page.wait_for_function("() => document.querySelectorAll('#thread li').length === 3")
+        assert errors == []
+    finally:
+        context.close()

@@ -281,9 +281,82 @@ async function* sseEvents(response) {
   }
 }
 
+// ---------------------------------------------------------------- Conversations
+// The Ask view is a thread: earlier turns stacked above, the latest in #answer. Questions go
+// to the current conversation; follow-ups are answered with its history.
+
+let conversation = null; // the current conversation's id, made on the first question
+let lastTurn = null; // the turn shown in #answer, moved up into the thread on the next one
+
+function turnItem(turn) {
+  const sources = [...new Set(turn.citations.map((c) => c.source))].join(", ");
+  const meta = [`model ${turn.model.name}`];
+  if (sources) meta.push(`sources: ${sources}`);
+  const item = el(
+    "li", { "data-turn": String(turn.turn) },
+    el("div", { class: "turn-question", text: turn.question }),
+    el("div", { class: "turn-answer", text: turn.answer }),
+  );
+  if (turn.standalone_question && turn.standalone_question !== turn.question) {
+    item.append(el("div", { class: "turn-meta", text: `searched for: ${turn.standalone_question}` }));
+  }
+  item.append(el("div", { class: "turn-meta", text: meta.join(" · ") }));
+  return item;
+}
+
+function clearAnswer() {
+  $("#answer").hidden = true;
+  $("#answer-text").textContent = "";
+  $("#answer-meta").textContent = "";
+  $("#answer-rewrite").hidden = true;
+  $("#sources").replaceChildren();
+  lastTurn = null;
+}
+
+function newConversation() {
+  conversation = null;
+  $("#thread").replaceChildren();
+  clearAnswer();
+  $("#conversation-list").value = "";
+}
+
+async function loadConversations() {
+  const body = await api("GET", "/v1/conversations");
+  const list = $("#conversation-list");
+  list.replaceChildren(el("option", { value: "", text: body.conversations.length ? "(choose)" : "(none yet)" }));
+  for (const c of body.conversations) {
+    const label = `${c.title || "(empty)"} · ${c.turns} turn${c.turns === 1 ? "" : "s"}`;
+    list.append(el("option", { value: c.id, text: label }));
+  }
+  if (conversation) list.value = conversation;
+}
+
+async function openConversation(id) {
+  if (!id) return newConversation();
+  const body = await api("GET", `/v1/conversations/${encodeURIComponent(id)}`);
+  conversation = body.id;
+  clearAnswer();
+  $("#thread").replaceChildren(...body.turns.map(turnItem));
+}
+
+function setupConversations() {
+  $("#new-conversation").addEventListener("click", () => {
+    newConversation();
+    $("#question").focus();
+  });
+  // Listed when looked at (not on page load: with auth on, the key may not be entered yet).
+  $("#conversation-list").addEventListener("focus", () => loadConversations().catch(reportError));
+  $("#conversation-list").addEventListener("change", (event) => {
+    openConversation(event.target.value).catch(reportError);
+  });
+}
+
 async function ask(question) {
   const text = $("#answer-text");
   const button = $("#ask-button");
+  if (lastTurn) $("#thread").append(turnItem(lastTurn));
+  lastTurn = null;
+  $("#answer-rewrite").hidden = true;
   $("#answer").hidden = false;
   $("#answer-note").hidden = true;
   $("#answer-meta").textContent = "Retrieving sources and waiting for the model…";
@@ -293,7 +366,8 @@ async function ask(question) {
   text.setAttribute("aria-busy", "true");
   button.disabled = true;
   try {
-    const response = await fetch("/v1/query", {
+    if (!conversation) conversation = (await api("POST", "/v1/conversations")).id;
+    const response = await fetch(`/v1/conversations/${conversation}/messages`, {
       method: "POST",
       headers: authHeaders({ "Content-Type": "application/json", Accept: "text/event-stream" }),
       body: JSON.stringify({ question, stream: true }),
@@ -316,6 +390,15 @@ async function ask(question) {
         }
         renderSources(data.citations, questionTerms(question));
         renderMeta(data);
+        if (data.rewritten) {
+          $("#answer-rewrite").textContent = `searched for: ${data.standalone_question}`;
+          $("#answer-rewrite").hidden = false;
+        }
+        lastTurn = {
+          turn: data.turn, question, answer: data.answer, citations: data.citations,
+          model: data.model, standalone_question: data.standalone_question,
+        };
+        loadConversations().catch(reportError);
         $("#active-model").textContent = `model: ${data.model.name}`;
       } else if (event === "error") {
         throw new ApiError(500, data.code, data.detail);
@@ -617,6 +700,7 @@ async function loadIndex() {
 
 setupKeyPanel();
 setupAsk();
+setupConversations();
 setupDocuments();
 window.addEventListener("hashchange", route);
 route();
