@@ -13,7 +13,7 @@ LLAMA_WHEEL := $(WHEELHOUSE)/.llama-cpp-python-$(LLAMA_CPP_VERSION)-built
 LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/packaging/llama-no-common.cmake
 QUESTION ?= How many days of annual leave does an employee get?
 
-.PHONY: install wheels models browser run test lint bench-ingest bench-load bench-contexts bench-answers clean
+.PHONY: install wheels models browser run test lint bench-ingest bench-load bench-contexts bench-answers bench-conversation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -88,3 +88,6 @@ bench-answers: install
 
 clean:
 	rm -rf $(VENV) data .pytest_cache .ruff_cache
+
+bench-conversation: install
+	$(BIN)/python bench/conversation.py
