@@ -14,6 +14,7 @@ from ingest.loaders.code import LANGUAGES, load_code
 from ingest.loaders.email import load_email
 from ingest.loaders.html import load_html
 from ingest.loaders.markdown import load_markdown
+from ingest.loaders.office import load_docx, load_pptx, load_xlsx
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.text import load_text
 
@@ -35,6 +36,7 @@ _BY_SUFFIX: dict[str, Loader] = {
     ".html": load_html, ".htm": load_html, ".xhtml": load_html,
     ".pdf": load_pdf,
     ".eml": load_email,
+    ".docx": load_docx, ".pptx": load_pptx, ".xlsx": load_xlsx,
     **{suffix: load_code for suffix in LANGUAGES},
 }  # fmt: skip
 
