@@ -44,16 +44,22 @@ TURNS = [
 ]
 
 
+def forget(service: FactVault) -> None:
+    """Empty the model's context and its saved contexts: the next prompt is read whole."""
+    model = service.models.current
+    assert model is not None
+    model.llama.n_tokens = 0
+    if model.states is not None:
+        model.states.clear()
+
+
 def run(service: FactVault, reuse: bool) -> list[dict]:
+    forget(service)  # neither run starts from what the other left behind
     conv = service.new_conversation(None)
     rows = []
     for n, question in enumerate(TURNS, start=1):
-        model = service.models.current
-        assert model is not None
         if not reuse:  # nothing kept: llama.cpp reads the whole prompt again
-            model.llama.n_tokens = 0
-            if model.states is not None:
-                model.states.clear()
+            forget(service)
         reply = service.say(None, conv.id, question)
         a = reply.answer
         t = a.timings

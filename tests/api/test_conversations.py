@@ -6,6 +6,7 @@ Qdrant Edge, SQLite, Qwen2.5-Coder-1.5B (a smaller model cannot rewrite follow-u
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -48,7 +49,10 @@ def sources(body: dict) -> set[str]:
     return {c["source"] for c in body["citations"]}
 
 
-def test_three_turns_over_rest_need_the_history(client: TestClient, keys) -> None:
+def test_three_turns_over_rest_need_the_history(
+    client: TestClient, keys, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     h = keys["alice"]
     conv = client.post("/v1/conversations", headers=h)
     assert conv.status_code == 201, conv.text
@@ -89,6 +93,11 @@ def test_three_turns_over_rest_need_the_history(client: TestClient, keys) -> Non
     assert stored["turns"][1]["model"]["name"] == "qwen2.5-coder-1.5b"
     listed = client.get("/v1/conversations", headers=h).json()["conversations"]
     assert any(c["id"] == cid and c["turns"] == 3 for c in listed)
+    # Privacy: no question or answer text in the logs or the metrics.
+    metrics = client.get("/metrics").text
+    for body in replies:
+        for text in (body["question"], body["answer"]):
+            assert text not in caplog.text and text not in metrics
 
 
 def test_a_key_never_sees_another_keys_conversation(client: TestClient, keys) -> None:
