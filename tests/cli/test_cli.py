@@ -114,3 +114,25 @@ def test_backup_and_restore_through_the_cli(tmp_path: Path, corpus: Path) -> Non
     assert restored.returncode == 0 and "restored" in restored.stdout, restored.stderr
     assert run(question, other).stdout == before
     assert run(["restore", str(tmp_path / "bk")], other).returncode == 2  # not fresh any more
+
+
+def test_conversations_purge(tmp_path: Path) -> None:
+    from datetime import timedelta
+
+    from app.core.conversations import ConversationStore
+    from app.core.db import Conversation, Database, utcnow
+
+    data = tmp_path / "data"
+    assert run(["db", "upgrade"], data).returncode == 0
+    db = Database(f"sqlite:///{data / 'factvault.db'}")
+    store = ConversationStore(db)
+    old, new = store.create(None).id, store.create(None).id
+    with db.session() as s:
+        s.get(Conversation, old).updated_at = utcnow() - timedelta(days=10)
+    refused = run(["conversations", "purge"], data)  # no age given, no retention set
+    assert refused.returncode != 0 and "--older-than-days" in refused.stderr
+    done = run(["conversations", "purge", "--older-than-days", "7"], data)
+    assert done.returncode == 0, done.stderr
+    assert "deleted 1 conversations" in done.stdout
+    assert store.get(None, old) is None and store.get(None, new) is not None
+    db.dispose()
