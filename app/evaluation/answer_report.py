@@ -57,6 +57,8 @@ def update_rows(json_path: Path, rows: list[dict]) -> list[dict]:
 
 
 def _cell(value: object) -> str:
+    if value is None:  # a row measured before this column existed
+        return "–"
     if isinstance(value, float):
         if math.isnan(value):
             return "–"
@@ -72,8 +74,8 @@ def markdown(rows: list[dict]) -> str:
         "../shared/eval/answers (Tarnwell Optics; scoring rule in its README). `correct`: "
         "the expected strings and a citation of a golden file, over the answerable "
         "questions; `correct (readable)`: the same over those with a golden file the "
-        "ingest pipeline can read today (Word, PowerPoint, Excel and the scanned PDF come "
-        "with issue 20); `I don't know`: unanswerable questions declined with no "
+        "ingest pipeline could read when the row was measured (Word, PowerPoint and Excel "
+        "since 2026-11-30, session 10; the scanned PDF with tesseract-ocr installed); `I don't know`: unanswerable questions declined with no "
         "citation. TTFT: request start to the model's first token. Peak RSS: the whole "
         "benchmark process (embedder, model, stores). `follow-ups`: the two-turn "
         "conversations, asked in one conversation each (the last turn is scored; it is "
