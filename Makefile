@@ -13,7 +13,7 @@ LLAMA_WHEEL := $(WHEELHOUSE)/.llama-cpp-python-$(LLAMA_CPP_VERSION)-built
 LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/packaging/llama-no-common.cmake
 QUESTION ?= How many days of annual leave does an employee get?
 
-.PHONY: install wheels models browser run test lint bench-ingest bench-load bench-contexts bench-answers bench-conversation clean
+.PHONY: install wheels models browser ocr run test lint bench-ingest bench-load bench-contexts bench-answers bench-conversation clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,8 +56,15 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; } || \
 		echo "chromium not installed: the console's browser tests will skip" >&2
 
+# Debian's tesseract-ocr for scanned PDF pages and images (ingest/loaders/ocr.py); without
+# it those files are refused with the reason and the OCR tests skip.
+ocr:
+	@command -v tesseract >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr tesseract-ocr-eng >/dev/null; } || \
+		echo "tesseract-ocr not installed: scanned PDFs are refused and the OCR tests skip" >&2
+
 # pytest exits 5 when a selection collects nothing: that is not a failure.
-test: install browser
+test: install browser ocr
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest: no tests collected"; exit 0; fi; exit $$rc
 

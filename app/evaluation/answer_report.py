@@ -75,8 +75,9 @@ def markdown(rows: list[dict]) -> str:
         "the expected strings and a citation of a golden file, over the answerable "
         "questions; `correct (readable)`: the same over those with a golden file the "
         "ingest pipeline could read when the row was measured (Word, PowerPoint and Excel "
-        "since 2026-11-30, session 10; the scanned PDF with tesseract-ocr installed); `I don't know`: unanswerable questions declined with no "
-        "citation. TTFT: request start to the model's first token. Peak RSS: the whole "
+        "since 2026-11-30, session 10; the scanned PDF with tesseract-ocr installed); "
+        "`I don't know`: unanswerable questions declined with no citation. TTFT: "
+        "request start to the model's first token. Peak RSS: the whole "
         "benchmark process (embedder, model, stores). `follow-ups`: the two-turn "
         "conversations, asked in one conversation each (the last turn is scored; it is "
         "also counted in `correct`).",

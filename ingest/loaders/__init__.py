@@ -14,6 +14,7 @@ from ingest.loaders.code import LANGUAGES, load_code
 from ingest.loaders.email import load_email
 from ingest.loaders.html import load_html
 from ingest.loaders.markdown import load_markdown
+from ingest.loaders.ocr import load_image
 from ingest.loaders.office import load_docx, load_pptx, load_xlsx
 from ingest.loaders.pdf import load_pdf
 from ingest.loaders.text import load_text
@@ -37,6 +38,8 @@ _BY_SUFFIX: dict[str, Loader] = {
     ".pdf": load_pdf,
     ".eml": load_email,
     ".docx": load_docx, ".pptx": load_pptx, ".xlsx": load_xlsx,
+    ".png": load_image, ".jpg": load_image, ".jpeg": load_image, ".tif": load_image,
+    ".tiff": load_image,
     **{suffix: load_code for suffix in LANGUAGES},
 }  # fmt: skip
 

@@ -1,4 +1,8 @@
-"""PDF through pypdf: one section per page so every chunk knows its page number."""
+"""PDF through pypdf: one section per page so every chunk knows its page number.
+
+A page with no text layer (a scan) is read by OCR from the images it holds (ocr.py);
+a page with neither text nor images is blank and left out.
+"""
 
 from __future__ import annotations
 
@@ -6,6 +10,7 @@ import io
 import logging
 from pathlib import Path
 
+from ingest.loaders import ocr
 from ingest.loaders.base import LoadedDocument, LoaderError, Section
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
@@ -23,6 +28,9 @@ def load_pdf(path: Path, data: bytes) -> LoadedDocument:
         if reader.is_encrypted:
             raise LoaderError(path, "encrypted PDF; decrypt it before ingesting")
         pages = [(page.extract_text() or "") for page in reader.pages]
+        for number, page in enumerate(reader.pages, start=1):
+            if not pages[number - 1].strip():
+                pages[number - 1] = _ocr_page(path, number, page)
         meta_title = (reader.metadata.title if reader.metadata else None) or None
     except LoaderError:
         raise
@@ -43,10 +51,20 @@ def load_pdf(path: Path, data: bytes) -> LoadedDocument:
         offset += len(page_text)
     text = "".join(parts)
     if not text.strip():
-        raise LoaderError(path, "PDF has no extractable text (scanned images need OCR)")
+        raise LoaderError(path, "PDF has no text: no text layer, and OCR found none")
     return LoadedDocument(
         text=text,
         title=str(meta_title) if meta_title else path.name,
         media_type="application/pdf",
         sections=sections,
     )
+
+
+def _ocr_page(path: Path, number: int, page: object) -> str:
+    """The text of a scanned page, read from its images ("" for a blank page)."""
+    images = list(page.images)  # type: ignore[attr-defined]
+    if not images:
+        return ""
+    source = f"{path} (page {number})"
+    texts = [ocr.read_image(source, ocr.png_bytes(source, img.image)) for img in images]
+    return "\n".join(t for t in texts if t)
