@@ -36,9 +36,14 @@ class ServiceClient:
     def close(self) -> None:
         self._http.close()
 
-    def upload(self, path: Path) -> dict:
+    def upload(self, path: Path, collection: str = "default") -> dict:
         with path.open("rb") as fh:
-            return self._call("POST", "/v1/documents", files={"files": (path.name, fh)})
+            return self._call(
+                "POST",
+                "/v1/documents",
+                params={"collection": collection},
+                files={"files": (path.name, fh)},
+            )
 
     def query(self, question: str, top_k: int | None, max_tokens: int | None) -> dict:
         body = {"question": question, "top_k": top_k, "max_tokens": max_tokens}

@@ -24,7 +24,15 @@ from sqlalchemy import func, select, text
 
 from app.core.config import Settings
 from app.core.conversations import ConversationStore, Summary
-from app.core.db import Chunk, Conversation, ConversationTurn, Document, IndexVersion, ModelRecord
+from app.core.db import (
+    DEFAULT_COLLECTION,
+    Chunk,
+    Conversation,
+    ConversationTurn,
+    Document,
+    IndexVersion,
+    ModelRecord,
+)
 from app.core.embedder import EMBEDDER_NAMES, Embedder
 from app.core.index_versions import active_collection, active_index
 from app.core.runtime import Runtime, open_runtime
@@ -344,9 +352,12 @@ class FactVault:
 
     # -- documents --------------------------------------------------------------------
 
-    def ingest_files(self, files: Sequence[tuple[str, Path]]) -> Ingested:
-        """Ingest (source name, path on disk) pairs through the one pipeline, one at a time."""
-        items = [SourceFile(source, path) for source, path in files]
+    def ingest_files(
+        self, files: Sequence[tuple[str, Path]], collection: str = DEFAULT_COLLECTION
+    ) -> Ingested:
+        """Ingest (source name, path on disk) pairs into a collection through the one
+        pipeline, one at a time."""
+        items = [SourceFile(source, path, collection=collection) for source, path in files]
         with self.ingest_lock:
             report = IngestPipeline(self.runtime, cpu_gate=self.cpu_gate).run(items)
         with self.runtime.db.session() as s:
@@ -354,16 +365,25 @@ class FactVault:
             s.expunge_all()
         return Ingested(report, list(docs))
 
-    def list_documents(self) -> list[Document]:
+    def list_documents(self, collections: Sequence[str] | None = None) -> list[Document]:
+        """Every document, or those in ``collections`` (a limited key's)."""
+        query = select(Document).order_by(Document.id)
+        if collections is not None:
+            query = query.where(Document.collection.in_(list(collections)))
         with self.runtime.db.session() as s:
-            docs = list(s.scalars(select(Document).order_by(Document.id)))
+            docs = list(s.scalars(query))
             s.expunge_all()
         return docs
 
-    def remove_document(self, doc_id: int) -> None:
+    def remove_document(self, doc_id: int, collections: Sequence[str] | None = None) -> None:
+        """Delete a document (404 as well when it is in a collection the caller lacks)."""
         with self.runtime.db.session() as s:
             index = active_index(s)
-            if index is None or s.get(Document, doc_id) is None:
+            doc = s.get(Document, doc_id)
+            hidden = (
+                doc is not None and collections is not None and doc.collection not in collections
+            )
+            if index is None or doc is None or hidden:
                 raise ServiceError(404, "not_found", f"no document {doc_id}")
             s.expunge(index)
         with self.ingest_lock:

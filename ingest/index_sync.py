@@ -55,20 +55,20 @@ def sync_index(
     for rows in _batched(sorted(missing), batch_chunks):
         with rt.db.session() as s:
             found = s.execute(
-                select(Chunk, Document.source)
+                select(Chunk, Document.source, Document.collection)
                 .join(Document)
                 .where(Chunk.id.in_(rows))
                 .order_by(Chunk.document_id, Chunk.ordinal)
             ).all()
-        texts = [index_text(c.context, c.text) for c, _ in found]
+        texts = [index_text(c.context, c.text) for c, _, _ in found]
         with gate():
             dense = embedder.embed_documents(texts)
         sparse = bm25.encode_documents(texts)
         rt.store.upsert(
             index.collection,
             [
-                PointRecord(c.id, vec, sp, c.document_id, c.ordinal, source)
-                for (c, source), vec, sp in zip(found, dense, sparse, strict=True)
+                PointRecord(c.id, vec, sp, c.document_id, c.ordinal, source, coll)
+                for (c, source, coll), vec, sp in zip(found, dense, sparse, strict=True)
             ],
         )
         if on_batch is not None:

@@ -22,7 +22,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import delete, select
@@ -89,8 +89,11 @@ class IngestPipeline:
 
     # -- entry points ---------------------------------------------------------------------
 
-    def ingest_paths(self, paths: Sequence[Path], prune: bool = False) -> IngestReport:
+    def ingest_paths(
+        self, paths: Sequence[Path], prune: bool = False, collection: str = "default"
+    ) -> IngestReport:
         files, bad_paths = discover(paths)
+        files = [replace(f, collection=collection) for f in files]
         roots = [Path(p).resolve().as_posix() for p in paths if Path(p).is_dir()]
         return self.run(files, prune_roots=roots if prune else None, path_errors=bad_paths)
 
@@ -184,9 +187,15 @@ class IngestPipeline:
     ) -> None:
         with self.rt.db.session() as s:
             known = {
-                src: (doc_id, sha, st)
-                for src, doc_id, sha, st in s.execute(
-                    select(Document.source, Document.id, Document.sha256, Document.status)
+                src: (doc_id, sha, st, coll)
+                for src, doc_id, sha, st, coll in s.execute(
+                    select(
+                        Document.source,
+                        Document.id,
+                        Document.sha256,
+                        Document.status,
+                        Document.collection,
+                    )
                 )
             }
         batch: list[_Prepared] = []
@@ -209,7 +218,7 @@ class IngestPipeline:
     def _prepare(
         self,
         item: SourceFile,
-        known: dict[str, tuple[int, str, DocumentStatus]],
+        known: dict[str, tuple[int, str, DocumentStatus, str]],
         report: IngestReport,
     ) -> _Prepared | None:
         try:
@@ -223,7 +232,13 @@ class IngestPipeline:
                     check_size(item.source, len(data), self.settings.max_file_bytes)
                 sha = sha256_bytes(data)
             existing = known.get(item.source)
-            if existing and existing[1] == sha and existing[2] == DocumentStatus.active:
+            same_place = existing is not None and existing[3] == item.collection
+            if (
+                existing
+                and same_place
+                and existing[1] == sha
+                and existing[2] == DocumentStatus.active
+            ):
                 report.unchanged += 1
                 report.documents.append(existing[0])
                 return None
@@ -295,6 +310,7 @@ class IngestPipeline:
                 with self.rt.db.session() as s:
                     doc = Document(
                         source=p.item.source,
+                        collection=p.item.collection,
                         sha256=p.sha256,
                         title=p.loaded.title,
                         media_type=p.loaded.media_type,
@@ -313,7 +329,7 @@ class IngestPipeline:
             self.rt.store.upsert(
                 index.collection,
                 [
-                    PointRecord(cid, vec, sp, doc_id, ch.ordinal, p.item.source)
+                    PointRecord(cid, vec, sp, doc_id, ch.ordinal, p.item.source, p.item.collection)
                     for cid, vec, sp, ch in zip(ids, dense, sparse, p.chunks, strict=True)
                 ],
             )
@@ -322,6 +338,7 @@ class IngestPipeline:
                 doc = s.get(Document, doc_id)
                 assert doc is not None
                 doc.sha256 = p.sha256
+                doc.collection = p.item.collection  # a file moved to another collection
                 doc.title = p.loaded.title
                 doc.media_type = p.loaded.media_type
                 doc.size_bytes = p.size

@@ -15,6 +15,7 @@ class SourceFile:
     path: Path
     data: bytes | None = None
     chunks: tuple[str, ...] | None = None  # fixed chunking, e.g. an evaluation corpus
+    collection: str = "default"  # who may read it (API keys name their collections)
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[tuple[str, str]]]:

@@ -48,10 +48,12 @@ MULTIPART_FRAMING = 1 << 20  # room for part headers and boundaries around the f
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: an API key's id and scope, or everybody (key_id None) with auth off."""
+    """Who is calling: an API key's id, scope and the collections it may see (None: all),
+    or everybody (key_id None) with auth off."""
 
     key_id: int | None
     scope: str
+    collections: tuple[str, ...] | None = None
 
 
 class BodyTooLarge(HTTPException):
@@ -192,7 +194,7 @@ def _api_key(scope: Scope) -> str | None:
     return (_header(scope, b"x-api-key") or "").strip() or None
 
 
-def _lookup(service: FactVault, key: str) -> tuple[int, str] | None:
+def _lookup(service: FactVault, key: str) -> tuple[int, str, tuple[str, ...] | None] | None:
     with service.runtime.db.session() as s:
         return lookup_key(s, key)
 

@@ -15,6 +15,10 @@ class Filters(BaseModel):
         default_factory=list, max_length=1000
     )
     source_prefix: str | None = Field(default=None, max_length=1024)
+    # Only these collections (each must be one the key may read); empty: all the key may.
+    collections: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]] = Field(
+        default_factory=list, max_length=100
+    )
 
 
 # Some text that is not white space; JSON Schema's pattern is a search, as pydantic's is.
@@ -45,6 +49,7 @@ class CitationOut(BaseModel):
     page: int | None
     score: float
     text: str
+    collection: str = "default"
 
 
 class SentenceOut(BaseModel):
@@ -104,6 +109,7 @@ class DocumentOut(BaseModel):
     chunk_count: int
     status: str
     updated_at: str
+    collection: str = "default"
 
 
 class UploadResult(BaseModel):

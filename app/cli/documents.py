@@ -25,23 +25,33 @@ def ingest(
     prune: Annotated[
         bool, typer.Option(help="Remove documents whose files are gone from these folders.")
     ] = False,
+    collection: Annotated[
+        str, typer.Option(help="The collection the files go into (API keys name theirs).")
+    ] = "default",
 ) -> None:
     """Ingest files and folders; unchanged files are skipped, changed ones replaced.
 
     When the service is running it owns the embedded stores, so the files are sent to it.
     """
+    from app.core.auth import check_collection
     from app.core.embedder import IndexMismatch
     from ingest.pipeline import IngestPipeline
     from ingest.progress import terminal_progress
+
+    try:
+        check_collection(collection)
+    except ValueError as exc:
+        raise fail(f"--collection: {exc}") from exc
 
     client = running_service()
     if client is not None:
         if prune:
             raise fail("--prune is not available through the running service; stop it first")
-        raise typer.Exit(_ingest_via_server(client, paths))
+        raise typer.Exit(_ingest_via_server(client, paths, collection))
     rt = open_runtime()
     try:
-        report = IngestPipeline(rt, progress=terminal_progress()).ingest_paths(paths, prune=prune)
+        pipeline = IngestPipeline(rt, progress=terminal_progress())
+        report = pipeline.ingest_paths(paths, prune=prune, collection=collection)
     except IndexMismatch as exc:
         raise fail(str(exc)) from exc
     finally:
@@ -51,7 +61,7 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _ingest_via_server(client: ServiceClient, paths: list[Path]) -> int:
+def _ingest_via_server(client: ServiceClient, paths: list[Path], collection: str) -> int:
     """Upload each file to the running service, one at a time, showing progress."""
     from app.cli.common import progress_bar
     from ingest.sources import discover
@@ -63,7 +73,7 @@ def _ingest_via_server(client: ServiceClient, paths: list[Path]) -> int:
     with progress_bar("upload") as advance:
         for done, f in enumerate(files, start=1):
             try:
-                body = client.upload(f.path)
+                body = client.upload(f.path, collection)
             except ServiceError as exc:
                 failed.append((f.source, exc.detail))
             else:
@@ -113,9 +123,10 @@ def docs_list() -> None:
     finally:
         service.close()
     table(
-        ("id", "source", "title", "type", "chunks", "status", "updated"),
+        ("id", "source", "collection", "title", "type", "chunks", "status", "updated"),
         [
-            (d.id, d.source, d.title or "", d.media_type, d.chunk_count, d.status.value,
+            (d.id, d.source, d.collection, d.title or "", d.media_type, d.chunk_count,
+             d.status.value,
              d.updated_at.strftime("%Y-%m-%d %H:%M:%S"))
             for d in docs
         ],

@@ -15,14 +15,22 @@ keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
 def keys_create(
     scope: Annotated[str, typer.Option(help="read or admin")] = "read",
     name: Annotated[str, typer.Option()] = "cli",
+    collections: Annotated[
+        str | None,
+        typer.Option(help="Comma-separated: the only collections the key may see (default all)."),
+    ] = None,
 ) -> None:
     """Create an API key; it is printed once and stored only as a hash."""
     from app.core.auth import SCOPES, create_key
 
     if scope not in SCOPES:
         raise fail(f"--scope must be one of {', '.join(SCOPES)}")
-    with sql_session() as s:
-        key = create_key(s, name, scope)
+    limited = None if collections is None else [c.strip() for c in collections.split(",")]
+    try:
+        with sql_session() as s:
+            key = create_key(s, name, scope, [c for c in limited if c] if limited else limited)
+    except ValueError as exc:
+        raise fail(f"--collections: {exc}") from exc
     say(key)
 
 
@@ -33,11 +41,13 @@ def keys_list() -> None:
 
     with sql_session() as s:
         rows = [
-            (k.id, k.name, k.prefix, k.scope, k.created_at.isoformat(timespec="seconds"),
+            (k.id, k.name, k.prefix, k.scope,
+             ",".join(k.collections) if k.collections is not None else "(all)",
+             k.created_at.isoformat(timespec="seconds"),
              k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
             for k in list_keys(s)
         ]  # fmt: skip
-    table(("id", "name", "prefix", "scope", "created", "revoked"), rows)
+    table(("id", "name", "prefix", "scope", "collections", "created", "revoked"), rows)
 
 
 @keys_app.command("revoke")

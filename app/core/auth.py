@@ -1,11 +1,14 @@
 """API keys: created once, shown once, stored only as a sha256 hash.
 
 Scopes: ``read`` (query, retrieve, chat) and ``admin`` (also documents and models).
+A key may also be limited to some collections: it then reads (and, if admin, uploads to
+and deletes from) only those; a key with no list sees every collection.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 
 from sqlalchemy import select
@@ -14,28 +17,56 @@ from sqlalchemy.orm import Session
 from app.core.db import ApiKey, utcnow
 
 SCOPES = ("read", "admin")
+COLLECTION_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+
+
+def check_collection(name: str) -> str:
+    """A collection name, or ValueError saying what a name may hold."""
+    if not COLLECTION_NAME.match(name):
+        raise ValueError(
+            f"collection {name!r}: 1-64 letters, digits, '.', '_' or '-', starting with a "
+            "letter or digit"
+        )
+    return name
 
 
 def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def create_key(session: Session, name: str, scope: str) -> str:
+def create_key(
+    session: Session, name: str, scope: str, collections: list[str] | None = None
+) -> str:
+    """A new key (returned once). ``collections``: the only ones it may see; None: all."""
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}")
+    if collections is not None:
+        if not collections:
+            raise ValueError("a key limited to collections needs at least one")
+        collections = sorted({check_collection(c) for c in collections})
     key = "fv_" + secrets.token_urlsafe(32)
-    session.add(ApiKey(name=name, prefix=key[:10], key_sha256=_hash(key), scope=scope))
+    session.add(
+        ApiKey(
+            name=name,
+            prefix=key[:10],
+            key_sha256=_hash(key),
+            scope=scope,
+            collections=collections,
+        )  # fmt: skip
+    )
     session.flush()
     return key
 
 
-def lookup_key(session: Session, key: str) -> tuple[int, str] | None:
-    """The key's (id, scope), or None for an unknown or revoked key. Read from SQL on every
-    request, so a revocation (from any replica or the CLI) holds from the next request on."""
+def lookup_key(session: Session, key: str) -> tuple[int, str, tuple[str, ...] | None] | None:
+    """The key's (id, scope, collections or None for all), or None for an unknown or revoked
+    key. Read from SQL on every request, so a revocation (from any replica or the CLI)
+    holds from the next request on."""
     record = session.scalar(select(ApiKey).where(ApiKey.key_sha256 == _hash(key)))
     if record is None or record.revoked_at is not None:
         return None
-    return record.id, record.scope
+    allowed = tuple(record.collections) if record.collections is not None else None
+    return record.id, record.scope, allowed
 
 
 def list_keys(session: Session) -> list[ApiKey]:

@@ -39,6 +39,8 @@ from sqlalchemy.orm import (
     sessionmaker,
 )
 
+DEFAULT_COLLECTION = "default"  # where a document goes when no collection is named
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -76,6 +78,10 @@ class Document(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     source: Mapped[str] = mapped_column(String(1024), unique=True)
+    # Who may read it: API keys name the collections they may see (app/core/auth.py).
+    collection: Mapped[str] = mapped_column(
+        String(64), default=DEFAULT_COLLECTION, server_default=DEFAULT_COLLECTION, index=True
+    )
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     title: Mapped[str | None] = mapped_column(String(512))
     media_type: Mapped[str] = mapped_column(String(64))
@@ -174,6 +180,8 @@ class ApiKey(Base):
     prefix: Mapped[str] = mapped_column(String(16), index=True)
     key_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     scope: Mapped[str] = mapped_column(String(16))
+    # The collections this key may read (and, for admin keys, write); None: all of them.
+    collections: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 

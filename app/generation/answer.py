@@ -44,6 +44,7 @@ class Citation:
     score: float
     text: str  # what the model was shown of this chunk (evidence windows: the passages)
     context: str = ""  # the chunk's place: document title and section trail
+    collection: str = "default"
 
 
 def heading(c: Citation) -> str:
@@ -120,6 +121,7 @@ def citation_from_chunk(n: int, chunk: RetrievedChunk) -> Citation:
         score=chunk.score,
         text=chunk.text,
         context=chunk.context,
+        collection=chunk.collection,
     )
 
 

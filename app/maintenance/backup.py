@@ -200,6 +200,7 @@ def _point_line(p: PointRecord) -> dict[str, Any]:
         "id": p.id, "dense": [float(x) for x in p.dense],
         "sparse": [list(p.sparse.indices), list(p.sparse.values)],
         "document_id": p.document_id, "ordinal": p.ordinal, "source": p.source,
+        "collection": p.collection,
     }  # fmt: skip
 
 
@@ -208,6 +209,7 @@ def _point(line: dict[str, Any]) -> PointRecord:
     return PointRecord(
         line["id"], line["dense"], SparseVector(indices, values),
         line["document_id"], line["ordinal"], line["source"],
+        line.get("collection", "default"),  # backups from before collections
     )  # fmt: skip
 
 

@@ -85,6 +85,9 @@ class Retriever:
             if row is None:
                 continue  # an orphan point awaiting repair
             chunk, doc = row
+            allowed = request.filter.collections
+            if allowed is not None and doc.collection not in allowed:
+                continue  # the vector filter excludes these; SQL is checked again anyway
             out.append(
                 RetrievedChunk(
                     chunk_id=chunk.id,
@@ -99,6 +102,7 @@ class Retriever:
                     char_end=chunk.char_end,
                     page=chunk.page,
                     index_version=index.collection,
+                    collection=doc.collection,
                 )
             )
         return self.reranker.rerank(question, out, wanted)

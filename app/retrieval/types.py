@@ -22,4 +22,5 @@ class RetrievedChunk:
     char_start: int
     char_end: int
     page: int | None
-    index_version: str = ""  # the collection it was found in
+    index_version: str = ""  # the vector store collection (index version) it was found in
+    collection: str = "default"  # the document's collection (who may read it)

@@ -136,3 +136,22 @@ def test_conversations_purge(tmp_path: Path) -> None:
     assert "deleted 1 conversations" in done.stdout
     assert store.get(None, old) is None and store.get(None, new) is not None
     db.dispose()
+
+
+def test_collections_through_the_cli(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    folder = tmp_path / "hr"
+    folder.mkdir()
+    (folder / "bands.md").write_text("# Bands\n\nBand C starts at 52,000.\n")
+    assert run(["db", "upgrade"], data).returncode == 0
+    bad = run(["ingest", str(folder), "--collection", "no spaces"], data)
+    assert bad.returncode != 0 and "--collection" in bad.stderr
+    done = run(["ingest", str(folder), "--collection", "hr"], data)
+    assert done.returncode == 0, done.stderr
+    listed = run(["docs", "list"], data).stdout
+    assert "\thr\t" in listed
+    key = run(["keys", "create", "--name", "hr-reader", "--collections", "hr,eng"], data)
+    assert key.returncode == 0 and key.stdout.strip().startswith("fv_")
+    assert "eng,hr" in run(["keys", "list"], data).stdout
+    empty = run(["keys", "create", "--collections", ""], data)
+    assert empty.returncode != 0 and "at least one" in empty.stderr

@@ -145,6 +145,48 @@ def test_filters(filled) -> None:
     assert none == []  # a prefix is a path prefix, not a string prefix
 
 
+def test_collection_filter_is_applied_inside_the_search(store: VectorStore) -> None:
+    """Chunks of other collections never come back; points written before collections
+    existed (no ``collection`` in their payload) count as "default"."""
+    store.create_collection("c", DIM)
+    sparse = BM25.encode_documents(TEXTS[:4])
+    points = [
+        PointRecord(str(uuid.uuid4()), unit(i), sparse[i], i, 0, f"/d/{i}", coll)
+        for i, coll in enumerate(["hr", "eng", "default", "hr"])
+    ]
+    store.upsert("c", points)
+    legacy = PointRecord(str(uuid.uuid4()), unit(9), sparse[0], 9, 0, "/d/old")
+    old_payload = {k: v for k, v in legacy.payload().items() if k != "collection"}
+    if isinstance(store, EdgeVectorStore):
+        import qdrant_edge as qe
+
+        point = qe.Point(legacy.id, {"dense": list(legacy.dense)}, old_payload)
+        store._shard("c").update(qe.UpdateOperation.upsert_points([point]))
+    else:
+        from qdrant_client import models as qm
+
+        store.client.upsert(
+            "c",
+            [
+                qm.PointStruct(
+                    id=legacy.id, vector={"dense": list(legacy.dense)}, payload=old_payload
+                )
+            ],
+        )
+    req = dict(dense=unit(0), sparse=BM25.encode_query("policy"), limit=10)
+
+    def docs(collections: tuple[str, ...] | None) -> set[int]:
+        flt = SearchFilter(collections=collections)
+        return {h.document_id for h in store.search("c", SearchRequest(**req, filter=flt))}
+
+    assert docs(("hr",)) == {0, 3}
+    assert docs(("eng",)) == {1}
+    assert docs(("default",)) == {2, 9}
+    assert docs(("eng", "default")) == {1, 2, 9}
+    assert docs(None) == {0, 1, 2, 3, 9}
+    assert docs(("nobody",)) == set()
+
+
 def test_missing_collection(store: VectorStore) -> None:
     with pytest.raises(CollectionMissing):
         store.count("never-created")

@@ -27,6 +27,7 @@ from app.api.guard import GuardedRoute
 from app.api.routes.query import citation_out, error_event
 from app.api.schemas import ChatRequest
 from app.api.streaming import Event, asker, open_answer_stream
+from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer
 from app.generation.history import Exchange
 
@@ -93,7 +94,8 @@ async def chat_completions(req: ChatRequest, service: ServiceDep, caller: Caller
     cid = f"chatcmpl-{uuid.uuid4().hex}"
 
     ask = asker(
-        service, caller.key_id, question, None, None, req.max_tokens, req.temperature or 0.0,
+        service, caller.key_id, question, None, SearchFilter(collections=caller.collections),
+        req.max_tokens, req.temperature or 0.0,
         history=history, keep_state=True,
     )  # fmt: skip
 

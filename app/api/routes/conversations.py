@@ -16,7 +16,7 @@ from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.guard import GuardedRoute
-from app.api.routes.query import answer_out, sse_stream
+from app.api.routes.query import answer_out, sse_stream, to_filter
 from app.api.schemas import (
     ConversationList,
     ConversationOut,
@@ -29,7 +29,6 @@ from app.api.schemas import (
 )
 from app.api.streaming import open_answer_stream
 from app.core.db import Conversation, ConversationTurn
-from app.core.vectorstore import SearchFilter
 from app.service import Reply
 
 router = APIRouter(prefix="/v1/conversations", tags=["conversations"], route_class=GuardedRoute)
@@ -117,9 +116,7 @@ async def message(  # JSON or SSE
 ):
     # Refused before any work: an unknown or foreign conversation.
     await run_in_threadpool(service.get_conversation, caller.key_id, conversation_id)
-    flt = SearchFilter(
-        document_ids=tuple(req.filters.document_ids), source_prefix=req.filters.source_prefix
-    )
+    flt = to_filter(req.filters, caller)
 
     def say(on_start=None, on_token=None, cancelled=None) -> Reply:  # noqa: ANN001
         return service.say(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
 from fastapi import APIRouter
@@ -13,10 +13,11 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep, ReadScope, ServiceDep
-from app.api.errors import problem_for
-from app.api.guard import GuardedRoute
+from app.api.errors import ApiError, problem_for
+from app.api.guard import Caller, GuardedRoute
 from app.api.schemas import (
     CitationOut,
+    Filters,
     ModelRef,
     QueryRequest,
     QueryResponse,
@@ -31,16 +32,33 @@ from app.generation.answer import Answer, Citation, citation_from_chunk
 router = APIRouter(prefix="/v1", tags=["query"], route_class=GuardedRoute)
 
 
-def to_filter(req: RetrieveRequest) -> SearchFilter:
+def readable(caller: Caller, requested: Sequence[str] = ()) -> tuple[str, ...] | None:
+    """The collections a search may use: those asked for, each one the key may read (a
+    request for another is refused, not quietly emptied), else all the key may (None: any)."""
+    allowed = caller.collections
+    if not requested:
+        return allowed
+    if allowed is not None:
+        denied = sorted(set(requested) - set(allowed))
+        if denied:
+            raise ApiError(
+                403, "forbidden", f"this key may not read collection(s): {', '.join(denied)}"
+            )
+    return tuple(dict.fromkeys(requested))
+
+
+def to_filter(filters: Filters, caller: Caller) -> SearchFilter:
     return SearchFilter(
-        document_ids=tuple(req.filters.document_ids), source_prefix=req.filters.source_prefix
+        document_ids=tuple(filters.document_ids),
+        source_prefix=filters.source_prefix,
+        collections=readable(caller, filters.collections),
     )
 
 
 def citation_out(c: Citation) -> CitationOut:
     return CitationOut(
         n=c.n, document=c.document_id, title=c.title, source=c.source, chunk_id=c.chunk_id,
-        span=c.span, page=c.page, score=c.score, text=c.text,
+        span=c.span, page=c.page, score=c.score, text=c.text, collection=c.collection,
     )  # fmt: skip
 
 
@@ -73,9 +91,9 @@ def error_event(exc: Exception) -> dict[str, str]:
 
 
 @router.post("/retrieve", response_model=RetrieveResponse, dependencies=[ReadScope])
-def retrieve(req: RetrieveRequest, service: ServiceDep) -> RetrieveResponse:
+def retrieve(req: RetrieveRequest, service: ServiceDep, caller: CallerDep) -> RetrieveResponse:
     t0 = time.perf_counter()
-    chunks = service.retrieve(req.question, req.top_k, "hybrid", to_filter(req))
+    chunks = service.retrieve(req.question, req.top_k, "hybrid", to_filter(req.filters, caller))
     seconds = time.perf_counter() - t0
     service.metrics.stage("retrieve", seconds)
     return RetrieveResponse(
@@ -88,7 +106,8 @@ def retrieve(req: RetrieveRequest, service: ServiceDep) -> RetrieveResponse:
 @router.post("/query", response_model=QueryResponse, dependencies=[ReadScope])
 async def query(req: QueryRequest, service: ServiceDep, caller: CallerDep):  # JSON or SSE
     ask = asker(
-        service, caller.key_id, req.question, req.top_k, to_filter(req), req.max_tokens,
+        service, caller.key_id, req.question, req.top_k, to_filter(req.filters, caller),
+        req.max_tokens,
         req.temperature,
     )  # fmt: skip
 

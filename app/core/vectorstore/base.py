@@ -40,6 +40,7 @@ class PointRecord:
     document_id: int
     ordinal: int
     source: str
+    collection: str = "default"
 
     @classmethod
     def from_stored(cls, point_id: object, vector: dict, payload: dict) -> PointRecord:
@@ -56,6 +57,7 @@ class PointRecord:
             document_id=int(payload["document_id"]),
             ordinal=int(payload["ordinal"]),
             source=str(payload["source"]),
+            collection=str(payload.get("collection") or "default"),
         )
 
     def payload(self) -> dict[str, object]:
@@ -65,6 +67,7 @@ class PointRecord:
             "ordinal": self.ordinal,
             "source": self.source,
             "source_prefixes": source_prefixes(self.source),
+            "collection": self.collection,
         }
 
 
@@ -72,6 +75,10 @@ class PointRecord:
 class SearchFilter:
     document_ids: tuple[int, ...] = ()
     source_prefix: str | None = None
+    # The collections a search may return chunks of; None: any. Applied inside the vector
+    # query (a payload index), so a chunk of another collection never comes back at all.
+    # Points written before collections existed carry none and count as "default".
+    collections: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,12 @@ def _edge_filter(flt: SearchFilter) -> qe.Filter | None:
     if flt.source_prefix:
         prefix = flt.source_prefix.rstrip("/") or flt.source_prefix
         must.append(qe.FieldCondition(key="source_prefixes", match=qe.MatchValue(prefix)))
+    if flt.collections is not None:
+        allowed = qe.FieldCondition(key="collection", match=qe.MatchAny(list(flt.collections)))
+        if "default" in flt.collections:  # points from before collections existed
+            must.append(qe.Filter(should=[allowed, qe.IsEmptyCondition("collection")]))
+        else:
+            must.append(qe.Filter(must=[allowed]))
     return qe.Filter(must=must) if must else None
 
 
@@ -87,9 +93,15 @@ class EdgeVectorStore:
                 return
             path = self._dir(name)
             if path.is_dir() and any(path.iterdir()):
-                self._shards[name] = _open(path)
+                shard = _open(path)
             else:
-                self._shards[name] = _open(path, self._config(dimension))
+                shard = _open(path, self._config(dimension))
+            # Filters by collection run on every access-limited search: keep them indexed
+            # (idempotent, so a shard made before collections existed gains it too).
+            shard.update(
+                qe.UpdateOperation.create_field_index("collection", qe.PayloadSchemaType.Keyword)
+            )
+            self._shards[name] = shard
 
     def has_collection(self, name: str) -> bool:
         path = self._dir(name)

@@ -43,6 +43,13 @@ def _server_filter(flt: SearchFilter) -> qm.Filter | None:
     if flt.source_prefix:
         prefix = flt.source_prefix.rstrip("/") or flt.source_prefix
         must.append(qm.FieldCondition(key="source_prefixes", match=qm.MatchValue(value=prefix)))
+    if flt.collections is not None:
+        allowed = qm.FieldCondition(key="collection", match=qm.MatchAny(any=list(flt.collections)))
+        if "default" in flt.collections:  # points from before collections existed
+            empty = qm.IsEmptyCondition(is_empty=qm.PayloadField(key="collection"))
+            must.append(qm.Filter(should=[allowed, empty]))
+        else:
+            must.append(allowed)
     return qm.Filter(must=must) if must else None
 
 
@@ -73,6 +80,7 @@ class ServerVectorStore:
         for key, schema in (
             ("document_id", qm.PayloadSchemaType.INTEGER),
             ("source_prefixes", qm.PayloadSchemaType.KEYWORD),
+            ("collection", qm.PayloadSchemaType.KEYWORD),
         ):
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
