@@ -24,6 +24,7 @@ COLUMNS = [
     ("citation", "citation_accuracy"),
     ("I don't know", "idk_accuracy"),
     ("follow-ups", "followup_correct"),
+    ("restricted denied", "restricted_denied"),
     ("TTFT p50 s", "ttft_p50_s"),
     ("total p50 s", "total_p50_s"),
     ("prompt tok p50", "prompt_tokens_p50"),
@@ -80,7 +81,11 @@ def markdown(rows: list[dict]) -> str:
         "request start to the model's first token. Peak RSS: the whole "
         "benchmark process (embedder, model, stores). `follow-ups`: the two-turn "
         "conversations, asked in one conversation each (the last turn is scored; it is "
-        "also counted in `correct`).",
+        "also counted in `correct`). Files under restricted/ are ingested into their own "
+        "collection: restricted questions are asked by a caller who may read it, all "
+        "others by one limited to the default collection; `restricted denied`: the "
+        "restricted questions asked again by that ordinary caller, declined with no "
+        "citation of a restricted file.",
         "",
         "| " + " | ".join(name for name, _ in COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
@@ -89,6 +94,20 @@ def markdown(rows: list[dict]) -> str:
         cells = [r["configuration"], r["model"]]
         cells += [_cell(r["metrics"].get(key)) for _, key in COLUMNS[2:]]
         lines.append("| " + " | ".join(cells) + " |")
+    formats = sorted({k for r in rows for k in r["metrics"] if k.startswith("format_")})
+    if formats:
+        lines += [
+            "",
+            "Correct by the format of the golden file (answerable questions):",
+            "",
+            "| configuration | model | "
+            + " | ".join(f.removeprefix("format_") for f in formats)
+            + " |",
+            "|" + "---|" * (len(formats) + 2),
+        ]
+        for r in rows:
+            cells = [_cell(r["metrics"].get(f)) for f in formats]
+            lines.append(f"| {r['configuration']} | {r['model']} | " + " | ".join(cells) + " |")
     lines += ["", "Configurations:", ""]
     seen = set()
     for r in rows:

@@ -28,10 +28,23 @@ from sqlalchemy import delete
 from app.core.config import Settings
 from app.core.db import AnswerCacheEntry
 from app.core.migrate import upgrade
+from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer
 from app.generation.hotswap import ModelManager
 
 KINDS_WITHOUT_PATH: dict[str, str] = {}  # question kinds the product cannot ask yet, and why
+# Files under restricted/ go into their own collection. Restricted questions are asked by
+# a caller who may read it; every other question, and the restricted ones a second time,
+# by an ordinary caller limited to the default collection.
+RESTRICTED_DIR = "restricted/"
+RESTRICTED = "restricted"
+ORDINARY = SearchFilter(collections=("default",))
+# The dev set's accepted ways to decline (its README, "Unanswerable").
+DECLINED = (
+    "don't know", "do not know", "not know", "cannot answer", "no information", "not contain",
+    "not mention", "not provide", "not specified", "not stated",
+)  # fmt: skip
+PRIVILEGED = SearchFilter()
 
 
 class DatasetError(ValueError):
@@ -183,6 +196,7 @@ class QuestionRecord:
     timings: dict[str, float]
     reply: str  # the model's raw output
     sources: list[dict]  # what the model was shown, numbered
+    golden_files: tuple[str, ...] = ()
 
 
 @dataclass
@@ -193,12 +207,19 @@ class ConfigResult:
     cache_hit_ms: list[float] = field(default_factory=list)
     peak_rss_mib: float = 0.0
     readable_ids: frozenset[str] = frozenset()  # answerable with a golden file it could read
+    # Restricted questions asked again by an ordinary caller: right when declined with no
+    # citation of a restricted file.
+    denied: list[QuestionRecord] = field(default_factory=list)
 
     def metrics(self) -> dict[str, float]:
         answerable = [r for r in self.records if r.kind != "unanswerable"]
         idk = [r for r in self.records if r.kind == "unanswerable"]
         readable = [r for r in answerable if r.id in self.readable_ids]
         followups = [r for r in self.records if r.kind == "followup"]
+        by_format: dict[str, list[QuestionRecord]] = {}
+        for r in answerable:
+            for ext in dict.fromkeys(Path(f).suffix.lstrip(".") for f in r.golden_files):
+                by_format.setdefault(ext, []).append(r)
 
         def share(rs: list[QuestionRecord], f: Callable[[QuestionRecord], bool]) -> float:
             return sum(map(f, rs)) / len(rs) if rs else float("nan")
@@ -214,6 +235,11 @@ class ConfigResult:
             "correct_readable": share(readable, lambda r: r.verdict.correct),
             "idk_accuracy": share(idk, lambda r: r.verdict.correct),
             "followup_correct": share(followups, lambda r: r.verdict.correct),
+            "restricted_denied": share(self.denied, lambda r: r.verdict.correct),
+            **{
+                f"format_{ext}": share(rs, lambda r: r.verdict.correct)
+                for ext, rs in sorted(by_format.items())
+            },
             "ttft_p50_s": p50([r.ttft_s for r in self.records]),
             "first_shown_p50_s": p50([r.first_shown_s for r in self.records]),
             "total_p50_s": p50([r.total_s for r in self.records]),
@@ -238,7 +264,7 @@ class Service(Protocol):
 
     models: ModelManager
 
-    def ingest_files(self, files: list[tuple[str, Path]]) -> Any: ...
+    def ingest_files(self, files: list[tuple[str, Path]], collection: str = ...) -> Any: ...
     def list_documents(self) -> list[Any]: ...
     def start(self, background: bool = True) -> Any: ...
     def activate_model(self, name: str) -> Any: ...
@@ -318,6 +344,16 @@ class AnswerBench:
                     f"{record.answer[:90]!r}"
                 )
                 result.records.append(record)
+            for item in self.items:
+                if item.access == RESTRICTED:
+                    record = self._ask(service, cfg, item, ORDINARY)
+                    leaked = any(c.startswith(RESTRICTED_DIR) for c in record.cited)
+                    text = record.answer.lower().replace("’", "'")
+                    declined = any(p in text for p in DECLINED)
+                    record.verdict = Verdict(declined, not leaked, declined and not leaked)
+                    result.denied.append(record)
+                    mark = "ok " if record.verdict.correct else "BAD"
+                    self.log(f"{cfg.name} {cfg.model} {item.id} as ordinary caller {mark}")
             for record in result.records[:cache_checks]:
                 t0 = time.perf_counter()
                 hit = service.ask(None, record.question, top_k=cfg.top_k)
@@ -330,15 +366,28 @@ class AnswerBench:
             service.close()
 
     def _ingest(self, service: Service) -> None:
-        done = service.ingest_files(self.files())
-        report = done.report
-        self.refused = dict(report.errors)
+        files = self.files()
+        self.refused = {}
+        for collection, part in (
+            ("default", [f for f in files if not f[0].startswith(RESTRICTED_DIR)]),
+            (RESTRICTED, [f for f in files if f[0].startswith(RESTRICTED_DIR)]),
+        ):
+            if part:
+                self.refused.update(service.ingest_files(part, collection).report.errors)
         names = {d.source for d in service.list_documents()}
         self.readable = names
         for source, reason in sorted(self.refused.items()):
             self.log(f"not readable yet: {source}: {reason}")
 
-    def _ask(self, service: Service, cfg: AnswerConfig, item: AnswerItem) -> QuestionRecord:
+    def _ask(
+        self,
+        service: Service,
+        cfg: AnswerConfig,
+        item: AnswerItem,
+        caller: SearchFilter | None = None,
+    ) -> QuestionRecord:
+        """``caller``: what the asker may read (default: by the question's access)."""
+        flt = caller or (PRIVILEGED if item.access == RESTRICTED else ORDINARY)
         shown_at: list[float] = []
         t0 = time.perf_counter()
 
@@ -349,13 +398,15 @@ class AnswerBench:
         if len(item.turns) > 1:  # a conversation: earlier turns asked first, in one thread
             conv = service.new_conversation(None)
             for turn in item.turns[:-1]:
-                service.say(None, conv.id, turn, top_k=cfg.top_k)
+                service.say(None, conv.id, turn, top_k=cfg.top_k, filter=flt)
             t0 = time.perf_counter()
             answer = service.say(
-                None, conv.id, item.turns[-1], top_k=cfg.top_k, on_token=on_token
+                None, conv.id, item.turns[-1], top_k=cfg.top_k, filter=flt, on_token=on_token
             ).answer
         else:
-            answer = service.ask(None, item.question, top_k=cfg.top_k, on_token=on_token)
+            answer = service.ask(
+                None, item.question, top_k=cfg.top_k, filter=flt, on_token=on_token
+            )
         t = answer.timings
         ttft = None
         if "first_token" in t:
@@ -387,6 +438,7 @@ class AnswerBench:
             timings={k: round(v, 3) for k, v in t.items()},
             reply=answer.reply,
             sources=[{"n": s.n, "source": s.source, "text": s.text} for s in answer.sources],
+            golden_files=item.golden_files,
         )
 
 
