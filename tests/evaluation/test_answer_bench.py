@@ -21,7 +21,7 @@ ANSWERS = SHARED / "eval" / "answers"
 # Eight answerable questions, one per readable format or trap (Markdown, an HTML table, text,
 # a PDF, Python, a CSV row, a counterfactual house rule, a superseded rule) and two
 # unanswerable ones. Fixed: the floor below is only meaningful on the same questions.
-SLICE = "q01,q05,q08,q11,q14,q18,q29,q35,q42,q46,c01,c04"
+SLICE = "q01,q05,q08,q11,q14,q18,q29,q35,q42,q46,c01,c04,q47"
 # Measured on this slice with the default configuration and model (bench/results/answers/
 # default--qwen2.5-coder-1.5b.jsonl, 2026-11-30): 7 of 8 answerable correct (q18 is answered
 # from the wrong source), 2 of 2 declined. The floor allows one more miss: greedy decoding,
@@ -31,6 +31,9 @@ SLICE = "q01,q05,q08,q11,q14,q18,q29,q35,q42,q46,c01,c04"
 FLOOR_CORRECT = 0.75
 FLOOR_IDK = 1.0
 FLOOR_FOLLOWUP = 0.5
+# q47 is restricted: answered for a caller who may read restricted/, and asked again by an
+# ordinary caller it must be declined with no citation (access is not a matter of chance).
+FLOOR_DENIED = 1.0
 
 
 @pytest.mark.skipif(not ANSWERS.exists(), reason="../shared/eval/answers is not present")
@@ -50,10 +53,11 @@ def test_answer_benchmark_slice_meets_its_floor(tmp_path: Path, models_dir: Path
     run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
     assert run.returncode == 0, run.stderr[-3000:]
     figures = dict(re.findall(r"^(\w+): ([0-9.]+)$", run.stdout, re.M))
-    assert float(figures["questions"]) == 12
+    assert float(figures["questions"]) == 13
     assert float(figures["correct"]) >= FLOOR_CORRECT, run.stderr[-3000:]
     assert float(figures["idk_accuracy"]) >= FLOOR_IDK, run.stderr[-3000:]
     assert float(figures["followup_correct"]) >= FLOOR_FOLLOWUP, run.stderr[-3000:]
+    assert float(figures["restricted_denied"]) >= FLOOR_DENIED, run.stderr[-3000:]
     # The per-question log says what the model was shown and what it wrote.
     log = tmp_path / "answers" / "default--qwen2.5-coder-1.5b.jsonl"
     records = [json.loads(line) for line in log.read_text().splitlines()]
