@@ -136,7 +136,7 @@ def test_oversize_file_refused_before_reading(tmp_path: Path) -> None:
 
 def test_pdf_without_text(tmp_path: Path) -> None:
     path = write(tmp_path, "scan.pdf", make_pdf([[]]))
-    with pytest.raises(LoaderError, match="no extractable text"):
+    with pytest.raises(LoaderError, match="PDF has no text"):
         load_file(path, 10**6)
 
 

@@ -441,6 +441,7 @@ async function loadDocuments() {
         "tr", { "data-document": d.id },
         el("td", { class: "source" }, el("div", { text: d.title || d.source }),
           d.title ? el("div", { class: "help", text: d.source }) : null),
+        el("td", { text: d.collection }),
         el("td", { text: d.status }),
         el("td", { class: "num", text: String(d.chunk_count) }),
         el("td", { class: "num", text: formatBytes(d.size_bytes) }),
