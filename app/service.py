@@ -57,7 +57,8 @@ from app.maintenance.reindex_job import ReindexJob
 from app.metrics import Metrics
 from app.ratelimit import RateLimits
 from app.retrieval import RetrievedChunk, Retriever
-from ingest.pipeline import IngestPipeline, remove_documents
+from ingest.forget import Receipt, forget
+from ingest.pipeline import IngestPipeline
 from ingest.reindex import drop_retired
 from ingest.report import IngestReport
 from ingest.sources import SourceFile
@@ -375,8 +376,9 @@ class FactVault:
             s.expunge_all()
         return docs
 
-    def remove_document(self, doc_id: int, collections: Sequence[str] | None = None) -> None:
-        """Delete a document (404 as well when it is in a collection the caller lacks)."""
+    def remove_document(self, doc_id: int, collections: Sequence[str] | None = None) -> Receipt:
+        """Delete a document and everything derived from it; the receipt says what went.
+        (404 as well when it is in a collection the caller lacks.)"""
         with self.runtime.db.session() as s:
             index = active_index(s)
             doc = s.get(Document, doc_id)
@@ -387,7 +389,10 @@ class FactVault:
                 raise ServiceError(404, "not_found", f"no document {doc_id}")
             s.expunge(index)
         with self.ingest_lock:
-            remove_documents(self.runtime, [doc_id], index)
+            receipt = forget(self.runtime, doc_id)
+        if receipt is None:  # deleted meanwhile
+            raise ServiceError(404, "not_found", f"no document {doc_id}")
+        return receipt
 
     # -- the index --------------------------------------------------------------------
 

@@ -42,6 +42,7 @@ from ingest.contextualize import (
     NoContext,
     make_contextualizer,
 )
+from ingest.forget import forget
 from ingest.index_sync import index_text, sync_index
 from ingest.loaders import LoadedDocument, LoaderError, check_size, load_bytes, read_checked
 from ingest.progress import NullProgress, ProgressSink
@@ -399,11 +400,5 @@ class IngestPipeline:
 
 
 def remove_documents(runtime: Runtime, doc_ids: Sequence[int], index: IndexVersion) -> int:
-    """Delete documents: SQL first (so search stops returning them), then their points."""
-    removed = 0
-    for doc_id in doc_ids:
-        with runtime.db.session() as s:
-            chunk_ids = list(s.scalars(select(Chunk.id).where(Chunk.document_id == doc_id)))
-            removed += s.execute(delete(Document).where(Document.id == doc_id)).rowcount or 0
-        runtime.store.delete(index.collection, chunk_ids)
-    return removed
+    """Delete documents and everything derived from them (forget.py); returns how many."""
+    return sum(forget(runtime, doc_id) is not None for doc_id in doc_ids)

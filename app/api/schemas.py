@@ -112,6 +112,20 @@ class DocumentOut(BaseModel):
     collection: str = "default"
 
 
+class DeletionReceipt(BaseModel):
+    """What a deletion removed: the document's sha256 and a count per store. Conversation
+    turns that showed or cited it are kept, with its text redacted."""
+
+    document_id: int
+    source: str
+    sha256: str
+    chunks: int
+    vectors: dict[str, int]  # points removed, per index version
+    context_cache: int
+    answer_cache: int
+    conversation_turns_redacted: int
+
+
 class UploadResult(BaseModel):
     documents: list[DocumentOut]
     new: int

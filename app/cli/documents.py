@@ -144,9 +144,17 @@ def docs_rm(doc_ids: Annotated[list[int], typer.Argument(help="Document ids.")])
     try:
         for doc_id in doc_ids:
             try:
-                service.remove_document(doc_id)
+                r = service.remove_document(doc_id)
             except ServiceError:
                 missing.append(doc_id)
+            else:  # the receipt: what went from each store
+                vectors = sum((r.vectors or {}).values())
+                say(
+                    f"{r.document_id}\t{r.source}\tsha256 {r.sha256}\tchunks {r.chunks}\t"
+                    f"vectors {vectors}\tcontext cache {r.context_cache}\t"
+                    f"answer cache {r.answer_cache}\t"
+                    f"conversation turns redacted {r.conversation_turns_redacted}"
+                )
     finally:
         service.close()
     say(f"removed {len(doc_ids) - len(missing)} document(s)")

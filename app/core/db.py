@@ -304,6 +304,9 @@ def make_engine(url: str) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # Deleted rows are overwritten, not left in free pages: a deleted document is
+            # gone from the file (ingest/forget.py), not only from the tables.
+            cur.execute("PRAGMA secure_delete=ON")
             cur.close()
 
         return engine

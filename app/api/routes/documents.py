@@ -14,7 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from app.api.deps import AdminScope, CallerDep, ServiceDep, UploadBody
 from app.api.errors import ApiError
 from app.api.guard import GuardedRoute
-from app.api.schemas import MAX_ID, DocumentOut, UploadResult
+from app.api.schemas import MAX_ID, DeletionReceipt, DocumentOut, UploadResult
 from app.api.uploads import OPENAPI_BODY, SpooledFile, UploadReader
 from app.core.db import DEFAULT_COLLECTION, Document
 from app.service import FactVault
@@ -99,8 +99,10 @@ def list_documents(service: ServiceDep, caller: CallerDep) -> list[DocumentOut]:
     return [document_out(d) for d in service.list_documents(caller.collections)]
 
 
-@router.delete("/{doc_id}", status_code=204)
+@router.delete("/{doc_id}", response_model=DeletionReceipt)
 def delete_document(
     doc_id: Annotated[int, FastApiPath(ge=1, le=MAX_ID)], service: ServiceDep, caller: CallerDep
-) -> None:
-    service.remove_document(doc_id, caller.collections)
+) -> DeletionReceipt:
+    """Deletes the document and everything derived from it; the receipt counts what went
+    from each store (ingest/forget.py)."""
+    return DeletionReceipt(**service.remove_document(doc_id, caller.collections).as_dict())

@@ -1,0 +1,117 @@
+"""Deleting a document so that the service forgets it, and a receipt that says what went.
+
+A document leaves more behind than its row: its chunks, their dense and BM25 points in
+every index version still on disk (the active one, and a retired or half-built one a
+reindex left), the LLM-written contexts cached for its content, answers cached from its
+chunks, and conversation turns that showed or cited it. ``forget`` removes or redacts all
+of them and returns a :class:`Receipt` with the document's sha256 and a count per store,
+so the deletion can be checked. SQLite is opened with ``secure_delete`` (app/core/db.py),
+so the freed pages are overwritten, and its write-ahead log is truncated afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+
+from sqlalchemy import delete, select, text
+
+from app.core.db import (
+    AnswerCacheEntry,
+    Chunk,
+    ChunkContextCache,
+    ConversationTurn,
+    Document,
+    IndexVersion,
+)
+from app.core.runtime import Runtime
+
+REDACTED = "[removed: the document this came from was deleted]"
+
+
+@dataclass
+class Receipt:
+    document_id: int
+    source: str
+    sha256: str
+    chunks: int = 0
+    vectors: dict[str, int] | None = None  # per index version (vector store collection)
+    context_cache: int = 0
+    answer_cache: int = 0
+    conversation_turns_redacted: int = 0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _cites(answer_json: str, doc_id: int) -> bool:
+    try:
+        data = json.loads(answer_json)
+    except ValueError:
+        return True  # unreadable: dropping a cache entry costs one regeneration at most
+    shown = data.get("sources", []) + data.get("citations", [])
+    return any(c.get("document_id") == doc_id for c in shown)
+
+
+def _redact_prompt(prompt: str, source: str) -> str:
+    """The turn's user message with the deleted document's source blocks emptied."""
+    block = re.compile(
+        r'(<source n="\d+" title="'
+        + re.escape(source.replace('"', "'"))
+        + r'[^"]*">\n)(.*?)(\n</source>)',
+        re.DOTALL,
+    )
+    return block.sub(lambda m: m.group(1) + REDACTED + m.group(3), prompt)
+
+
+def forget(runtime: Runtime, doc_id: int) -> Receipt | None:
+    """Delete the document and everything derived from it; None if there is no such
+    document. SQL goes first, so search stops returning it at once; then the points."""
+    with runtime.db.session() as s:
+        doc = s.get(Document, doc_id)
+        if doc is None:
+            return None
+        receipt = Receipt(doc.id, doc.source, doc.sha256, vectors={})
+        chunk_ids = list(s.scalars(select(Chunk.id).where(Chunk.document_id == doc_id)))
+        receipt.chunks = len(chunk_ids)
+        # Contexts are keyed by content: keep them if another document has the same bytes.
+        twin = s.scalar(
+            select(Document.id).where(Document.sha256 == doc.sha256, Document.id != doc_id)
+        )
+        if twin is None:
+            receipt.context_cache = (
+                s.execute(
+                    delete(ChunkContextCache).where(ChunkContextCache.document_sha256 == doc.sha256)
+                ).rowcount
+                or 0
+            )
+        stale = [
+            key
+            for key, answer in s.execute(select(AnswerCacheEntry.key, AnswerCacheEntry.answer))
+            if _cites(answer, doc_id)
+        ]
+        if stale:
+            s.execute(delete(AnswerCacheEntry).where(AnswerCacheEntry.key.in_(stale)))
+        receipt.answer_cache = len(stale)
+        for turn in s.scalars(select(ConversationTurn)):
+            cited = any(c.get("document_id") == doc_id for c in turn.citations)
+            prompt = _redact_prompt(turn.prompt, doc.source)
+            if cited or prompt != turn.prompt:
+                turn.prompt = prompt
+                if cited:
+                    turn.answer = REDACTED
+                    turn.citations = [c for c in turn.citations if c.get("document_id") != doc_id]
+                receipt.conversation_turns_redacted += 1
+        s.execute(delete(Chunk).where(Chunk.document_id == doc_id))
+        s.delete(doc)
+        versions = [v.collection for v in s.scalars(select(IndexVersion))]
+    for collection in versions:
+        if runtime.store.has_collection(collection):
+            before = runtime.store.count(collection)
+            runtime.store.delete(collection, chunk_ids)
+            receipt.vectors[collection] = before - runtime.store.count(collection)
+    if runtime.db.url.startswith("sqlite"):
+        with runtime.db.engine.connect() as conn:  # deleted rows out of the WAL too
+            conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    return receipt
