@@ -44,7 +44,14 @@ from ingest.contextualize import (
 )
 from ingest.forget import forget
 from ingest.index_sync import index_text, sync_index
-from ingest.loaders import LoadedDocument, LoaderError, check_size, load_bytes, read_checked
+from ingest.loaders import (
+    LoadedDocument,
+    LoaderError,
+    check_size,
+    load_bytes,
+    loader_version,
+    read_checked,
+)
 from ingest.progress import NullProgress, ProgressSink
 from ingest.report import IngestReport, StageTimer
 from ingest.sources import SourceFile, discover
@@ -188,14 +195,15 @@ class IngestPipeline:
     ) -> None:
         with self.rt.db.session() as s:
             known = {
-                src: (doc_id, sha, st, coll)
-                for src, doc_id, sha, st, coll in s.execute(
+                src: (doc_id, sha, st, coll, version)
+                for src, doc_id, sha, st, coll, version in s.execute(
                     select(
                         Document.source,
                         Document.id,
                         Document.sha256,
                         Document.status,
                         Document.collection,
+                        Document.loader_version,
                     )
                 )
             }
@@ -219,7 +227,7 @@ class IngestPipeline:
     def _prepare(
         self,
         item: SourceFile,
-        known: dict[str, tuple[int, str, DocumentStatus, str]],
+        known: dict[str, tuple[int, str, DocumentStatus, str, str]],
         report: IngestReport,
     ) -> _Prepared | None:
         try:
@@ -233,7 +241,12 @@ class IngestPipeline:
                     check_size(item.source, len(data), self.settings.max_file_bytes)
                 sha = sha256_bytes(data)
             existing = known.get(item.source)
-            same_place = existing is not None and existing[3] == item.collection
+            # Unchanged: same bytes, same collection, read by the current loader version.
+            same_place = (
+                existing is not None
+                and existing[3] == item.collection
+                and existing[4] == loader_version(item.path)
+            )
             if (
                 existing
                 and same_place
@@ -313,6 +326,7 @@ class IngestPipeline:
                         source=p.item.source,
                         collection=p.item.collection,
                         sha256=p.sha256,
+                        loader_version=loader_version(p.item.path),
                         title=p.loaded.title,
                         media_type=p.loaded.media_type,
                         size_bytes=p.size,
@@ -340,6 +354,7 @@ class IngestPipeline:
                 assert doc is not None
                 doc.sha256 = p.sha256
                 doc.collection = p.item.collection  # a file moved to another collection
+                doc.loader_version = loader_version(p.item.path)
                 doc.title = p.loaded.title
                 doc.media_type = p.loaded.media_type
                 doc.size_bytes = p.size

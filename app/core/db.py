@@ -83,6 +83,8 @@ class Document(Base):
         String(64), default=DEFAULT_COLLECTION, server_default=DEFAULT_COLLECTION, index=True
     )
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # The loader version that read it (ingest/loaders): a newer one reads the file again.
+    loader_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
     title: Mapped[str | None] = mapped_column(String(512))
     media_type: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(BigInteger)

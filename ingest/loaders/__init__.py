@@ -26,6 +26,7 @@ __all__ = [
     "decode_text",
     "load_bytes",
     "load_file",
+    "loader_version",
     "read_checked",
 ]
 
@@ -42,6 +43,27 @@ _BY_SUFFIX: dict[str, Loader] = {
     ".tiff": load_image,
     **{suffix: load_code for suffix in LANGUAGES},
 }  # fmt: skip
+
+
+# What each loader extracts, versioned: a stored document read by an older version of its
+# loader is read again on the next ingest even though its bytes did not change (the
+# pipeline's "unchanged" check compares the file's sha256 and this). Bump a loader's
+# number when it starts extracting something it did not before.
+LOADER_VERSIONS: dict[Loader, int] = {
+    load_pdf: 2,  # 2: OCR of pages with no text layer
+    load_html: 2,  # 2: a table row as one line
+    load_email: 1,
+    load_docx: 1,
+    load_pptx: 1,
+    load_xlsx: 1,
+    load_image: 1,
+}
+
+
+def loader_version(path: Path) -> str:
+    """The version of the loader that reads this file, e.g. "load_pdf/2"."""
+    loader = _BY_SUFFIX.get(path.suffix.lower(), load_text)
+    return f"{loader.__name__}/{LOADER_VERSIONS.get(loader, 1)}"
 
 
 def check_size(source: str | Path, size: int, max_bytes: int) -> None:

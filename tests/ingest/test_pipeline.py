@@ -61,6 +61,20 @@ def test_reingest_is_a_noop(runtime, corpus: Path) -> None:
     assert sql_chunk_ids(runtime) == before
 
 
+def test_a_newer_loader_reads_an_unchanged_file_again(runtime, corpus: Path, monkeypatch) -> None:
+    """Same bytes, better loader: the stored document is re-read once, then unchanged."""
+    from ingest import loaders
+
+    pipeline = IngestPipeline(runtime)
+    pipeline.ingest_paths([corpus])
+    newer = {**loaders.LOADER_VERSIONS, loaders.load_html: 99}
+    monkeypatch.setattr(loaders, "LOADER_VERSIONS", newer)
+    again = pipeline.ingest_paths([corpus])
+    assert (again.new, again.changed, again.unchanged) == (0, 1, 4)  # the one HTML file
+    third = pipeline.ingest_paths([corpus])
+    assert (third.changed, third.unchanged) == (0, 5)
+
+
 def test_changed_file_replaces_its_chunks(runtime, corpus: Path) -> None:
     pipeline = IngestPipeline(runtime)
     pipeline.ingest_paths([corpus])
