@@ -21,7 +21,7 @@ ANSWERS = SHARED / "eval" / "answers"
 # Eight answerable questions, one per readable format or trap (Markdown, an HTML table, text,
 # a PDF, Python, a CSV row, a counterfactual house rule, a superseded rule) and two
 # unanswerable ones. Fixed: the floor below is only meaningful on the same questions.
-SLICE = "q01,q05,q08,q11,q14,q18,q29,q35,q42,q46,c01,c04,q47"
+SLICE = "q01,q05,q08,q11,q14,q18,q29,q35,q42,q46,q47,c01,c04"
 # Measured on this slice with the default configuration and model (bench/results/answers/
 # default--qwen2.5-coder-1.5b.jsonl, 2026-11-30): 7 of 8 answerable correct (q18 is answered
 # from the wrong source), 2 of 2 declined. The floor allows one more miss: greedy decoding,

@@ -86,7 +86,7 @@ def test_clients_writers_and_a_swap_together(service: FactVault, client: TestCli
                 if doc is not None:
                     d = client.delete(f"/v1/documents/{doc}")
                     with lock:
-                        if d.status_code == 204:
+                        if d.status_code == 200 and d.json()["chunks"] >= 1:  # its receipt
                             counts["delete"] += 1
                         else:
                             bad.append(("delete", d.status_code, d.text[:300]))
