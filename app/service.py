@@ -380,14 +380,12 @@ class FactVault:
         """Delete a document and everything derived from it; the receipt says what went.
         (404 as well when it is in a collection the caller lacks.)"""
         with self.runtime.db.session() as s:
-            index = active_index(s)
             doc = s.get(Document, doc_id)
             hidden = (
                 doc is not None and collections is not None and doc.collection not in collections
             )
-            if index is None or doc is None or hidden:
+            if active_index(s) is None or doc is None or hidden:
                 raise ServiceError(404, "not_found", f"no document {doc_id}")
-            s.expunge(index)
         with self.ingest_lock:
             receipt = forget(self.runtime, doc_id)
         if receipt is None:  # deleted meanwhile

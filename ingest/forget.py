@@ -54,15 +54,12 @@ def _cites(answer_json: str, doc_id: int) -> bool:
     return any(c.get("document_id") == doc_id for c in shown)
 
 
-def _redact_prompt(prompt: str, source: str) -> str:
-    """The turn's user message with the deleted document's source blocks emptied."""
-    block = re.compile(
-        r'(<source n="\d+" title="'
-        + re.escape(source.replace('"', "'"))
-        + r'[^"]*">\n)(.*?)(\n</source>)',
-        re.DOTALL,
+def _source_blocks(source: str) -> re.Pattern[str]:
+    """The deleted document's source blocks in a turn's user message (prompts.py)."""
+    title = re.escape(source.replace('"', "'"))
+    return re.compile(
+        r'(<source n="\d+" title="' + title + r'[^"]*">\n)(.*?)(\n</source>)', re.DOTALL
     )
-    return block.sub(lambda m: m.group(1) + REDACTED + m.group(3), prompt)
 
 
 def forget(runtime: Runtime, doc_id: int) -> Receipt | None:
@@ -94,9 +91,10 @@ def forget(runtime: Runtime, doc_id: int) -> Receipt | None:
         if stale:
             s.execute(delete(AnswerCacheEntry).where(AnswerCacheEntry.key.in_(stale)))
         receipt.answer_cache = len(stale)
+        blocks = _source_blocks(doc.source)  # compiled once, matched against every turn
         for turn in s.scalars(select(ConversationTurn)):
             cited = any(c.get("document_id") == doc_id for c in turn.citations)
-            prompt = _redact_prompt(turn.prompt, doc.source)
+            prompt = blocks.sub(lambda m: m.group(1) + REDACTED + m.group(3), turn.prompt)
             if cited or prompt != turn.prompt:
                 turn.prompt = prompt
                 if cited:

@@ -137,7 +137,7 @@ class IngestPipeline:
             self._follow_switch(index, report)
             if prune_roots is not None:
                 with StageTimer(report, "prune"):
-                    self._prune(index, prune_roots, {f.source for f in files}, report)
+                    self._prune(prune_roots, {f.source for f in files}, report)
             if report.chunks_written or report.pruned or report.repaired_missing:
                 with StageTimer(report, "optimize"):
                     self.rt.store.optimize(index.collection)
@@ -385,7 +385,6 @@ class IngestPipeline:
 
     def _prune(
         self,
-        index: IndexVersion,
         roots: Sequence[str],
         seen: set[str],
         report: IngestReport,
@@ -399,7 +398,7 @@ class IngestPipeline:
             and any(source.startswith(root.rstrip("/") + "/") for root in roots)
             and not Path(source).exists()
         ]
-        report.pruned += remove_documents(self.rt, gone, index)
+        report.pruned += remove_documents(self.rt, gone)
 
     def _reconcile(self, index: IndexVersion, bm25: Bm25Encoder, report: IngestReport) -> None:
         with self.rt.db.session() as s:
@@ -414,6 +413,6 @@ class IngestPipeline:
             )
 
 
-def remove_documents(runtime: Runtime, doc_ids: Sequence[int], index: IndexVersion) -> int:
+def remove_documents(runtime: Runtime, doc_ids: Sequence[int]) -> int:
     """Delete documents and everything derived from them (forget.py); returns how many."""
     return sum(forget(runtime, doc_id) is not None for doc_id in doc_ids)

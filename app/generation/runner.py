@@ -133,9 +133,6 @@ class LoadedModel:
         stop = [] if out.stop is None else [out.stop] if isinstance(out.stop, str) else out.stop
         return Rendered(tokens, list(stop), out.stopping_criteria)
 
-    def prompt_tokens(self, messages: list[dict[str, str]]) -> int:
-        return len(self.render(messages).tokens)
-
     def generate(
         self,
         messages: list[dict[str, str]],
