@@ -36,14 +36,19 @@ class ServiceClient:
     def close(self) -> None:
         self._http.close()
 
-    def upload(self, path: Path, collection: str = "default") -> dict:
+    def upload(self, path: Path, collection: str = "default", source: str | None = None) -> dict:
+        """Send one file; ``source`` stores it under that absolute path (a folder sync)."""
+        params = {"collection": collection} | ({"source": source} if source else {})
         with path.open("rb") as fh:
             return self._call(
-                "POST",
-                "/v1/documents",
-                params={"collection": collection},
-                files={"files": (path.name, fh)},
+                "POST", "/v1/documents", params=params, files={"files": (path.name, fh)}
             )
+
+    def documents(self, under: str | None = None) -> list[dict]:
+        return self._call("GET", "/v1/documents", params={"under": under} if under else None)
+
+    def delete_document(self, doc_id: int) -> dict:
+        return self._call("DELETE", f"/v1/documents/{doc_id}")
 
     def query(self, question: str, top_k: int | None, max_tokens: int | None) -> dict:
         body = {"question": question, "top_k": top_k, "max_tokens": max_tokens}
@@ -69,7 +74,7 @@ class ServiceClient:
             if status["state"] in ("done", "failed"):
                 return status
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> dict:
+    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:

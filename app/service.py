@@ -32,6 +32,7 @@ from app.core.db import (
     Document,
     IndexVersion,
     ModelRecord,
+    source_under,
 )
 from app.core.embedder import EMBEDDER_NAMES, Embedder
 from app.core.index_versions import active_collection, active_index
@@ -366,15 +367,25 @@ class FactVault:
             s.expunge_all()
         return Ingested(report, list(docs))
 
-    def list_documents(self, collections: Sequence[str] | None = None) -> list[Document]:
-        """Every document, or those in ``collections`` (a limited key's)."""
+    def list_documents(
+        self, collections: Sequence[str] | None = None, under: str | None = None
+    ) -> list[Document]:
+        """Every document, or those in ``collections`` (a limited key's), or those whose
+        source is ``under`` a path (what a folder sync compares with)."""
         query = select(Document).order_by(Document.id)
         if collections is not None:
             query = query.where(Document.collection.in_(list(collections)))
+        if under is not None:
+            query = query.where(source_under(under))
         with self.runtime.db.session() as s:
             docs = list(s.scalars(query))
             s.expunge_all()
         return docs
+
+    def document_collection(self, source: str) -> str | None:
+        """The collection a source is stored in, if it is."""
+        with self.runtime.db.session() as s:
+            return s.scalar(select(Document.collection).where(Document.source == source))
 
     def remove_document(self, doc_id: int, collections: Sequence[str] | None = None) -> Receipt:
         """Delete a document and everything derived from it; the receipt says what went.

@@ -110,6 +110,8 @@ class DocumentOut(BaseModel):
     status: str
     updated_at: str
     collection: str = "default"
+    sha256: str = ""  # of the bytes ingested: a sync compares it with the file's
+    loader_version: str = ""  # e.g. "load_pdf/2": a newer loader reads the file again
 
 
 class DeletionReceipt(BaseModel):

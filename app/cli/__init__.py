@@ -1,4 +1,4 @@
-"""The ``factvault`` command: db, ingest, docs, retrieve, query, serve, models, keys, backup,
+"""The ``factvault`` command: db, ingest, sync, docs, retrieve, query, serve, models, keys, backup,
 restore, reindex, contexts, eval, chat, conversations.
 
 Each command group is a module here; each drives the application (app/service.py) in this
@@ -24,6 +24,7 @@ from app.cli import (
     models,
     query,
     serve,
+    sync,
 )
 from app.cli.common import fail
 
@@ -32,7 +33,19 @@ app = typer.Typer(
     add_completion=False,
     help="factvault: your documents in your store, cited answers from a frozen local model.",
 )
-for group in (db, documents, query, chat, serve, models, keys, maintenance, contexts, evaluate):
+for group in (
+    db,
+    documents,
+    sync,
+    query,
+    chat,
+    serve,
+    models,
+    keys,
+    maintenance,
+    contexts,
+    evaluate,
+):
     group.register(app)
 
 

@@ -55,6 +55,9 @@ class Settings(BaseSettings):
     context_max_tokens: int = Field(default=32, ge=8, le=256)
     context_window_tokens: int = Field(default=2048, ge=256)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    # `factvault sync --watch`: seconds without a file event before the changed paths are
+    # synced (an editor's save is several events; one ingest follows).
+    sync_debounce_seconds: float = Field(default=1.0, ge=0, le=600)
 
     bm25_tokenizer: Bm25Tokenizer = "code"
     bm25_k: float = 1.2

@@ -29,6 +29,7 @@ from sqlalchemy import (
     create_engine,
     event,
     make_url,
+    or_,
 )
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import (
@@ -38,6 +39,7 @@ from sqlalchemy.orm import (
     relationship,
     sessionmaker,
 )
+from sqlalchemy.sql.elements import ColumnElement
 
 DEFAULT_COLLECTION = "default"  # where a document goes when no collection is named
 
@@ -97,6 +99,14 @@ class Document(Base):
 
     chunks: Mapped[list[Chunk]] = relationship(
         back_populates="document", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+def source_under(path: str) -> ColumnElement[bool]:
+    """Documents whose source is ``path`` or lies under it (a folder a sync follows)."""
+    return or_(
+        Document.source == path,
+        Document.source.startswith(path.rstrip("/") + "/", autoescape=True),
     )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from pathlib import Path
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -15,7 +16,7 @@ from app.api.deps import AdminScope, CallerDep, ServiceDep, UploadBody
 from app.api.errors import ApiError
 from app.api.guard import GuardedRoute
 from app.api.schemas import MAX_ID, DeletionReceipt, DocumentOut, UploadResult
-from app.api.uploads import OPENAPI_BODY, SpooledFile, UploadReader
+from app.api.uploads import OPENAPI_BODY, SpooledFile, UploadReader, safe_name
 from app.core.db import DEFAULT_COLLECTION, Document
 from app.service import FactVault
 
@@ -28,10 +29,19 @@ def document_out(d: Document) -> DocumentOut:
     return DocumentOut(
         id=d.id, source=d.source, title=d.title, media_type=d.media_type,
         size_bytes=d.size_bytes, chunk_count=d.chunk_count, status=d.status.value,
-        updated_at=d.updated_at.isoformat(), collection=d.collection,
+        updated_at=d.updated_at.isoformat(), collection=d.collection, sha256=d.sha256,
+        loader_version=d.loader_version,
     )  # fmt: skip
 
 
+SourceParam = Annotated[
+    str | None,
+    Query(
+        pattern=r"^/",
+        max_length=1024,
+        description="Store the one file sent under this absolute path (factvault sync).",
+    ),
+]
 CollectionParam = Annotated[
     str,
     Query(
@@ -53,30 +63,66 @@ async def upload(
     service: ServiceDep,
     caller: CallerDep,
     collection: CollectionParam = DEFAULT_COLLECTION,
+    source: SourceParam = None,
 ) -> UploadResult:
     """Files are streamed to a private spool dir as they arrive (each held to
     ``max_file_bytes``), then ingested one at a time by the same pipeline as the CLI.
     A key limited to collections may upload only into one of them (refused before the
-    body is read)."""
+    body is read).
+
+    ``source`` stores one file under that absolute path instead of ``upload/NAME``: how
+    ``factvault sync`` keeps a folder in step through the service, so a file is the same
+    document whether the CLI or the service wrote it. A key limited to collections may
+    not take over a source stored in a collection it lacks."""
     if caller.collections is not None and collection not in caller.collections:
         raise ApiError(403, "forbidden", f"this key may not write to collection {collection}")
+    if source is not None:
+        _check_source(service, source, caller.collections)
     settings = service.settings
     settings.upload_spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     spool = Path(tempfile.mkdtemp(dir=settings.upload_spool_dir))
     try:
         reader = UploadReader(spool, settings.max_file_bytes, settings.max_upload_files)
         files = await reader.read(request)
-        return await run_in_threadpool(_ingest, service, files, reader.duplicates, collection)
+        if source is not None and len(files) + len(reader.duplicates) != 1:
+            raise ApiError(422, "validation_error", "source: names exactly one file")
+        return await run_in_threadpool(
+            _ingest, service, files, reader.duplicates, collection, source
+        )
     finally:
         shutil.rmtree(spool, ignore_errors=True)
 
 
+def _check_source(service: FactVault, source: str, collections: Sequence[str] | None) -> None:
+    """An absolute, normalised path with no control characters; not another collection's."""
+    if (
+        PurePosixPath(source).as_posix() != source
+        or ".." in PurePosixPath(source).parts
+        or any(ord(ch) < 32 or ord(ch) == 127 for ch in source)
+    ):
+        raise ApiError(422, "validation_error", "source: an absolute, normalised path is needed")
+    if collections is not None:
+        held = service.document_collection(source)
+        if held is not None and held not in collections:
+            raise ApiError(403, "forbidden", "source: stored in a collection this key lacks")
+
+
 def _ingest(
-    service: FactVault, files: list[SpooledFile], duplicates: list[str], collection: str
+    service: FactVault,
+    files: list[SpooledFile],
+    duplicates: list[str],
+    collection: str,
+    source: str | None = None,
 ) -> UploadResult:
-    # One name space per collection: the same file name in two collections is two documents.
-    prefix = "upload/" if collection == DEFAULT_COLLECTION else f"upload/{collection}/"
-    done = service.ingest_files([(f"{prefix}{f.name}", f.path) for f in files], collection)
+    if source is not None:  # read by the loader of the source's extension
+        spooled = files[0].path
+        named = spooled.with_name(safe_name(PurePosixPath(source).name))
+        spooled.rename(named)
+        pairs = [(source, named)]
+    else:  # one name space per collection: a name in two collections is two documents
+        prefix = "upload/" if collection == DEFAULT_COLLECTION else f"upload/{collection}/"
+        pairs = [(f"{prefix}{f.name}", f.path) for f in files]
+    done = service.ingest_files(pairs, collection)
     report = done.report
     failed = [{"file": f, "reason": r} for f, r in report.errors]
     failed += [
@@ -95,8 +141,18 @@ def _ingest(
 
 
 @router.get("", response_model=list[DocumentOut])
-def list_documents(service: ServiceDep, caller: CallerDep) -> list[DocumentOut]:
-    return [document_out(d) for d in service.list_documents(caller.collections)]
+def list_documents(
+    service: ServiceDep,
+    caller: CallerDep,
+    under: Annotated[
+        str | None,
+        Query(
+            max_length=1024,
+            description="Only documents whose source is this path or lies under it.",
+        ),
+    ] = None,
+) -> list[DocumentOut]:
+    return [document_out(d) for d in service.list_documents(caller.collections, under)]
 
 
 @router.delete("/{doc_id}", response_model=DeletionReceipt)
