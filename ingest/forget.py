@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import delete, select, text
 
+from app.core.backup_log import holding
 from app.core.db import (
     AnswerCacheEntry,
     Chunk,
@@ -40,6 +41,19 @@ class Receipt:
     context_cache: int = 0
     answer_cache: int = 0
     conversation_turns_redacted: int = 0
+    attachments: int = 0  # documents that came out of it (an e-mail's), counted in the above
+    backups: list[str] = field(default_factory=list)  # logged backups on disk holding it
+
+    def add(self, other: Receipt) -> None:
+        """Fold an attachment's receipt into its mail's."""
+        self.attachments += 1 + other.attachments
+        self.chunks += other.chunks
+        for collection, n in (other.vectors or {}).items():
+            self.vectors = self.vectors or {}
+            self.vectors[collection] = self.vectors.get(collection, 0) + n
+        self.context_cache += other.context_cache
+        self.answer_cache += other.answer_cache
+        self.conversation_turns_redacted += other.conversation_turns_redacted
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -64,12 +78,17 @@ def _source_blocks(source: str) -> re.Pattern[str]:
 
 def forget(runtime: Runtime, doc_id: int) -> Receipt | None:
     """Delete the document and everything derived from it; None if there is no such
-    document. SQL goes first, so search stops returning it at once; then the points."""
+    document. SQL goes first, so search stops returning it at once; then the points.
+    Documents that came out of it (an e-mail's attachments) are forgotten first, with it."""
+    with runtime.db.session() as s:
+        children = list(s.scalars(select(Document.id).where(Document.parent_id == doc_id)))
+    parts = [r for r in (forget(runtime, child) for child in children) if r is not None]
     with runtime.db.session() as s:
         doc = s.get(Document, doc_id)
         if doc is None:
             return None
         receipt = Receipt(doc.id, doc.source, doc.sha256, vectors={})
+        receipt.backups = holding(s, doc.sha256)
         chunk_ids = list(s.scalars(select(Chunk.id).where(Chunk.document_id == doc_id)))
         receipt.chunks = len(chunk_ids)
         # Contexts are keyed by content: keep them if another document has the same bytes.
@@ -112,4 +131,6 @@ def forget(runtime: Runtime, doc_id: int) -> Receipt | None:
     if runtime.db.url.startswith("sqlite"):
         with runtime.db.engine.connect() as conn:  # deleted rows out of the WAL too
             conn.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+    for part in parts:
+        receipt.add(part)
     return receipt

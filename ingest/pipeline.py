@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from app.core.db import Chunk, Document, DocumentStatus, IndexVersion, IngestionRun, RunStatus
 from app.core.db import utcnow as _now
@@ -209,20 +211,29 @@ class IngestPipeline:
             }
         batch: list[_Prepared] = []
         seen: set[str] = set()
-        for item in files:
+        stale: list[int] = []  # attachments a changed mail no longer has
+        queue = deque(files)
+        while queue:
+            item = queue.popleft()
             if item.source in seen:  # e.g. two uploads with one name in one request
                 self._fail(report, item.source, "listed twice in one run; the first was kept")
                 continue
             seen.add(item.source)
             prepared = self._prepare(item, known, report)
             self.progress.advance("read", 1, total=len(files))
-            if prepared is not None:
-                batch.append(prepared)
-                if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
-                    self._write_batch(batch, index, bm25, report)
-                    batch = []
+            if prepared is None:
+                continue
+            children = attachment_files(item, prepared.loaded)
+            queue.extend(children)  # after their mail, so it has its id when they are written
+            before = {src: v[0] for src, v in known.items() if src.startswith(f"{item.source}#")}
+            stale += [i for src, i in before.items() if src not in {c.source for c in children}]
+            batch.append(prepared)
+            if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
+                self._write_batch(batch, index, bm25, report)
+                batch = []
         if batch:
             self._write_batch(batch, index, bm25, report)
+        report.pruned += remove_documents(self.rt, stale)
 
     def _prepare(
         self,
@@ -324,6 +335,7 @@ class IngestPipeline:
                 with self.rt.db.session() as s:
                     doc = Document(
                         source=p.item.source,
+                        parent_id=_document_id(s, p.item.parent),
                         collection=p.item.collection,
                         sha256=p.sha256,
                         loader_version=loader_version(p.item.path),
@@ -389,8 +401,10 @@ class IngestPipeline:
         seen: set[str],
         report: IngestReport,
     ) -> None:
-        with self.rt.db.session() as s:
-            sources = s.execute(select(Document.id, Document.source)).all()
+        with self.rt.db.session() as s:  # attachments go with their mail, not on their own
+            sources = s.execute(
+                select(Document.id, Document.source).where(Document.parent_id.is_(None))
+            ).all()
         gone = [
             doc_id
             for doc_id, source in sources
@@ -411,6 +425,24 @@ class IngestPipeline:
                 f"repaired the index: removed {result.orphans} orphan points, "
                 f"re-embedded {result.missing} missing ones"
             )
+
+
+def attachment_files(item: SourceFile, loaded: LoadedDocument) -> list[SourceFile]:
+    """A document's attachments as inputs of their own: ``mail.eml#report.pdf``, in the
+    mail's collection, read by the loader of their own extension."""
+    return [
+        SourceFile(
+            f"{item.source}#{a.name}", Path(a.name), data=a.data, collection=item.collection,
+            parent=item.source,
+        )
+        for a in loaded.attachments
+    ]  # fmt: skip
+
+
+def _document_id(s: Session, source: str | None) -> int | None:
+    if source is None:
+        return None
+    return s.scalar(select(Document.id).where(Document.source == source))
 
 
 def remove_documents(runtime: Runtime, doc_ids: Sequence[int]) -> int:

@@ -16,6 +16,7 @@ class SourceFile:
     data: bytes | None = None
     chunks: tuple[str, ...] | None = None  # fixed chunking, e.g. an evaluation corpus
     collection: str = "default"  # who may read it (API keys name their collections)
+    parent: str | None = None  # the source it came out of (an e-mail's attachment: the mail)
 
 
 def discover(paths: Iterable[Path]) -> tuple[list[SourceFile], list[tuple[str, str]]]:

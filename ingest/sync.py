@@ -193,7 +193,9 @@ class LocalTarget:
                     Document.sha256,
                     Document.collection,
                     Document.loader_version,
-                ).where(or_(*(source_under(p) for p in scopes)))
+                )
+                .where(or_(*(source_under(p) for p in scopes)))
+                .where(Document.parent_id.is_(None))  # attachments follow their mail
             ).all()
         return {src: Stored(i, sha, coll, ver) for src, i, sha, coll, ver in rows}
 

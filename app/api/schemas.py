@@ -112,6 +112,7 @@ class DocumentOut(BaseModel):
     collection: str = "default"
     sha256: str = ""  # of the bytes ingested: a sync compares it with the file's
     loader_version: str = ""  # e.g. "load_pdf/2": a newer loader reads the file again
+    parent_id: int | None = None  # the document it came out of (an attachment's mail)
 
 
 class DeletionReceipt(BaseModel):
@@ -126,6 +127,8 @@ class DeletionReceipt(BaseModel):
     context_cache: int
     answer_cache: int
     conversation_turns_redacted: int
+    attachments: int = 0  # documents that came out of it (an e-mail's), counted above
+    backups: list[str] = []  # backups still on disk that hold it (they are not changed)
 
 
 class UploadResult(BaseModel):

@@ -153,8 +153,11 @@ def docs_rm(doc_ids: Annotated[list[int], typer.Argument(help="Document ids.")])
                     f"{r.document_id}\t{r.source}\tsha256 {r.sha256}\tchunks {r.chunks}\t"
                     f"vectors {vectors}\tcontext cache {r.context_cache}\t"
                     f"answer cache {r.answer_cache}\t"
-                    f"conversation turns redacted {r.conversation_turns_redacted}"
+                    f"conversation turns redacted {r.conversation_turns_redacted}\t"
+                    f"attachments {r.attachments}"
                 )
+                for path in r.backups:  # a backup is a copy the owner keeps: not changed
+                    warn(f"{r.source}: still held by the backup {path}")
     finally:
         service.close()
     say(f"removed {len(doc_ids) - len(missing)} document(s)")

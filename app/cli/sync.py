@@ -38,6 +38,8 @@ class ApiTarget:
         found: dict[str, Stored] = {}
         for scope in scopes:
             for d in self.client.documents(under=scope):
+                if d.get("parent_id") is not None:  # an attachment follows its mail
+                    continue
                 found[d["source"]] = Stored(
                     d["id"], d["sha256"], d["collection"], d["loader_version"]
                 )

@@ -87,6 +87,11 @@ class Document(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     # The loader version that read it (ingest/loaders): a newer one reads the file again.
     loader_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
+    # The document it came out of (an e-mail's attachment: its mail), forgotten with it.
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="CASCADE", name="fk_documents_parent_id"),
+        index=True,
+    )
     title: Mapped[str | None] = mapped_column(String(512))
     media_type: Mapped[str] = mapped_column(String(64))
     size_bytes: Mapped[int] = mapped_column(BigInteger)
@@ -290,6 +295,19 @@ class ConversationTurn(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
     conversation: Mapped[Conversation] = relationship(back_populates="turns")
+
+
+class BackupRecord(Base):
+    """A backup this installation wrote (or was restored from): where, and when. A deletion
+    receipt names the ones still on disk that hold the deleted document (core/backup_log.py).
+    """
+
+    __tablename__ = "backups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    path: Mapped[str] = mapped_column(String(1024))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    documents: Mapped[int] = mapped_column(Integer, default=0)
 
 
 def _private_sqlite_file(url: str) -> None:

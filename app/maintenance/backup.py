@@ -27,8 +27,9 @@ from typing import Any
 from sqlalchemy import DateTime, Integer, func, insert, select, text
 from sqlalchemy.engine import Connection
 
+from app.core.backup_log import MANIFEST, record
 from app.core.config import Settings
-from app.core.db import Base, IndexStatus, IndexVersion
+from app.core.db import Base, Document, IndexStatus, IndexVersion
 from app.core.hashing import sha256_file
 from app.core.migrate import current_revision, upgrade
 from app.core.runtime import Runtime, open_runtime
@@ -36,7 +37,6 @@ from app.core.sparse import SparseVector
 from app.core.vectorstore import PointRecord
 
 FORMAT = 1
-MANIFEST = "manifest.json"
 
 
 class BackupError(RuntimeError):
@@ -65,6 +65,8 @@ def backup(rt: Runtime, dest: Path) -> BackupReport:
     with rt.db.engine.connect() as conn, conn.begin():
         if conn.dialect.name == "postgresql":
             conn.execute(text("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ"))
+        # Which documents it holds, by content: a later deletion's receipt names this backup.
+        held = sorted(set(conn.scalars(select(Document.sha256))))
         for table in Base.metadata.sorted_tables:
             rows = conn.execute(select(table)).mappings()
             report.tables[table.name] = _write_lines(
@@ -93,11 +95,14 @@ def backup(rt: Runtime, dest: Path) -> BackupReport:
         "files": {
             p.relative_to(work).as_posix(): sha256_file(p) for p in sorted(work.rglob("*.jsonl.gz"))
         },
+        "document_sha256": held,
     }
     (work / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n")
     if dest.exists():
         dest.rmdir()
     work.rename(dest)
+    with rt.db.session() as s:
+        record(s, dest, report.tables.get("documents", 0))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -121,6 +126,8 @@ def restore(settings: Settings, src: Path) -> BackupReport:
                         "restore needs a fresh database"
                     )
             for table in Base.metadata.sorted_tables:
+                if table.name not in manifest["tables"]:  # newer than the backup: stays empty
+                    continue
                 path = src / "sql" / f"{table.name}.jsonl.gz"
                 rows = [_decode(table, row) for row in _read_lines(path)]
                 for i in range(0, len(rows), 500):
@@ -133,6 +140,8 @@ def restore(settings: Settings, src: Path) -> BackupReport:
     upgrade(settings.sql_url)
     rt = open_runtime(settings)
     try:
+        with rt.db.session() as s:  # the backup holds every document restored from it
+            record(s, src, report.tables.get("documents", 0))
         for name, info in manifest["collections"].items():
             if rt.store.has_collection(name) and rt.store.count(name):
                 raise BackupError(

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest.loaders.base import LoadedDocument, LoaderError, Section, decode_text
+from ingest.loaders.base import Attachment, LoadedDocument, LoaderError, Section, decode_text
 from ingest.loaders.code import LANGUAGES, load_code
+from ingest.loaders.delimited import load_csv
 from ingest.loaders.email import load_email
 from ingest.loaders.html import load_html
 from ingest.loaders.markdown import load_markdown
@@ -20,6 +21,7 @@ from ingest.loaders.pdf import load_pdf
 from ingest.loaders.text import load_text
 
 __all__ = [
+    "Attachment",
     "LoadedDocument",
     "LoaderError",
     "Section",
@@ -38,6 +40,7 @@ _BY_SUFFIX: dict[str, Loader] = {
     ".html": load_html, ".htm": load_html, ".xhtml": load_html,
     ".pdf": load_pdf,
     ".eml": load_email,
+    ".csv": load_csv, ".tsv": load_csv,
     ".docx": load_docx, ".pptx": load_pptx, ".xlsx": load_xlsx,
     ".png": load_image, ".jpg": load_image, ".jpeg": load_image, ".tif": load_image,
     ".tiff": load_image,
@@ -52,11 +55,12 @@ _BY_SUFFIX: dict[str, Loader] = {
 LOADER_VERSIONS: dict[Loader, int] = {
     load_pdf: 2,  # 2: OCR of pages with no text layer
     load_html: 2,  # 2: a table row as one line
-    load_email: 1,
+    load_email: 2,  # 2: attachments ingested as documents of their own
     load_docx: 1,
     load_pptx: 1,
     load_xlsx: 1,
     load_image: 1,
+    load_csv: 1,
 }
 
 

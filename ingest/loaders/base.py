@@ -26,6 +26,14 @@ class Section:
     page: int | None = None
 
 
+@dataclass(frozen=True)
+class Attachment:
+    """A file inside a document (an e-mail's attachment), ingested as a document of its own."""
+
+    name: str  # a safe base name: its extension picks the loader
+    data: bytes
+
+
 @dataclass
 class LoadedDocument:
     text: str
@@ -34,6 +42,7 @@ class LoadedDocument:
     sections: list[Section]
     language: str | None = None  # programming language, for source code
     imports: list[str] = field(default_factory=list)
+    attachments: list[Attachment] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         if not self.sections:

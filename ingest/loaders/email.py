@@ -3,17 +3,20 @@
 Read as plain text, a quoted-printable mail shows "=C2=A338" where the sender wrote "£38",
 and a number split by a soft line break is two tokens. The standard library's parser
 decodes transfer encodings and charsets; the plain-text part is preferred, an HTML-only
-mail is reduced to its visible text, and attachments are named but not read.
+mail is reduced to its visible text. Attachments are named in the text and returned, decoded,
+for the pipeline to ingest as documents of their own (a PDF read by the PDF loader, a
+forwarded mail by this one), each under the mail's source and forgotten with it.
 """
 
 from __future__ import annotations
 
 import email
 import email.policy
+import re
 from email.message import EmailMessage
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
-from ingest.loaders.base import LoadedDocument, LoaderError
+from ingest.loaders.base import Attachment, LoadedDocument, LoaderError
 
 HEADERS = ("Subject", "From", "To", "Cc", "Date")
 
@@ -34,11 +37,43 @@ def load_email(path: Path, data: bytes) -> LoadedDocument:
 
         body = BeautifulSoup(body, "html.parser").get_text("\n")
     head = [f"{h}: {msg[h]}" for h in HEADERS if msg.get(h)]
-    attachments = [a.get_filename() for a in msg.iter_attachments() if a.get_filename()]
+    attachments = _attachments(msg)
     if attachments:
-        head.append(f"Attachments (not read): {', '.join(attachments)}")
+        head.append(f"Attachments: {', '.join(a.name for a in attachments)}")
     text = "\n".join(head) + "\n\n" + body.strip() + "\n"
     subject = str(msg.get("Subject") or "").strip()
     return LoadedDocument(
-        text=text, title=subject or path.name, media_type="message/rfc822", sections=[]
+        text=text,
+        title=subject or path.name,
+        media_type="message/rfc822",
+        sections=[],
+        attachments=attachments,
     )
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")
+
+
+def _attachments(msg: EmailMessage) -> list[Attachment]:
+    """Each attachment's bytes under a safe, unique base name (a sender's name may hold
+    directories or control characters; it never becomes a path)."""
+    found: list[Attachment] = []
+    names: set[str] = set()
+    for n, part in enumerate(msg.iter_attachments(), start=1):
+        if part.get_content_type() == "message/rfc822":  # a forwarded mail
+            inner = part.get_content()
+            data = inner.as_bytes() if isinstance(inner, EmailMessage) else b""
+            default = f"attachment-{n}.eml"
+        else:
+            data = part.get_payload(decode=True) or b""
+            default = f"attachment-{n}"
+        raw = str(part.get_filename() or "").replace("\\", "/")
+        name = _UNSAFE.sub("_", PurePosixPath(raw).name).strip(" .")[:200] or default
+        stem, dot, suffix = name.rpartition(".")
+        k = 1
+        while name in names:
+            k += 1
+            name = f"{stem}-{k}.{suffix}" if dot and stem else f"{default}-{k}"
+        names.add(name)
+        found.append(Attachment(name, data))
+    return found

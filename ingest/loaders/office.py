@@ -58,7 +58,7 @@ def check_archive(path: Path, data: bytes, kind: str) -> io.BytesIO:
     return stream
 
 
-class _Builder:
+class TextBuilder:
     """Text built line by line, with sections opened by headings (depth 1 = top)."""
 
     def __init__(self) -> None:
@@ -142,7 +142,7 @@ def load_docx(path: Path, data: bytes) -> LoadedDocument:
         document = docx.Document(stream)
     except Exception as exc:  # python-docx raises several kinds on a broken package
         raise LoaderError(path, f"not a readable Word document ({exc})") from exc
-    out = _Builder()
+    out = TextBuilder()
     for block in document.iter_inner_content():
         if isinstance(block, Table):
             rows = [[_cell(c.text) for c in row.cells] for row in block.rows]
@@ -190,7 +190,7 @@ def load_pptx(path: Path, data: bytes) -> LoadedDocument:
         deck = pptx.Presentation(stream)
     except Exception as exc:
         raise LoaderError(path, f"not a readable PowerPoint presentation ({exc})") from exc
-    out = _Builder()
+    out = TextBuilder()
     for number, slide in enumerate(deck.slides, start=1):
         title_shape = slide.shapes.title
         title = title_shape.text_frame.text.strip() if title_shape is not None else ""
@@ -223,7 +223,7 @@ def load_xlsx(path: Path, data: bytes) -> LoadedDocument:
         book = openpyxl.load_workbook(stream, read_only=True, data_only=True)
     except Exception as exc:
         raise LoaderError(path, f"not a readable Excel workbook ({exc})") from exc
-    out = _Builder()
+    out = TextBuilder()
     try:
         for sheet in book.worksheets:
             rows = []

@@ -5,6 +5,7 @@ The PostgreSQL leg restores a SQLite + Qdrant Edge backup onto a real PostgreSQL
 from __future__ import annotations
 
 import gzip
+import shutil
 from pathlib import Path
 
 import pytest
@@ -93,5 +94,44 @@ def test_sqlite_backup_restores_onto_postgresql(
         (corpus / "new.md").write_text("# New\n\nThe library opens at nine.\n")
         assert IngestPipeline(rt).ingest_paths([corpus]).ok
         assert_consistent(rt)
+    finally:
+        rt.close()
+
+
+def test_a_deletion_receipt_names_the_backups_that_still_hold_the_document(
+    runtime, corpus: Path, tmp_path: Path, minilm
+) -> None:
+    from sqlalchemy import select
+
+    from app.core.db import Document
+    from ingest.forget import forget
+
+    assert IngestPipeline(runtime).ingest_paths([corpus]).ok
+    with runtime.db.session() as s:
+        ids = list(s.scalars(select(Document.id).order_by(Document.id)))
+    bk1, bk2 = tmp_path / "bk1", tmp_path / "bk2"
+    backup(runtime, bk1)
+    receipt = forget(runtime, ids[0])
+    assert receipt is not None and receipt.backups == [bk1.resolve().as_posix()]
+    backup(runtime, bk2)  # taken after that deletion: it does not hold ids[0]
+
+    (corpus / "late.md").write_text("# Late\n\nWritten after both backups were taken.\n")
+    report = IngestPipeline(runtime).ingest_paths([corpus])
+    late = forget(runtime, max(report.documents))
+    assert late is not None and late.source.endswith("late.md") and late.backups == []
+
+    both = forget(runtime, ids[1])
+    assert both is not None and both.backups == [p.resolve().as_posix() for p in (bk1, bk2)]
+    shutil.rmtree(bk1)  # the owner deleted it: it holds nothing any more
+    one = forget(runtime, ids[2])
+    assert one is not None and one.backups == [bk2.resolve().as_posix()]
+
+    # A restored installation knows the backup it came from.
+    settings = restored_runtime(tmp_path, minilm)
+    restore(settings, bk2)
+    rt = open_runtime(settings, embedder=minilm)
+    try:
+        again = forget(rt, ids[3])
+        assert again is not None and again.backups == [bk2.resolve().as_posix()]
     finally:
         rt.close()

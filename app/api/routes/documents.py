@@ -30,7 +30,7 @@ def document_out(d: Document) -> DocumentOut:
         id=d.id, source=d.source, title=d.title, media_type=d.media_type,
         size_bytes=d.size_bytes, chunk_count=d.chunk_count, status=d.status.value,
         updated_at=d.updated_at.isoformat(), collection=d.collection, sha256=d.sha256,
-        loader_version=d.loader_version,
+        loader_version=d.loader_version, parent_id=d.parent_id,
     )  # fmt: skip
 
 
