@@ -14,6 +14,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,13 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture
 def pg_database() -> Iterator[str]:
     """A fresh PostgreSQL database (dropped afterwards); skips, saying why, without a server."""
+    with fresh_pg_database() as url:
+        yield url
+
+
+@contextmanager
+def fresh_pg_database() -> Iterator[str]:
+    """A new database on the test server, dropped on exit (any fixture scope may use it)."""
     if not PG_URL:
         pytest.skip("FACTVAULT_TEST_POSTGRES_URL is not set: no PostgreSQL server to test on")
     admin = create_engine(PG_URL, isolation_level="AUTOCOMMIT")
@@ -159,10 +167,10 @@ FLEET_TURNS = (
 def service_settings(root: Path, models_dir: Path, **overrides) -> Settings:
     """Settings for a test service in ``root`` (migrated SQLite, embedded Qdrant, auth off
     unless ``overrides`` say otherwise)."""
+    defaults = {"database_url": None, "qdrant_url": None, "auth_enabled": False}
     settings = get_settings(
-        data_dir=root / "data", database_url=None, qdrant_url=None, models_path=models_dir,
-        **{"auth_enabled": False, **overrides},
-    )  # fmt: skip
+        data_dir=root / "data", models_path=models_dir, **{**defaults, **overrides}
+    )
     settings.ensure_dirs()
     upgrade(settings.sql_url)
     return settings

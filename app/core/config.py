@@ -31,7 +31,8 @@ class Settings(BaseSettings):
     )
     qdrant_url: str | None = Field(
         default=None,
-        description="Qdrant server/cluster URL; unset means embedded Qdrant Edge in data_dir.",
+        description="Qdrant server/cluster URL; unset means embedded Qdrant Edge in data_dir "
+        "(':memory:' is qdrant-client's in-process engine, for tests: nothing is kept).",
     )
     qdrant_api_key: str | None = None
     # Collections created on a Qdrant cluster: shards over the nodes, copies of each shard,

@@ -1,11 +1,14 @@
 """Collections and per-key access through the API: a key limited to some collections never
 gets a chunk of another, in retrieval, answers, chat, conversations or document listings;
 asking for a forbidden collection is refused (403), not quietly emptied. Real service:
-MiniLM, Qdrant Edge, SQLite, SmolLM2 (the answers' wording is not what is tested)."""
+MiniLM, SmolLM2 (the answers' wording is not what is tested), run twice: on SQLite with
+Qdrant Edge, and on PostgreSQL with qdrant-client's in-process engine (the server path's
+payload index and filter)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
@@ -14,7 +17,7 @@ from fastapi.testclient import TestClient
 from app.core.auth import create_key
 from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import make_service
+from tests.fixtures import fresh_pg_database, make_service
 
 pytestmark = pytest.mark.slow
 
@@ -24,10 +27,22 @@ SALARY = (
 QUESTION = "What is the salary band for a Senior Optical Engineer?"
 
 
-@pytest.fixture(scope="module")
-def env(tmp_path_factory, minilm, models_dir) -> Iterator[tuple[FactVault, TestClient, dict]]:
-    root = tmp_path_factory.mktemp("collections")
-    state = make_service(root, minilm, models_dir, auth_enabled=True)
+@pytest.fixture(scope="module", params=["sqlite+edge", "postgres+qdrant-client"])
+def env(
+    request: pytest.FixtureRequest, tmp_path_factory, minilm, models_dir
+) -> Iterator[tuple[FactVault, TestClient, dict]]:
+    with ExitStack() as stack:
+        stores = {}
+        if request.param == "postgres+qdrant-client":
+            stores = {"database_url": stack.enter_context(fresh_pg_database()),
+                      "qdrant_url": ":memory:"}  # fmt: skip
+        root = tmp_path_factory.mktemp("collections")
+        state = make_service(root, minilm, models_dir, auth_enabled=True, **stores)
+        stack.callback(state.close)
+        yield from _env(state, root)
+
+
+def _env(state: FactVault, root: Path) -> Iterator[tuple[FactVault, TestClient, dict]]:
     hr = root / "hr"
     hr.mkdir()
     (hr / "salary-bands.md").write_text(f"# Salary bands 2026\n\n{SALARY}\n")
@@ -42,7 +57,6 @@ def env(tmp_path_factory, minilm, models_dir) -> Iterator[tuple[FactVault, TestC
     headers = {name: {"X-API-Key": key} for name, key in keys.items()}
     with TestClient(create_app(state.settings, state)) as client:
         yield state, client, headers
-    state.close()
 
 
 def sources(chunks: list[dict]) -> set[str]:

@@ -1,8 +1,10 @@
 """Deletion that forgets: a document with a unique canary is ingested, asked about (so the
 answer cache and a conversation hold it), then deleted. Afterwards no SQL table, no vector
 payload of any index version, no cache and no SQLite file under the data dir holds the
-canary, and the same question is declined. Real service: MiniLM, Qdrant Edge, SQLite,
-Qwen2.5-Coder-1.5B (the first answer must quote the canary, or the test proves nothing)."""
+canary, and the same question is declined. Real service: MiniLM, Qwen2.5-Coder-1.5B (the
+first answer must quote the canary, or the test proves nothing); on SQLite with Qdrant
+Edge, and on PostgreSQL with qdrant-client's in-process engine. (On PostgreSQL the rows
+leave every query at once; the server reclaims their pages at its next vacuum.)"""
 
 from __future__ import annotations
 
@@ -21,10 +23,19 @@ DOC = f"# Vault\n\nThe vault door code of the Ashgrove archive is {CANARY}.\n"
 QUESTION = "What is the vault door code of the Ashgrove archive?"
 
 
-def test_a_deleted_document_leaves_nothing_behind(tmp_path: Path, minilm, models_dir) -> None:
+@pytest.mark.parametrize("stores", ["sqlite+edge", "postgres+qdrant-client"])
+def test_a_deleted_document_leaves_nothing_behind(
+    stores: str, request: pytest.FixtureRequest, tmp_path: Path, minilm, models_dir
+) -> None:
+    backends = {}
+    if stores == "postgres+qdrant-client":
+        backends = {
+            "database_url": request.getfixturevalue("pg_database"),
+            "qdrant_url": ":memory:",
+        }
     service = make_service(
         tmp_path, minilm, models_dir, default_model="qwen2.5-coder-1.5b",
-        extra={"vault.md": DOC},
+        extra={"vault.md": DOC}, **backends,
     )  # fmt: skip
     try:
         first = service.ask(None, QUESTION)

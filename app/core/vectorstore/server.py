@@ -62,6 +62,8 @@ class ServerVectorStore:
     def connect(
         cls, url: str, api_key: str | None = None, layout: ClusterLayout | None = None
     ) -> ServerVectorStore:
+        if url == ":memory:":  # qdrant-client's own in-process engine: tests and trials
+            return cls(QdrantClient(location=":memory:"), layout)
         return cls(QdrantClient(url=url, api_key=api_key, timeout=30), layout)
 
     def create_collection(self, name: str, dimension: int) -> None:
