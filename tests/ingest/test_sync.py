@@ -127,3 +127,34 @@ def test_a_file_that_fails_is_named_and_the_others_go_in(runtime: Runtime, tmp_p
     assert report.actions == [("new", good.as_posix())]
     assert [s for s, _ in report.failed] == [bad.as_posix()]
     assert "zip" in report.failed[0][1]
+
+
+def test_the_watcher_in_this_process_follows_events(runtime: Runtime, tmp_path: Path) -> None:
+    """The local path of --watch (the CLI's, when no service runs): events, debounce, pass."""
+    import threading
+    import time
+
+    from ingest.sync import Watcher
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    reports = []
+    stop = threading.Event()
+    watcher = Watcher(Syncer(LocalTarget(runtime), [docs], "default"), 0.3, reports.append)
+    thread = threading.Thread(target=watcher.run, args=(stop,), daemon=True)
+    thread.start()
+    try:
+        f = write(docs / "rota.md", "The night shift rota is posted on Fridays by Imelda Quist.\n")
+        deadline = time.monotonic() + 30
+        while f.as_posix() not in stored(runtime):
+            assert time.monotonic() < deadline, reports
+            time.sleep(0.1)
+        f.unlink()
+        while f.as_posix() in stored(runtime):
+            assert time.monotonic() < deadline, reports
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert [r.actions for r in reports] == [[("new", f.as_posix())], [("forgotten", f.as_posix())]]
