@@ -19,6 +19,13 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(url)
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a table (copy, drop, rename); with foreign keys on, the
+            # drop would cascade into the rows that point at it (a document's chunks).
+            # Off for the migration (the pragma only takes effect outside a transaction),
+            # checked afterwards.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()  # end the autobegun transaction: Alembic opens its own
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -26,6 +33,10 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if connection.dialect.name == "sqlite":
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+            if broken:
+                raise RuntimeError(f"migration left rows with broken foreign keys: {broken[:5]}")
     engine.dispose()
 
 
