@@ -62,6 +62,11 @@ class ServiceClient:
             "POST", f"/v1/conversations/{conversation_id}/messages", json={"question": question}
         )
 
+    def endpoint(self, model: str, url: str, action: str, wait: float = 30) -> dict:
+        """Add (``add``) or drain (``drain``) one of a model's inference endpoints."""
+        path = f"/v1/models/{model}/endpoints" + ("/drain" if action == "drain" else "")
+        return self._call("POST", path, json={"url": url, "wait_seconds": wait})
+
     def activate_model(self, name: str) -> dict:
         return self._call("PUT", "/v1/models/active", json={"name": name})
 

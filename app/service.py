@@ -40,19 +40,28 @@ from app.core.runtime import Runtime, open_runtime
 from app.core.vectorstore import SearchFilter
 from app.errors import ServiceError
 from app.evaluation.summary import load_summary
+from app.generation import fingerprint
 from app.generation.answer import Answer, Answerer, AnswerSettings, Citation, CpuGate
 from app.generation.cache import AnswerCache
+from app.generation.fingerprint import FingerprintError
 from app.generation.history import Exchange
 from app.generation.hotswap import ModelManager
 from app.generation.registry import (
+    ModelNotFound,
+    ModelPathRefused,
+    RegistryError,
     active_model,
+    check_endpoint,
     get_model,
     list_models,
     mark_active,
     register_bundled,
     register_model,
+    register_remote,
+    set_endpoints,
     verify_weights,
 )
+from app.generation.remote import PoolSettings, RemoteModel
 from app.maintenance.backup import BackupReport, backup, restore
 from app.maintenance.reindex_job import ReindexJob
 from app.metrics import Metrics
@@ -101,6 +110,15 @@ class FactVault:
             n_threads=settings.llm_threads,
             max_queue=settings.llm_max_queue,
             state_bytes=settings.conversation_state_mib * 2**20,
+            pool=PoolSettings(
+                connect_timeout=settings.inference_connect_timeout,
+                read_timeout=settings.inference_read_timeout,
+                health_seconds=settings.inference_health_seconds,
+                attest_seconds=settings.inference_attest_seconds,
+                logprob_tolerance=settings.inference_logprob_tolerance,
+                per_endpoint=settings.inference_endpoint_concurrency,
+                fresh_context=settings.inference_fresh_context,
+            ),
         )
         self.ingest_lock = threading.Lock()
         # One model activation at a time, whether asked through the API or followed from SQL.
@@ -468,6 +486,85 @@ class FactVault:
             )  # fmt: skip
             s.expunge(record)
         return record
+
+    def register_remote_model(
+        self,
+        name: str,
+        endpoints: Sequence[str],
+        path: Path | None = None,
+        context_length: int | None = None,
+        allowed_dirs: Sequence[Path] | None = None,
+    ) -> ModelRecord:
+        """Register a model served by inference endpoints. Its fingerprint is computed here
+        from the GGUF when ``path`` is given, else taken from the first endpoint (trusted);
+        every endpoint is checked against it when the model is activated."""
+        urls = [check_endpoint(u) for u in endpoints]
+        if not urls:
+            raise RegistryError("at least one endpoint is needed")
+        if path is not None:
+            path = Path(path).expanduser().resolve()
+            if allowed_dirs is not None and not any(
+                path.is_relative_to(Path(d).expanduser().resolve()) for d in allowed_dirs
+            ):
+                raise ModelPathRefused("models can only be registered from the model directories")
+            if not path.is_file():
+                raise ModelNotFound("no such model file")
+        try:
+            taken = fingerprint.take(
+                path, urls[0], self.settings.llm_threads, self.settings.inference_read_timeout
+            )
+        except FingerprintError as exc:
+            raise RegistryError(f"no fingerprint could be taken: {exc}") from exc
+        provenance = f"inference endpoints; fingerprint {taken['source']}"[:512]
+        with self.runtime.db.session() as s:
+            record = register_remote(
+                s, name, urls, taken, path=path,
+                context_length=context_length, provenance=provenance,
+            )  # fmt: skip
+            s.expunge(record)
+        return record
+
+    def add_endpoint(self, name: str, url: str) -> dict:
+        """Add an endpoint to a model's pool (and to the live pool: attested before it
+        serves). Returns its state."""
+        url = check_endpoint(url)
+        with self.activation_lock:
+            with self.runtime.db.session() as s:
+                record = get_model(s, name)
+                set_endpoints(s, name, list(dict.fromkeys([*(record.endpoints or []), url])))
+            pool = self._pool(name)
+            if pool is None:
+                return {"url": url, "state": "registered", "reason": ""}
+            return pool.add(url).as_dict()
+
+    def drain_endpoint(self, name: str, url: str, wait: float = 30.0) -> dict:
+        """Take an endpoint out of a model's pool: it gets no new request; its running ones
+        finish (waiting up to ``wait`` seconds); then it has left."""
+        url = check_endpoint(url)
+        with self.activation_lock, self.runtime.db.session() as s:
+            record = get_model(s, name)
+            kept = [u for u in record.endpoints or [] if u != url]
+            if len(kept) == len(record.endpoints or []):
+                raise ModelNotFound(f"model {name!r} has no endpoint {url}")
+            set_endpoints(s, name, kept)
+        pool = self._pool(name)
+        left = pool.drain(url, wait) if pool is not None else True
+        return {"url": url, "state": "drained" if left else "draining", "reason": ""}
+
+    def endpoint_states(self, record: ModelRecord) -> list[dict] | None:
+        """Live states for the loaded pool; the registered URLs otherwise."""
+        if not record.endpoints:
+            return None
+        pool = self._pool(record.name)
+        if pool is not None:
+            return pool.describe()
+        return [{"url": u, "state": "registered", "reason": ""} for u in record.endpoints]
+
+    def _pool(self, name: str) -> RemoteModel | None:
+        current = self.models.current
+        if isinstance(current, RemoteModel) and current.name == name and not current.closed:
+            return current
+        return None
 
     def activate_model(self, name: str) -> ModelRecord:
         """Make ``name`` the active model. A started service loads it beside the current one

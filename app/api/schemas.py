@@ -63,6 +63,7 @@ class SentenceOut(BaseModel):
 class ModelRef(BaseModel):
     name: str
     sha256: str
+    endpoint: str | None = None  # the inference endpoint that wrote the answer (a pool's)
 
 
 class QueryResponse(BaseModel):
@@ -153,6 +154,9 @@ class ModelOut(BaseModel):
     active: bool
     loaded: bool
     provenance: str | None
+    # A model served by inference endpoints: each with its state (joining, serving, down,
+    # draining, excluded; "registered" when the model is not loaded) and the reason.
+    endpoints: list[dict] | None = None
 
 
 class ModelList(BaseModel):
@@ -170,9 +174,21 @@ class ActivateRequest(BaseModel):
 
 
 class AddModelRequest(BaseModel):
+    """A GGUF file in the model directories, or inference endpoints (with the GGUF too if
+    it is here: the fingerprint is then computed from the file, else taken from the first
+    endpoint, which is trusted)."""
+
     model_config = ConfigDict(extra="forbid")
-    path: str = Field(min_length=1, max_length=1024, pattern=r"^[^\x00]+$")
+    path: str | None = Field(default=None, min_length=1, max_length=1024, pattern=r"^[^\x00]+$")
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
+    endpoints: list[str] = Field(default_factory=list, max_length=16)
+    context_length: int | None = Field(default=None, ge=256, le=1_048_576)
+
+
+class EndpointRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    url: str = Field(min_length=1, max_length=512)
+    wait_seconds: float = Field(default=30.0, ge=0, le=600)  # a drain: for its requests
 
 
 class ChatMessage(BaseModel):

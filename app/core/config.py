@@ -93,6 +93,19 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="How often a replica checks SQL for a model swap (0: off)."
     )
     llm_max_queue: int = Field(default=8, ge=0, description="Requests waiting per model.")
+    # A model served by inference endpoints (generation/remote.py): connect and read
+    # timeouts, how often each endpoint's health is asked and its weights probed again, how
+    # far a probe's log-probabilities may differ from the fingerprint (nats), and how many
+    # requests one endpoint runs at once (llama.cpp's server: one).
+    inference_connect_timeout: float = Field(default=3.0, gt=0)
+    inference_read_timeout: float = Field(default=120.0, gt=0)
+    inference_health_seconds: float = Field(default=2.0, gt=0)
+    inference_attest_seconds: float = Field(default=300.0, gt=0)
+    inference_logprob_tolerance: float = Field(default=0.05, gt=0)
+    inference_endpoint_concurrency: int = Field(default=1, ge=1)
+    # Each request starts from a fresh context on its server, so answers are byte-identical
+    # whichever server writes them (costs the server's prompt-prefix reuse).
+    inference_fresh_context: bool = True
     answer_max_tokens: int = Field(default=256, ge=1, le=4096)
     # Chunks put in front of the model. Prompt evaluation dominates answer latency on CPU
     # (Qwen2.5-Coder-1.5B reads ~50 tokens/s here), so fewer, well-ranked chunks answer sooner.

@@ -170,7 +170,8 @@ class IngestionRun(Base):
 
 
 class ModelRecord(Base):
-    """A registered GGUF model. Weights are frozen: sha256 is checked before activation."""
+    """A registered model. Weights are frozen: a GGUF's sha256 is checked before activation;
+    an endpoint's answers are checked against the fingerprint."""
 
     __tablename__ = "models"
 
@@ -184,6 +185,10 @@ class ModelRecord(Base):
     chat_template: Mapped[str | None] = mapped_column(Text)
     provenance: Mapped[str | None] = mapped_column(String(512))
     is_active: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Served by these OpenAI-compatible inference endpoints instead of in-process (None:
+    # in-process), and what its weights answer to the probe prompts (generation/fingerprint).
+    endpoints: Mapped[list[str] | None] = mapped_column(JSON)
+    fingerprint: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 

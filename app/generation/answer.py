@@ -81,6 +81,7 @@ class Answer:
     model_sha256: str
     index_version: str | None
     timings: dict[str, float] = field(default_factory=dict)
+    endpoint: str | None = None  # the inference endpoint that wrote it (None: in-process)
     prompt_tokens: int = 0
     completion_tokens: int = 0
     grounded: bool = True  # False: no sentence of the reply was supported; "I don't know"
@@ -225,7 +226,7 @@ class Answerer:
             earlier = history_messages(kept)
             turn = Rewrite(question, question, rewritten=False)
             if kept and cfg.rewrite and not stands_alone(question):
-                with self._cpu_gate():
+                with self._cpu_gate() if model.runs_here else nullcontext():
                     turn = rewrite(model, question, kept, stop_check)
                 timings["rewrite"] = turn.seconds
             standalone, asked = turn.search, turn.question
@@ -257,7 +258,10 @@ class Answerer:
             if on_start is not None:
                 on_start()
             t1 = time.perf_counter()
-            with self._cpu_gate():
+            # Generation takes turns with embedding on this machine's CPU; a model served by
+            # inference endpoints runs elsewhere, so its requests go out side by side.
+            gate = self._cpu_gate() if model.runs_here else nullcontext()
+            with gate:
                 timings["queue"] = time.perf_counter() - t1
                 result = model.generate(
                     messages,
@@ -288,6 +292,7 @@ class Answerer:
             model_sha256=sha,
             index_version=index_version,
             timings=timings,
+            endpoint=result.endpoint,
             prompt_tokens=result.prompt_tokens + turn.prompt_tokens,
             completion_tokens=result.completion_tokens,
             grounded=final.grounded,

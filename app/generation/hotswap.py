@@ -16,9 +16,17 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from app.generation import fingerprint
 from app.generation.kv_states import KVStates
 from app.generation.registry import verify_weights
-from app.generation.runner import LoadedModel, load_llama
+from app.generation.remote import PoolSettings, RemoteModel
+from app.generation.runner import (
+    ChatTemplate,
+    LoadedModel,
+    ModelLoadError,
+    load_llama,
+    load_vocabulary,
+)
 
 
 class NoActiveModel(RuntimeError):
@@ -54,23 +62,25 @@ class ModelManager:
         max_queue: int = 8,
         state_bytes: int = 0,
         loader: Callable[[str, int, int], Any] = load_llama,
+        pool: PoolSettings | None = None,
     ) -> None:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.max_queue = max_queue
         self.state_bytes = state_bytes  # per model, for saved conversation contexts
         self._loader = loader
-        self._current: LoadedModel | None = None
+        self.pool = pool or PoolSettings()  # for models served by inference endpoints
+        self._current: LoadedModel | RemoteModel | None = None
         self._lock = threading.Lock()
         self._swap_lock = threading.Lock()  # one activation at a time
         self.swap = SwapStatus()
 
     @property
-    def current(self) -> LoadedModel | None:
+    def current(self) -> LoadedModel | RemoteModel | None:
         return self._current
 
     @contextmanager
-    def lease(self) -> Iterator[LoadedModel]:
+    def lease(self) -> Iterator[LoadedModel | RemoteModel]:
         with self._lock:
             model = self._current
             if model is None:
@@ -85,9 +95,11 @@ class ModelManager:
             if release:
                 model.close()
 
-    def activate(self, record: Any) -> LoadedModel:
+    def activate(self, record: Any) -> LoadedModel | RemoteModel:
         """Load ``record`` (a ModelRecord) and make it current; raises and changes nothing
-        if the file fails verification or llama.cpp cannot load it."""
+        if the file fails verification or llama.cpp cannot load it. A model served by
+        endpoints becomes a pool of them, attested first (pool A -> pool B is a swap like
+        any other; the index is untouched)."""
         with self._swap_lock:
             started = time.perf_counter()
             current = self._current
@@ -104,20 +116,22 @@ class ModelManager:
                 verify_weights(record)
                 self.swap.phase = "loading"
                 n_ctx = min(self.n_ctx, record.context_length or self.n_ctx)
-                llama = self._loader(record.path, n_ctx, self.n_threads)
+                if record.endpoints:
+                    new: LoadedModel | RemoteModel = self._pool(record, n_ctx)
+                else:
+                    new = LoadedModel(
+                        name=record.name,
+                        sha256=record.sha256,
+                        path=record.path,
+                        llama=self._loader(record.path, n_ctx, self.n_threads),
+                        max_queue=self.max_queue,
+                        states=KVStates(self.state_bytes) if self.state_bytes > 0 else None,
+                    )
             except Exception as exc:
                 self.swap.phase, self.swap.error = "failed", str(exc)
                 self.swap.seconds = round(time.perf_counter() - started, 3)
                 raise
             self.swap.phase = "switching"
-            new = LoadedModel(
-                name=record.name,
-                sha256=record.sha256,
-                path=record.path,
-                llama=llama,
-                max_queue=self.max_queue,
-                states=KVStates(self.state_bytes) if self.state_bytes > 0 else None,
-            )
             with self._lock:
                 old, self._current = self._current, new
                 release_old = False
@@ -129,6 +143,20 @@ class ModelManager:
             self.swap.phase = "done"
             self.swap.seconds = round(time.perf_counter() - started, 3)
             return new
+
+    def _pool(self, record: Any, n_ctx: int) -> RemoteModel:
+        if not record.fingerprint:
+            raise ModelLoadError(f"model {record.name!r} has endpoints but no fingerprint")
+        return RemoteModel(
+            name=record.name,
+            sha256=record.sha256,
+            expected=fingerprint.from_json(record.fingerprint),
+            urls=list(record.endpoints),
+            context=n_ctx,
+            template=ChatTemplate(load_vocabulary(record.path)) if record.path else None,
+            settings=self.pool,
+            max_queue=self.max_queue,
+        ).start()
 
     def close(self) -> None:
         with self._lock:

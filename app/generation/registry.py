@@ -7,9 +7,12 @@ registered is refused: weights are frozen.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import stat
 from collections.abc import Sequence
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -87,6 +90,71 @@ def register_model(
     return record
 
 
+MAX_ENDPOINTS = 16
+
+
+def check_endpoint(url: str) -> str:
+    """An inference endpoint's base URL (http or https, a host, nothing else), normalised."""
+    parts = urlsplit(url.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise RegistryError(f"endpoint {url[:200]!r}: an http(s) URL with a host is needed")
+    if parts.username or parts.password or parts.query or parts.fragment:
+        raise RegistryError(f"endpoint {url[:200]!r}: no credentials, query or fragment")
+    path = parts.path.rstrip("/")
+    if path.endswith("/v1"):  # the base is wanted; /v1/... is added per call
+        path = path[:-3]
+    return f"{parts.scheme}://{parts.netloc}{path}"
+
+
+def register_remote(
+    session: Session,
+    name: str,
+    endpoints: Sequence[str],
+    fingerprint: dict,
+    path: Path | None = None,
+    context_length: int | None = None,
+    provenance: str | None = None,
+) -> ModelRecord:
+    """Register a model served by inference endpoints. With the GGUF ``path`` here, its
+    sha256 and header are recorded and the fingerprint was computed from it; without, the
+    model's identity is its fingerprint (taken from a first trusted endpoint)."""
+    if not endpoints or len(endpoints) > MAX_ENDPOINTS:
+        raise RegistryError(f"between 1 and {MAX_ENDPOINTS} endpoints are needed")
+    urls = list(dict.fromkeys(check_endpoint(u) for u in endpoints))
+    if session.scalar(select(ModelRecord).where(ModelRecord.name == name)) is not None:
+        raise ModelConflict(f"a model named {name!r} is already registered")
+    if path is not None:
+        record = register_model(session, path, name, provenance=provenance)
+        record.endpoints, record.fingerprint = urls, fingerprint
+        session.flush()
+        return record
+    identity = json.dumps(fingerprint["probes"], sort_keys=True).encode()
+    record = ModelRecord(
+        name=name,
+        path="",
+        size_bytes=0,
+        sha256=hashlib.sha256(identity).hexdigest(),
+        architecture="remote",
+        context_length=context_length,
+        provenance=provenance,
+        is_active=False,
+        endpoints=urls,
+        fingerprint=fingerprint,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def set_endpoints(session: Session, name: str, endpoints: Sequence[str]) -> ModelRecord:
+    record = get_model(session, name)
+    if not record.endpoints:
+        raise RegistryError(f"model {name!r} runs in-process; it has no endpoints")
+    record.endpoints = list(endpoints)
+    session.flush()
+    return record
+
+
 def list_models(session: Session) -> list[ModelRecord]:
     return list(session.scalars(select(ModelRecord).order_by(ModelRecord.id)))
 
@@ -103,7 +171,10 @@ def active_model(session: Session) -> ModelRecord | None:
 
 
 def verify_weights(record: ModelRecord) -> None:
-    """The file must still be the one registered: same size and sha256."""
+    """The file must still be the one registered: same size and sha256. (A model served only
+    by endpoints has no file here: its endpoints are attested instead, remote.py.)"""
+    if not record.path and record.endpoints:
+        return
     path = Path(record.path)
     if not path.is_file():
         raise RegistryError(f"model {record.name!r}: file {path} is gone")

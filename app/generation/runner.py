@@ -54,6 +54,7 @@ class GenerationResult:
     first_token_seconds: float | None
     finish_reason: str | None = None  # stop | length | cancelled | time_limit
     prompt_reused: int = 0  # prompt tokens llama.cpp did not read again (its context had them)
+    endpoint: str | None = None  # the inference endpoint that wrote it (None: this process)
 
     @property
     def prompt_evaluated(self) -> int:
@@ -69,48 +70,19 @@ class Rendered:
     stopping_criteria: Any
 
 
-@dataclass
-class LoadedModel:
-    name: str
-    sha256: str
-    path: str
-    llama: Any  # llama_cpp.Llama
-    max_queue: int = 8
-    _run_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
-    inflight: int = 0
-    retired: bool = False
-    closed: bool = False
-    states: KVStates | None = None  # saved contexts of recent conversations (kv_states.py)
-    _formatter: Any = field(default=None, repr=False)
+class ChatTemplate:
+    """A model's tokenizer and chat template: the GGUF's own (ChatML where the file has
+    none), rendered and tokenized as llama-cpp-python's chat handler does. Works on a
+    vocabulary-only load too (a remote pool counts its prompts' tokens with one)."""
 
-    def __post_init__(self) -> None:
-        # One running + max_queue waiting.
-        self._slots = threading.BoundedSemaphore(self.max_queue + 1)
-
-    @contextmanager
-    def admitted(self) -> Iterator[None]:
-        """A place in this model's queue (one running + ``max_queue`` waiting), taken without
-        blocking: a full queue raises ``Overloaded`` at once."""
-        assert self._slots is not None
-        if not self._slots.acquire(blocking=False):
-            raise Overloaded()
-        try:
-            yield
-        finally:
-            self._slots.release()
-
-    @property
-    def context_tokens(self) -> int:
-        """The context window this model was loaded with (prompt + reply must fit in it)."""
-        return int(self.llama.n_ctx())
+    def __init__(self, llama: Any) -> None:
+        self.llama = llama
+        self._formatter: Any = None
 
     def count_tokens(self, text: str) -> int:
         return len(self.llama.tokenize(text.encode(), add_bos=False, special=False))
 
     def render(self, messages: list[dict[str, str]]) -> Rendered:
-        """The chat as the model reads it, with the GGUF's template (ChatML where the file
-        has none), tokenized as llama-cpp-python's chat handler does."""
         from llama_cpp import llama_chat_format as chat
 
         if self._formatter is None:
@@ -132,6 +104,51 @@ class LoadedModel:
         )
         stop = [] if out.stop is None else [out.stop] if isinstance(out.stop, str) else out.stop
         return Rendered(tokens, list(stop), out.stopping_criteria)
+
+
+@dataclass
+class LoadedModel:
+    name: str
+    sha256: str
+    path: str
+    llama: Any  # llama_cpp.Llama
+    max_queue: int = 8
+    _run_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _slots: threading.BoundedSemaphore | None = field(default=None, repr=False)
+    inflight: int = 0
+    retired: bool = False
+    closed: bool = False
+    states: KVStates | None = None  # saved contexts of recent conversations (kv_states.py)
+    template: ChatTemplate = field(init=False, repr=False)
+    runs_here: bool = field(default=True, init=False)  # on this machine's CPU
+
+    def __post_init__(self) -> None:
+        # One running + max_queue waiting.
+        self._slots = threading.BoundedSemaphore(self.max_queue + 1)
+        self.template = ChatTemplate(self.llama)
+
+    @contextmanager
+    def admitted(self) -> Iterator[None]:
+        """A place in this model's queue (one running + ``max_queue`` waiting), taken without
+        blocking: a full queue raises ``Overloaded`` at once."""
+        assert self._slots is not None
+        if not self._slots.acquire(blocking=False):
+            raise Overloaded()
+        try:
+            yield
+        finally:
+            self._slots.release()
+
+    @property
+    def context_tokens(self) -> int:
+        """The context window this model was loaded with (prompt + reply must fit in it)."""
+        return int(self.llama.n_ctx())
+
+    def count_tokens(self, text: str) -> int:
+        return self.template.count_tokens(text)
+
+    def render(self, messages: list[dict[str, str]]) -> Rendered:
+        return self.template.render(messages)
 
     def generate(
         self,
@@ -254,3 +271,14 @@ def load_llama(path: str, n_ctx: int, n_threads: int) -> Any:
         )
     except (ValueError, RuntimeError, OSError) as exc:
         raise ModelLoadError(f"llama.cpp could not load {path}: {exc}") from exc
+
+
+def load_vocabulary(path: str) -> Any:
+    """The GGUF's tokenizer and chat template only (no weights): counting a remote model's
+    prompt tokens exactly."""
+    from llama_cpp import Llama
+
+    try:
+        return Llama(model_path=path, vocab_only=True, verbose=False)
+    except (ValueError, RuntimeError, OSError) as exc:
+        raise ModelLoadError(f"llama.cpp could not read the vocabulary of {path}: {exc}") from exc

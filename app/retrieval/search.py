@@ -16,6 +16,8 @@ from app.core.vectorstore.base import FusionMethod, SearchMode
 from app.retrieval.rerank import NoReranker, Reranker, make_reranker
 from app.retrieval.types import RetrievedChunk
 
+TIE_MARGIN = 8  # hits asked beyond those wanted, so equal scores at the cut are seen whole
+
 
 class NoIndex(RuntimeError):
     """Nothing has been ingested yet."""
@@ -55,7 +57,7 @@ class Retriever:
         request = SearchRequest(
             dense=embedder.embed_query(question) if mode != "sparse" else None,
             sparse=bm25_for(index).encode_query(question) if mode != "dense" else None,
-            limit=top_k,
+            limit=top_k + TIE_MARGIN,
             mode=mode,
             prefetch=max(prefetch or settings.search_prefetch, top_k),
             fusion=fusion,
@@ -64,7 +66,11 @@ class Retriever:
             filter=filter or SearchFilter(),
         )
         # Equal scores (common with RRF) are ordered by chunk id, not by storage order, so a
-        # restored or re-built index answers in exactly the same order.
+        # restored or re-built index answers in exactly the same order. The store is asked
+        # for a few more than wanted: which of several equal scores it returns at the cut is
+        # its choice and varies between calls, so the cut is made here, after the sort
+        # (the same question then always gets the same chunks, the same prompt and, with
+        # greedy decoding, the same answer).
         hits = sorted(
             self.rt.store.search(index.collection, request), key=lambda h: (-h.score, h.chunk_id)
         )
@@ -88,6 +94,8 @@ class Retriever:
             allowed = request.filter.collections
             if allowed is not None and doc.collection not in allowed:
                 continue  # the vector filter excludes these; SQL is checked again anyway
+            if len(out) == top_k:
+                break
             out.append(
                 RetrievedChunk(
                     chunk_id=chunk.id,

@@ -1,4 +1,5 @@
-"""Models: list, register a GGUF file, hot-swap the active one."""
+"""Models: list, register a GGUF file or inference endpoints, hot-swap the active one, and
+add or drain a pool's endpoints."""
 
 from __future__ import annotations
 
@@ -7,38 +8,74 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from app.api.deps import AdminScope, ReadScope, ServiceDep
+from app.api.errors import ApiError
 from app.api.guard import GuardedRoute
-from app.api.schemas import ActivateRequest, AddModelRequest, ModelList, ModelOut
+from app.api.schemas import (
+    ActivateRequest,
+    AddModelRequest,
+    EndpointRequest,
+    ModelList,
+    ModelOut,
+)
 from app.core.db import ModelRecord
+from app.service import FactVault
 
 router = APIRouter(prefix="/v1/models", tags=["models"], route_class=GuardedRoute)
 
 
-def model_out(m: ModelRecord, loaded: str | None) -> ModelOut:
+def model_out(m: ModelRecord, loaded: str | None, endpoints: list[dict] | None) -> ModelOut:
     return ModelOut(
         id=m.name, name=m.name, path=m.path, size_bytes=m.size_bytes, sha256=m.sha256,
         context_length=m.context_length, architecture=m.architecture, active=m.is_active,
-        loaded=m.name == loaded, provenance=m.provenance,
+        loaded=m.name == loaded, provenance=m.provenance, endpoints=endpoints,
     )  # fmt: skip
+
+
+def _out(service: FactVault, m: ModelRecord) -> ModelOut:
+    current = service.models.current
+    return model_out(m, current.name if current else None, service.endpoint_states(m))
 
 
 @router.get("", response_model=ModelList, dependencies=[ReadScope])
 def models(service: ServiceDep) -> ModelList:
     current = service.models.current
-    loaded = current.name if current else None
     return ModelList(
-        data=[model_out(m, loaded) for m in service.list_models()],
-        active=loaded,
+        data=[_out(service, m) for m in service.list_models()],
+        active=current.name if current else None,
         swap=service.models.swap.as_dict(),
     )
 
 
 @router.post("", response_model=ModelOut, status_code=201, dependencies=[AdminScope])
 def add_model(req: AddModelRequest, service: ServiceDep) -> ModelOut:
-    return model_out(service.register_model(Path(req.path), req.name), None)
+    """A GGUF file from the model directories, or a model served by inference endpoints
+    (its fingerprint computed from the GGUF when ``path`` is given too, else taken from the
+    first endpoint)."""
+    if req.endpoints:
+        record = service.register_remote_model(
+            req.name, req.endpoints, Path(req.path) if req.path else None, req.context_length,
+            allowed_dirs=service.settings.model_source_dirs,
+        )  # fmt: skip
+        return _out(service, record)
+    if req.path is None:
+        raise ApiError(422, "validation_error", "body: a path or endpoints are needed")
+    return _out(service, service.register_model(Path(req.path), req.name))
+
+
+@router.post("/{name}/endpoints", dependencies=[AdminScope])
+def add_endpoint(name: str, req: EndpointRequest, service: ServiceDep) -> dict:
+    """Add an inference endpoint to a model's pool; it serves once attested."""
+    return service.add_endpoint(name, req.url)
+
+
+@router.post("/{name}/endpoints/drain", dependencies=[AdminScope])
+def drain_endpoint(name: str, req: EndpointRequest, service: ServiceDep) -> dict:
+    """Take an endpoint out: nothing new goes to it, its running requests finish (up to
+    ``wait_seconds``), then it has left the pool (``state``: drained, or still draining)."""
+    return service.drain_endpoint(name, req.url, req.wait_seconds)
 
 
 @router.put("/active", response_model=ModelOut, dependencies=[AdminScope])
 def activate(req: ActivateRequest, service: ServiceDep) -> ModelOut:
     """Loads the model beside the current one, then switches; requests keep being served."""
-    return model_out(service.activate_model(req.name), req.name)
+    return _out(service, service.activate_model(req.name))

@@ -67,7 +67,7 @@ def answer_out(a: Answer) -> QueryResponse:
         answer=a.answer,
         grounded=a.grounded,
         citations=[citation_out(c) for c in a.citations],
-        model=ModelRef(name=a.model_name, sha256=a.model_sha256),
+        model=ModelRef(name=a.model_name, sha256=a.model_sha256, endpoint=a.endpoint),
         index_version=a.index_version,
         timings={k: round(v, 4) for k, v in a.timings.items()},
         finish_reason=a.finish_reason,

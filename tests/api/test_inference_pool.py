@@ -1,0 +1,273 @@
+"""A pool of real llama.cpp inference servers behind factvault, on loopback.
+
+Two `llama_cpp.server` processes serve the same GGUF (SmolLM2, for the mechanics); the
+service answers through them. Eight clients ask for a bounded time while one server is
+drained, stopped and started again: no request fails, and every answer is byte-identical
+to the one the same question gets with both servers up. A server killed with SIGKILL
+mid-run fails at most the request it was answering, with a clear error. A server of
+another GGUF under the same name is excluded and never answers. One content check runs
+with the default model (Qwen2.5-Coder-1.5B) behind a server. Each test prints its figures
+(pytest -s shows them)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from app.generation.bundled import BUNDLED, materialize
+from app.service import FactVault
+from tests.fixtures import LiveServer, make_service
+from tests.inference import InferenceServer
+
+pytestmark = pytest.mark.slow
+
+QUESTIONS = [
+    "How many days of paid annual leave does a full-time employee get?",
+    "Where is the fire assembly point?",
+    "How does the rate limiter refill tokens?",
+    "Who approves expense claims?",
+]
+CLIENTS = 8
+MAX_TOKENS = 40
+
+
+@dataclass
+class Pool:
+    service: FactVault
+    live: LiveServer
+    a: InferenceServer
+    b: InferenceServer
+    reference: dict[str, str] = field(default_factory=dict)
+
+    def ask(self, question: str) -> httpx.Response:
+        body = {"question": question, "max_tokens": MAX_TOKENS}
+        return httpx.post(f"{self.live.url}/v1/query", json=body, timeout=300)
+
+    def states(self) -> dict[str, str]:
+        models = httpx.get(f"{self.live.url}/v1/models", timeout=60).json()["data"]
+        pool = next(m for m in models if m["name"] == "smollm2-pool")
+        return {e["url"]: e["state"] for e in pool["endpoints"]}
+
+    def wait_state(self, url: str, state: str, seconds: float = 60) -> float:
+        started = time.monotonic()
+        while self.states().get(url) != state:
+            assert time.monotonic() - started < seconds, (url, state, self.states())
+            time.sleep(0.2)
+        return time.monotonic() - started
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory, minilm, models_dir) -> Iterator[Pool]:
+    root = tmp_path_factory.mktemp("pool")
+    service = make_service(
+        root, minilm, models_dir, "smollm2-135m",
+        answer_cache=False, inference_health_seconds=0.5, llm_max_queue=16,
+    )  # fmt: skip
+    gguf = materialize(BUNDLED["smollm2-135m"], models_dir)
+    a, b = InferenceServer(gguf).start(), InferenceServer(gguf).start()
+    try:
+        service.register_remote_model("smollm2-pool", [a.url, b.url], path=gguf)
+        service.activate_model("smollm2-pool")
+        with LiveServer(service) as live:
+            p = Pool(service, live, a, b)
+            # The reference: each question asked twice with both up (once on each server).
+            for q in QUESTIONS:
+                first, second = p.ask(q).json(), p.ask(q).json()
+                assert {first["model"]["endpoint"], second["model"]["endpoint"]} == {a.url, b.url}
+                assert first["answer"] == second["answer"], (first, second)
+                p.reference[q] = first["answer"]
+            yield p
+    finally:
+        service.close()
+        a.stop()
+        b.stop()
+
+
+@dataclass
+class Outcome:
+    question: str
+    status: int
+    answer: str | None
+    endpoint: str | None
+    detail: str
+    started: float
+    finished: float
+
+
+def run_clients(p: Pool, stop: threading.Event) -> tuple[list[Outcome], list[threading.Thread]]:
+    """``CLIENTS`` threads asking in turn until ``stop`` is set."""
+    outcomes: list[Outcome] = []
+    lock = threading.Lock()
+
+    def client(n: int) -> None:
+        i = n
+        while not stop.is_set():
+            q = QUESTIONS[i % len(QUESTIONS)]
+            i += 1
+            t0 = time.monotonic()
+            try:
+                r = p.ask(q)
+                body = r.json()
+                o = Outcome(
+                    q, r.status_code, body.get("answer"),
+                    (body.get("model") or {}).get("endpoint"), body.get("detail", ""), t0,
+                    time.monotonic(),
+                )  # fmt: skip
+            except httpx.HTTPError as exc:
+                o = Outcome(q, 0, None, None, str(exc), t0, time.monotonic())
+            with lock:
+                outcomes.append(o)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for t in threads:
+        t.start()
+    return outcomes, threads
+
+
+def test_a_drained_server_changes_nothing(pool: Pool) -> None:
+    p = pool
+    stop = threading.Event()
+    outcomes, threads = run_clients(p, stop)
+    try:
+        time.sleep(4)
+        t0 = time.monotonic()
+        r = httpx.post(
+            f"{p.live.url}/v1/models/smollm2-pool/endpoints/drain",
+            json={"url": p.b.url, "wait_seconds": 120},
+            timeout=180,
+        )
+        assert r.status_code == 200 and r.json()["state"] == "drained", r.text
+        drained_at = time.monotonic()
+        drain_s = drained_at - t0
+        assert p.b.url not in p.states()  # it has left the pool
+        p.b.stop()
+        time.sleep(4)  # one server answers everything meanwhile
+        p.b.start()
+        add_at = time.monotonic()
+        r = httpx.post(
+            f"{p.live.url}/v1/models/smollm2-pool/endpoints", json={"url": p.b.url}, timeout=120
+        )
+        assert r.json()["state"] == "serving", r.text
+        back_at = time.monotonic()
+        deadline = time.monotonic() + 60
+        while not any(o.endpoint == p.b.url and o.started > back_at for o in list(outcomes)):
+            assert time.monotonic() < deadline, "the server brought back got no request"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=300)
+    failed = [o for o in outcomes if o.status != 200]
+    differ = [o for o in outcomes if o.status == 200 and o.answer != p.reference[o.question]]
+    on_b_while_out = [  # answered by B between leaving the pool and joining it again
+        o for o in outcomes if o.endpoint == p.b.url and drained_at < o.finished < add_at
+    ]  # fmt: skip
+    print(
+        f"\ndrain: {len(outcomes)} requests from {CLIENTS} clients, {len(failed)} failed, "
+        f"{len(outcomes) - len(failed) - len(differ)} answers identical to the reference, "
+        f"{len(differ)} different; drain took {drain_s:.2f} s; answered by "
+        f"A {sum(o.endpoint == p.a.url for o in outcomes)}, "
+        f"B {sum(o.endpoint == p.b.url for o in outcomes)}"
+    )
+    assert failed == [] and differ == [] and on_b_while_out == []
+    assert any(o.endpoint == p.b.url and o.finished <= drained_at for o in outcomes)
+
+
+def test_a_killed_server_fails_only_what_it_was_answering(pool: Pool) -> None:
+    p = pool
+    stop = threading.Event()
+    outcomes, threads = run_clients(p, stop)
+    try:
+        time.sleep(3)
+        deadline = time.monotonic() + 60
+        pool_model = p.service.models.current
+        assert pool_model is not None
+        while not any(  # kill it while it is answering
+            e["url"] == p.b.url and e["inflight"] for e in pool_model.describe()
+        ):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        p.b.kill()
+        killed_at = time.monotonic()
+        time.sleep(5)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join(timeout=300)
+    failed = [o for o in outcomes if o.status != 200]
+    differ = [o for o in outcomes if o.status == 200 and o.answer != p.reference[o.question]]
+    print(
+        f"\nSIGKILL: {len(outcomes)} requests, {len(failed)} failed "
+        f"({'; '.join(o.detail for o in failed) or 'none'}), {len(differ)} different answers"
+    )
+    assert differ == []
+    assert len(failed) <= 1  # the one request B was answering, if its tokens had begun
+    for o in failed:  # a clear error naming the server, during the kill
+        assert o.status == 503 and p.b.url in o.detail and "mid-answer" in o.detail, o
+        assert o.started < killed_at < o.finished
+    assert p.states()[p.b.url] == "down"
+    p.b.start()  # the health check attests it again and it serves
+    back = p.wait_state(p.b.url, "serving")
+    print(f"SIGKILL: the restarted server was serving again {back:.2f} s after it started")
+
+
+def test_an_impostor_is_excluded_and_never_answers(pool: Pool, models_dir) -> None:
+    p = pool
+    other = InferenceServer(materialize(BUNDLED["qwen2.5-coder-0.5b"], models_dir)).start()
+    try:
+        r = httpx.post(
+            f"{p.live.url}/v1/models/smollm2-pool/endpoints", json={"url": other.url}, timeout=120
+        )
+        joined = r.json()
+        assert joined["state"] == "excluded" and "serves other weights" in joined["reason"]
+        listed = httpx.get(f"{p.live.url}/v1/models", timeout=60).json()["data"]
+        shown = next(m for m in listed if m["name"] == "smollm2-pool")["endpoints"]
+        assert {e["url"]: e["state"] for e in shown}[other.url] == "excluded"
+        answers = [p.ask(q).json() for q in QUESTIONS * 2]
+        assert all(a["model"]["endpoint"] in (p.a.url, p.b.url) for a in answers)
+        assert all(
+            a["answer"] == p.reference[q] for a, q in zip(answers, QUESTIONS * 2, strict=True)
+        )
+        # A pool whose only endpoint is the impostor never becomes active.
+        p.service.register_remote_model(
+            "smollm2-fake", [other.url], path=materialize(BUNDLED["smollm2-135m"], models_dir)
+        )
+        r = httpx.put(f"{p.live.url}/v1/models/active", json={"name": "smollm2-fake"}, timeout=300)
+        assert r.status_code == 422 and "serves other weights" in r.json()["detail"]
+        assert httpx.get(f"{p.live.url}/v1/models", timeout=60).json()["active"] == "smollm2-pool"
+        print(f"\nimpostor: excluded ({joined['reason'][:120]}…); 0 of {len(answers)} answers")
+    finally:
+        other.stop()
+        httpx.post(f"{p.live.url}/v1/models/smollm2-pool/endpoints/drain", json={"url": other.url})
+
+
+def test_the_default_model_behind_a_server_answers_and_pools_swap(pool: Pool, models_dir) -> None:
+    """Content, with Qwen2.5-Coder-1.5B served by llama.cpp's server: registered from the
+    endpoint alone (its fingerprint taken from it), then swapped back to the SmolLM2 pool."""
+    p = pool
+    server = InferenceServer(materialize(BUNDLED["qwen2.5-coder-1.5b"], models_dir), threads=2)
+    server.start()
+    try:
+        r = httpx.post(
+            f"{p.live.url}/v1/models",
+            json={"name": "qwen-pool", "endpoints": [server.url], "context_length": 2048},
+            timeout=300,
+        )
+        assert r.status_code == 201, r.text
+        assert "taken from the first endpoint" in r.json()["provenance"]
+        r = httpx.put(f"{p.live.url}/v1/models/active", json={"name": "qwen-pool"}, timeout=300)
+        assert r.status_code == 200, r.text
+        answer = p.ask(QUESTIONS[0]).json()
+        assert "27" in answer["answer"] and answer["citations"], answer
+        assert answer["model"] == {
+            "name": "qwen-pool", "sha256": r.json()["sha256"], "endpoint": server.url,
+        }  # fmt: skip
+    finally:
+        httpx.put(f"{p.live.url}/v1/models/active", json={"name": "smollm2-pool"}, timeout=300)
+        server.stop()
+    assert p.ask(QUESTIONS[1]).json()["answer"] == p.reference[QUESTIONS[1]]
