@@ -47,7 +47,12 @@ def reindex(
     max_passes: int = 5,
 ) -> ReindexReport:
     started = time.perf_counter()
-    embedder = make_embedder(embedder_name, batch_size=rt.settings.embed_batch_size)
+    embedder = make_embedder(
+        embedder_name,
+        batch_size=rt.settings.embed_batch_size,
+        cache_dir=rt.settings.embedder_cache_dir,
+        threads=rt.settings.torch_threads or None,
+    )
     bm25 = rt.bm25()
     with rt.db.session() as s:
         old = active_index(s)

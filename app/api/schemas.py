@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 MAX_ID = 2**53 - 1  # the largest integer every JSON client (and float) holds exactly
 
@@ -58,6 +58,11 @@ class SentenceOut(BaseModel):
     text: str
     supported: bool
     sources: list[int]
+
+
+# An inference endpoint's base URL: http(s), a host, an optional path; no credentials,
+# query or fragment (registry.check_endpoint says the same, with the reason).
+ENDPOINT_URL = r"^https?://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"
 
 
 class ModelRef(BaseModel):
@@ -178,16 +183,27 @@ class AddModelRequest(BaseModel):
     it is here: the fingerprint is then computed from the file, else taken from the first
     endpoint, which is trusted)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"anyOf": [{"required": ["path"]}, {"required": ["endpoints"]}]},
+    )
     path: str | None = Field(default=None, min_length=1, max_length=1024, pattern=r"^[^\x00]+$")
     name: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._-]+$")
-    endpoints: list[str] = Field(default_factory=list, max_length=16)
+    endpoints: list[Annotated[str, Field(max_length=512, pattern=ENDPOINT_URL)]] | None = Field(
+        default=None, min_length=1, max_length=16
+    )
     context_length: int | None = Field(default=None, ge=256, le=1_048_576)
+
+    @model_validator(mode="after")
+    def _path_or_endpoints(self) -> AddModelRequest:
+        if self.path is None and not self.endpoints:
+            raise ValueError("a path or endpoints are needed")
+        return self
 
 
 class EndpointRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(min_length=1, max_length=512)
+    url: str = Field(max_length=512, pattern=ENDPOINT_URL)
     wait_seconds: float = Field(default=30.0, ge=0, le=600)  # a drain: for its requests
 
 

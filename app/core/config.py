@@ -13,7 +13,7 @@ from typing import Literal, get_args
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-EmbedderName = Literal["minilm", "e5"]
+EmbedderName = Literal["minilm", "minilm-int8", "e5"]
 EMBEDDER_NAMES: tuple[str, ...] = get_args(EmbedderName)  # the one list of embedder names
 ContextualizerName = Literal["none", "structural", "llm", "structural+llm"]
 Bm25Tokenizer = Literal["code", "word", "whitespace", "multilingual"]
@@ -168,6 +168,11 @@ class Settings(BaseSettings):
     @property
     def qdrant_path(self) -> Path:
         return self.data_dir / "qdrant"
+
+    @property
+    def embedder_cache_dir(self) -> Path:
+        """Embedders exported from the packaged weights (minilm-int8's ONNX file)."""
+        return self.data_dir / "embedders"
 
     @property
     def models_dir(self) -> Path:

@@ -202,9 +202,18 @@ class IndexMismatch(RuntimeError):
     """An index cannot be queried or extended with the embedders installed here."""
 
 
-def make_embedder(name: str, batch_size: int = 32) -> Embedder:
+def make_embedder(
+    name: str, batch_size: int = 32, cache_dir: Path | None = None, threads: int | None = None
+) -> Embedder:
+    """``cache_dir``: where an exported model is kept (minilm-int8; the data dir's)."""
     if name == "minilm":
         return MiniLMEmbedder(batch_size=batch_size)
+    if name == "minilm-int8":
+        from app.core.onnx_embedder import MiniLMInt8Embedder
+
+        if cache_dir is None:
+            raise ValueError("embedder 'minilm-int8' needs a cache dir for its exported model")
+        return MiniLMInt8Embedder(cache_dir, batch_size=batch_size, threads=threads)
     if name == "e5":
         return E5SmallEmbedder(batch_size=batch_size)
     raise ValueError(f"unknown embedder {name!r}: choose {', '.join(EMBEDDER_NAMES)}")

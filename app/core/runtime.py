@@ -37,7 +37,12 @@ class Runtime:
         return self._embedder
 
     def _make(self, name: str) -> Embedder:
-        embedder = make_embedder(name, batch_size=self.settings.embed_batch_size)
+        embedder = make_embedder(
+            name,
+            batch_size=self.settings.embed_batch_size,
+            cache_dir=self.settings.embedder_cache_dir,
+            threads=self.settings.torch_threads or None,
+        )
         self._made.append(embedder)
         return embedder
 

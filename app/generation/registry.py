@@ -95,8 +95,12 @@ MAX_ENDPOINTS = 16
 
 def check_endpoint(url: str) -> str:
     """An inference endpoint's base URL (http or https, a host, nothing else), normalised."""
-    parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    try:
+        parts = urlsplit(url.strip())
+        host, _ = parts.hostname, parts.port  # both parse (and may refuse) the netloc
+    except ValueError as exc:  # e.g. an unclosed IPv6 bracket, a port that is no number
+        raise RegistryError(f"endpoint {url[:200]!r}: not a URL ({exc})") from exc
+    if parts.scheme not in ("http", "https") or not host:
         raise RegistryError(f"endpoint {url[:200]!r}: an http(s) URL with a host is needed")
     if parts.username or parts.password or parts.query or parts.fragment:
         raise RegistryError(f"endpoint {url[:200]!r}: no credentials, query or fragment")

@@ -8,7 +8,6 @@ from pathlib import Path
 from fastapi import APIRouter
 
 from app.api.deps import AdminScope, ReadScope, ServiceDep
-from app.api.errors import ApiError
 from app.api.guard import GuardedRoute
 from app.api.schemas import (
     ActivateRequest,
@@ -57,8 +56,7 @@ def add_model(req: AddModelRequest, service: ServiceDep) -> ModelOut:
             allowed_dirs=service.settings.model_source_dirs,
         )  # fmt: skip
         return _out(service, record)
-    if req.path is None:
-        raise ApiError(422, "validation_error", "body: a path or endpoints are needed")
+    assert req.path is not None  # the schema asks for a path or endpoints
     return _out(service, service.register_model(Path(req.path), req.name))
 
 
