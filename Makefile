@@ -10,7 +10,10 @@ PYTEST_ARGS ?=
 WHEELHOUSE ?= $(HOME)/.cache/factvault/wheels
 LLAMA_CPP_VERSION := 0.3.36
 LLAMA_WHEEL := $(WHEELHOUSE)/.llama-cpp-python-$(LLAMA_CPP_VERSION)-built
-LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/packaging/llama-no-common.cmake
+# A machine with a GPU adds its backend, e.g. `make wheels LLAMA_GPU_CMAKE_ARGS=-DGGML_CUDA=on`
+# (then FACTVAULT_LLM_GPU_LAYERS=-1); untested here: this machine has no GPU.
+LLAMA_GPU_CMAKE_ARGS ?=
+LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/packaging/llama-no-common.cmake $(LLAMA_GPU_CMAKE_ARGS)
 QUESTION ?= How many days of annual leave does an employee get?
 
 .PHONY: install wheels models browser ocr run test lint bench-ingest bench-load bench-contexts bench-answers bench-conversation clean

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from app.core.config import Settings
+from app.core.config import EMBEDDER_NAMES, Settings
 from app.core.conversations import ConversationStore, Summary
 from app.core.db import (
     DEFAULT_COLLECTION,
@@ -34,7 +34,7 @@ from app.core.db import (
     ModelRecord,
     source_under,
 )
-from app.core.embedder import EMBEDDER_NAMES, Embedder
+from app.core.embedder import Embedder
 from app.core.index_versions import active_collection, active_index
 from app.core.runtime import Runtime, open_runtime
 from app.core.vectorstore import SearchFilter
@@ -110,6 +110,7 @@ class FactVault:
             n_threads=settings.llm_threads,
             max_queue=settings.llm_max_queue,
             state_bytes=settings.conversation_state_mib * 2**20,
+            gpu_layers=settings.llm_gpu_layers,
             pool=PoolSettings(
                 connect_timeout=settings.inference_connect_timeout,
                 read_timeout=settings.inference_read_timeout,

@@ -4,7 +4,7 @@ Each run is a fresh process with a fresh data dir (cold model load included, as 
 first ingest would be), so peak RSS is that of one real ingest. Writes
 bench/results/ingest.md with the median of the runs per stage.
 
-    python bench/ingest.py [--runs 3] [--embedders minilm,e5]
+    python bench/ingest.py [--runs 3] [--embedders minilm,minilm-int8,e5]
 """
 
 from __future__ import annotations
@@ -67,7 +67,7 @@ def one_run(corpus: Path, data: Path) -> dict:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=3)
-    parser.add_argument("--embedders", default="minilm,e5")
+    parser.add_argument("--embedders", default="minilm,minilm-int8")
     parser.add_argument("--one-run", nargs=2, metavar=("CORPUS", "DATA"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.one_run:
@@ -130,6 +130,15 @@ def main() -> None:
             + " | ".join(cells)
             + f" | {rss:.0f} |"
         )
+    if len(rows) > 1:  # each embedder's embed stage against the first row's, same run
+        base = statistics.median(r["stages"].get("embed", 0.0) for r in rows[0][1])
+        lines.append("")
+        for embedder, runs in rows[1:]:
+            sec = statistics.median(r["stages"].get("embed", 0.0) for r in runs)
+            lines.append(
+                f"Embedding with {embedder} takes {sec / base:.2f}x the time of {rows[0][0]} "
+                f"({base / sec:.1f}x as fast), medians of this run."
+            )
     lines += [
         "",
         "All runs: " + "; ".join(

@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from app.core.db import Chunk, IndexStatus, IndexVersion
-from app.core.embedder import make_embedder
+from app.core.embedders import make_embedder
 from app.core.index_versions import active_index, collection_name
 from app.core.runtime import Runtime
 from ingest.index_sync import sync_index
@@ -52,6 +52,7 @@ def reindex(
         batch_size=rt.settings.embed_batch_size,
         cache_dir=rt.settings.embedder_cache_dir,
         threads=rt.settings.torch_threads or None,
+        device=rt.settings.embedder_device,
     )
     bm25 = rt.bm25()
     with rt.db.session() as s:

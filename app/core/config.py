@@ -93,6 +93,11 @@ class Settings(BaseSettings):
         default=5.0, ge=0, description="How often a replica checks SQL for a model swap (0: off)."
     )
     llm_max_queue: int = Field(default=8, ge=0, description="Requests waiting per model.")
+    # For a machine with a GPU (none here, so untested here): llama.cpp layers offloaded to
+    # it (-1: all; needs llama-cpp-python built with CUDA/Metal/Vulkan), and the torch
+    # embedder's device ("cuda", "cuda:1", "mps").
+    llm_gpu_layers: int = Field(default=0, ge=-1)
+    embedder_device: str = Field(default="cpu", pattern=r"^(cpu|cuda(:[0-9]+)?|mps)$")
     # A model served by inference endpoints (generation/remote.py): connect and read
     # timeouts, how often each endpoint's health is asked and its weights probed again, how
     # far a probe's log-probabilities may differ from the fingerprint (nats), and how many

@@ -16,7 +16,6 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from app.core.config import EMBEDDER_NAMES
 from app.core.hashing import sha256_file
 
 # Set before sentence-transformers/transformers import anything: never reach for a hub.
@@ -66,9 +65,14 @@ class MiniLMEmbedder:
     dimension = 384
 
     def __init__(
-        self, batch_size: int = 32, max_seq_length: int = 512, model_dir: Path | None = None
+        self,
+        batch_size: int = 32,
+        max_seq_length: int = 512,
+        model_dir: Path | None = None,
+        device: str = "cpu",
     ) -> None:
         self.batch_size = batch_size
+        self.device = device
         self.max_seq_length = max_seq_length
         self._model_dir = self._locate() if model_dir is None else Path(model_dir)
         if not (self._model_dir / "model.safetensors").is_file():
@@ -101,7 +105,7 @@ class MiniLMEmbedder:
                 from sentence_transformers import SentenceTransformer
 
                 model = SentenceTransformer(
-                    str(self._model_dir), device="cpu", local_files_only=True
+                    str(self._model_dir), device=self.device, local_files_only=True
                 )
                 model.max_seq_length = self.max_seq_length
                 self._model = model
@@ -200,20 +204,3 @@ class E5SmallEmbedder:
 
 class IndexMismatch(RuntimeError):
     """An index cannot be queried or extended with the embedders installed here."""
-
-
-def make_embedder(
-    name: str, batch_size: int = 32, cache_dir: Path | None = None, threads: int | None = None
-) -> Embedder:
-    """``cache_dir``: where an exported model is kept (minilm-int8; the data dir's)."""
-    if name == "minilm":
-        return MiniLMEmbedder(batch_size=batch_size)
-    if name == "minilm-int8":
-        from app.core.onnx_embedder import MiniLMInt8Embedder
-
-        if cache_dir is None:
-            raise ValueError("embedder 'minilm-int8' needs a cache dir for its exported model")
-        return MiniLMInt8Embedder(cache_dir, batch_size=batch_size, threads=threads)
-    if name == "e5":
-        return E5SmallEmbedder(batch_size=batch_size)
-    raise ValueError(f"unknown embedder {name!r}: choose {', '.join(EMBEDDER_NAMES)}")

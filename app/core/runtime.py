@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from app.core.config import Settings
+from app.core.config import EMBEDDER_NAMES, Settings
 from app.core.db import Database, IndexVersion
-from app.core.embedder import EMBEDDER_NAMES, Embedder, IndexMismatch, make_embedder
+from app.core.embedder import Embedder, IndexMismatch
+from app.core.embedders import make_embedder
 from app.core.migrate import head_revision, is_up_to_date
 from app.core.sparse import Bm25Encoder
 from app.core.vectorstore import VectorStore, open_vector_store
@@ -42,6 +43,7 @@ class Runtime:
             batch_size=self.settings.embed_batch_size,
             cache_dir=self.settings.embedder_cache_dir,
             threads=self.settings.torch_threads or None,
+            device=self.settings.embedder_device,
         )
         self._made.append(embedder)
         return embedder

@@ -74,6 +74,10 @@ PRESETS: dict[str, EvalConfig] = {
         EvalConfig("structural-hybrid-rrf60", rrf_k=60),
         EvalConfig("structural-hybrid-w82", weights=(0.8, 0.2)),
         EvalConfig("structural-hybrid-dbsf", fusion="dbsf"),
+        # MiniLM on ONNX Runtime, int8 (app/core/onnx_embedder.py): the same three beside.
+        EvalConfig("int8-basic-dense", embedder="minilm-int8", context="none", mode="dense"),
+        EvalConfig("int8-structural-dense", embedder="minilm-int8", mode="dense"),
+        EvalConfig("int8-structural-hybrid", embedder="minilm-int8"),
         EvalConfig("e5-basic-dense", embedder="e5", context="none", mode="dense"),
         EvalConfig("e5-structural-dense", embedder="e5", mode="dense"),
         EvalConfig("e5-structural-hybrid", embedder="e5"),

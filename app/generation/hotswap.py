@@ -61,14 +61,16 @@ class ModelManager:
         n_threads: int = 2,
         max_queue: int = 8,
         state_bytes: int = 0,
-        loader: Callable[[str, int, int], Any] = load_llama,
+        loader: Callable[..., Any] = load_llama,
         pool: PoolSettings | None = None,
+        gpu_layers: int = 0,
     ) -> None:
         self.n_ctx = n_ctx
         self.n_threads = n_threads
         self.max_queue = max_queue
         self.state_bytes = state_bytes  # per model, for saved conversation contexts
         self._loader = loader
+        self.gpu_layers = gpu_layers  # layers offloaded to a GPU (llama.cpp built with one)
         self.pool = pool or PoolSettings()  # for models served by inference endpoints
         self._current: LoadedModel | RemoteModel | None = None
         self._lock = threading.Lock()
@@ -123,7 +125,9 @@ class ModelManager:
                         name=record.name,
                         sha256=record.sha256,
                         path=record.path,
-                        llama=self._loader(record.path, n_ctx, self.n_threads),
+                        llama=self._loader(
+                            record.path, n_ctx, self.n_threads, n_gpu_layers=self.gpu_layers
+                        ),
                         max_queue=self.max_queue,
                         states=KVStates(self.state_bytes) if self.state_bytes > 0 else None,
                     )

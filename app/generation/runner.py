@@ -250,8 +250,9 @@ class LoadedModel:
             self.llama = None
 
 
-def load_llama(path: str, n_ctx: int, n_threads: int) -> Any:
-    """Open a GGUF read-only (mmap) with llama.cpp; the chat template comes from the file."""
+def load_llama(path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0) -> Any:
+    """Open a GGUF read-only (mmap) with llama.cpp; the chat template comes from the file.
+    ``n_gpu_layers`` layers go to a GPU when llama.cpp was built with one (-1: all)."""
     try:
         from llama_cpp import Llama
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -267,6 +268,7 @@ def load_llama(path: str, n_ctx: int, n_threads: int) -> Any:
             n_batch=512,
             use_mmap=True,
             use_mlock=False,
+            n_gpu_layers=n_gpu_layers,
             verbose=False,
         )
     except (ValueError, RuntimeError, OSError) as exc:

@@ -272,3 +272,34 @@ def test_the_default_model_behind_a_server_answers_and_pools_swap(pool: Pool, mo
         httpx.put(f"{p.live.url}/v1/models/active", json={"name": "smollm2-pool"}, timeout=300)
         server.stop()
     assert p.ask(QUESTIONS[1]).json()["answer"] == p.reference[QUESTIONS[1]]
+
+
+def test_the_cli_registers_and_drains_endpoints(pool: Pool) -> None:
+    """`factvault models add --endpoint` (SQL only: works beside the running service) and
+    `models endpoint drain|add` (through the running service)."""
+    import os
+    import subprocess
+    import sys
+
+    p = pool
+    env = {
+        **os.environ, "FACTVAULT_DATA_DIR": str(p.service.settings.data_dir),
+        "FACTVAULT_PORT": str(p.live.port), "HF_HUB_OFFLINE": "1",
+    }  # fmt: skip
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "app.cli", *args], env=env, capture_output=True, text=True
+        )
+
+    added = cli("models", "add", "--name", "cli-pool", "--endpoint", p.a.url)
+    assert added.returncode == 0, added.stderr
+    assert "served by 1 endpoint(s)" in added.stdout
+    bad = cli("models", "add", "--name", "nowhere", "--endpoint", "http://127.0.0.1:9")
+    assert bad.returncode != 0 and "no fingerprint" not in bad.stdout
+    assert "127.0.0.1:9" in bad.stderr  # the unreachable endpoint, named
+    drained = cli("models", "endpoint", "drain", "smollm2-pool", p.b.url)
+    assert drained.returncode == 0 and f"{p.b.url}: drained" in drained.stdout, drained
+    assert p.b.url not in p.states()
+    back = cli("models", "endpoint", "add", "smollm2-pool", p.b.url)
+    assert back.returncode == 0 and f"{p.b.url}: serving" in back.stdout, back

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from app.core.config import Settings
-from app.core.embedder import E5SmallEmbedder, EmbedderUnavailable, MiniLMEmbedder, make_embedder
+from app.core.embedder import E5SmallEmbedder, EmbedderUnavailable, MiniLMEmbedder
+from app.core.embedders import make_embedder
 
 
 def test_env_prefix_and_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

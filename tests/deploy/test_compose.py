@@ -2,7 +2,9 @@
 it parses; every long-running service has a healthcheck and every dependency a valid
 condition on a service that can satisfy it; the Qdrant nodes form one cluster; the API
 replicas are configured only through FACTVAULT_ variables that Settings knows, point at
-services that exist, and are what nginx balances over; the commands are real commands."""
+services that exist, and are what nginx balances over; the inference tier is llama.cpp
+servers of one bundled GGUF, registered as the pool the APIs answer with; the commands
+are real commands and flags."""
 
 from __future__ import annotations
 
@@ -59,8 +61,10 @@ def test_apps_are_configured_through_settings_only() -> None:
     compose = load()
     services = compose["services"]
     cli = get_command(app)
-    apps = {n: s for n, s in services.items() if "build" in s}
-    assert {"migrate", "api-1", "api-2"} <= set(apps)
+    # factvault commands (the image's entrypoint); the inference servers and the pool's
+    # registration run other entrypoints and are checked below.
+    apps = {n: s for n, s in services.items() if "build" in s and "entrypoint" not in s}
+    assert {"migrate", "models", "api-1", "api-2"} <= set(apps)
     for name, svc in apps.items():
         assert (REPO / svc["build"] / "Dockerfile").is_file()
         assert svc["command"][0] in cli.commands, svc["command"]
@@ -92,3 +96,44 @@ def test_nginx_balances_over_the_api_replicas() -> None:
     assert set(nginx["depends_on"]) == serving
     assert any(v.startswith("./deploy/nginx.conf:") for v in nginx["volumes"])
     assert "proxy_buffering off" in conf  # answers stream (SSE)
+
+
+def test_the_inference_tier_is_a_pool_of_llama_cpp_servers_the_apis_use() -> None:
+    from llama_cpp.server.settings import ModelSettings, ServerSettings
+
+    from app.generation.bundled import QWEN_15B
+
+    services = load()["services"]
+    servers = {n: s for n, s in services.items() if s.get("entrypoint", [""])[-1:] == [
+        "llama_cpp.server"
+    ]}  # fmt: skip
+    assert len(servers) >= 2
+    flags = {f"--{f}" for f in (*ModelSettings.model_fields, *ServerSettings.model_fields)}
+    models = set()
+    for svc in servers.values():
+        cmd = svc["command"]
+        assert {c for c in cmd if c.startswith("--")} <= flags, cmd
+        args = dict(zip(cmd[::2], cmd[1::2], strict=True))
+        assert args["--port"] == "8000" and args["--interrupt_requests"] == "False"
+        models.add(args["--model"])
+        assert any(v.startswith("models:/models") for v in svc["volumes"])
+        assert "8000/v1/models" in " ".join(svc["healthcheck"]["test"])
+    assert models == {f"/models/{QWEN_15B.filename}"}  # one GGUF: what `models list` writes
+    # The pool is registered with exactly these servers (fingerprint from that GGUF) and
+    # activated; the APIs start after it, and so after every server is healthy.
+    register = services["register-pool"]
+    script = register["command"][0]
+    endpoints = set(re.findall(r"--endpoint ([^\s;]+)", script))
+    assert endpoints == {f"http://{n}:8000" for n in servers}
+    assert f"models add /models/{QWEN_15B.filename}" in script
+    cli = get_command(app)
+    for command in re.findall(r"factvault (\w+) (\w+)", script):
+        group = cli.commands[command[0]]
+        assert command[1] in group.commands, command  # type: ignore[attr-defined]
+    assert register["restart"] == "no"
+    assert all(register["depends_on"][n]["condition"] == "service_healthy" for n in servers)
+    for api in ("api-1", "api-2"):
+        assert services[api]["depends_on"]["register-pool"]["condition"] == (
+            "service_completed_successfully"
+        )
+        assert any(v.startswith("models:/models") for v in services[api]["volumes"])

@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from app.api.deps import AdminScope, ReadScope, ServiceDep
 from app.api.guard import GuardedRoute
-from app.core.embedder import EMBEDDER_NAMES
+from app.core.config import EMBEDDER_NAMES
 
 router = APIRouter(prefix="/v1/index", tags=["index"], route_class=GuardedRoute)
 
