@@ -48,10 +48,10 @@ from app.generation.history import Exchange
 from app.generation.hotswap import ModelManager
 from app.generation.registry import (
     ModelNotFound,
-    ModelPathRefused,
     RegistryError,
     active_model,
     check_endpoint,
+    checked_model_path,
     get_model,
     list_models,
     mark_active,
@@ -502,26 +502,16 @@ class FactVault:
         urls = [check_endpoint(u) for u in endpoints]
         if not urls:
             raise RegistryError("at least one endpoint is needed")
-        if path is not None:
-            path = Path(path).expanduser().resolve()
-            if allowed_dirs is not None and not any(
-                path.is_relative_to(Path(d).expanduser().resolve()) for d in allowed_dirs
-            ):
-                raise ModelPathRefused("models can only be registered from the model directories")
-            if not path.is_file():
-                raise ModelNotFound("no such model file")
+        if path is not None:  # checked before llama.cpp reads it for the fingerprint
+            path = checked_model_path(path, allowed_dirs)
         try:
             taken = fingerprint.take(
                 path, urls[0], self.settings.llm_threads, self.settings.inference_read_timeout
             )
         except FingerprintError as exc:
             raise RegistryError(f"no fingerprint could be taken: {exc}") from exc
-        provenance = f"inference endpoints; fingerprint {taken['source']}"[:512]
         with self.runtime.db.session() as s:
-            record = register_remote(
-                s, name, urls, taken, path=path,
-                context_length=context_length, provenance=provenance,
-            )  # fmt: skip
+            record = register_remote(s, name, urls, taken, path=path, context_length=context_length)
             s.expunge(record)
         return record
 

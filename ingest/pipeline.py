@@ -225,8 +225,8 @@ class IngestPipeline:
                 continue
             children = attachment_files(item, prepared.loaded)
             queue.extend(children)  # after their mail, so it has its id when they are written
-            before = {src: v[0] for src, v in known.items() if src.startswith(f"{item.source}#")}
-            stale += [i for src, i in before.items() if src not in {c.source for c in children}]
+            if prepared.doc_id is not None:  # a changed document: attachments it dropped
+                stale += self._dropped_attachments(prepared.doc_id, {c.source for c in children})
             batch.append(prepared)
             if sum(len(p.chunks) for p in batch) >= self.batch_chunks:
                 self._write_batch(batch, index, bm25, report)
@@ -234,6 +234,14 @@ class IngestPipeline:
         if batch:
             self._write_batch(batch, index, bm25, report)
         report.pruned += remove_documents(self.rt, stale)
+
+    def _dropped_attachments(self, doc_id: int, kept: set[str]) -> list[int]:
+        """Documents that came out of ``doc_id`` (parent_id) and are not among ``kept``."""
+        with self.rt.db.session() as s:
+            rows = s.execute(
+                select(Document.id, Document.source).where(Document.parent_id == doc_id)
+            ).all()
+        return [i for i, source in rows if source not in kept]
 
     def _prepare(
         self,

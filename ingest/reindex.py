@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from app.core.db import Chunk, IndexStatus, IndexVersion
-from app.core.embedders import make_embedder
+from app.core.embedders import embedder_from_settings
 from app.core.index_versions import active_index, collection_name
 from app.core.runtime import Runtime
 from ingest.index_sync import sync_index
@@ -47,13 +47,7 @@ def reindex(
     max_passes: int = 5,
 ) -> ReindexReport:
     started = time.perf_counter()
-    embedder = make_embedder(
-        embedder_name,
-        batch_size=rt.settings.embed_batch_size,
-        cache_dir=rt.settings.embedder_cache_dir,
-        threads=rt.settings.torch_threads or None,
-        device=rt.settings.embedder_device,
-    )
+    embedder = embedder_from_settings(embedder_name, rt.settings)
     bm25 = rt.bm25()
     with rt.db.session() as s:
         old = active_index(s)

@@ -52,6 +52,7 @@ def models_add(
     from app.generation.registry import (
         RegistryError,
         check_endpoint,
+        checked_model_path,
         register_model,
         register_remote,
     )
@@ -61,15 +62,13 @@ def models_add(
     try:
         if endpoint:
             urls = [check_endpoint(u) for u in endpoint]
+            path = checked_model_path(path) if path is not None else None
             say(f"taking the fingerprint ({'from ' + path.name if path else 'from ' + urls[0]})")
             taken = fingerprint.take(
                 path, urls[0], settings().llm_threads, settings().inference_read_timeout
             )
             with sql_session() as s:
-                record = register_remote(
-                    s, name, urls, taken, path=path, context_length=context,
-                    provenance=f"inference endpoints; fingerprint {taken['source']}"[:512],
-                )  # fmt: skip
+                record = register_remote(s, name, urls, taken, path=path, context_length=context)
                 say(f"registered {record.name}, served by {len(urls)} endpoint(s)")
             return
         assert path is not None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.config import EMBEDDER_NAMES
+from app.core.config import EMBEDDER_NAMES, Settings
 from app.core.embedder import E5SmallEmbedder, Embedder, MiniLMEmbedder
 from app.core.onnx_embedder import MiniLMInt8Embedder
 
@@ -27,3 +27,15 @@ def make_embedder(
     if name == "e5":
         return E5SmallEmbedder(batch_size=batch_size)
     raise ValueError(f"unknown embedder {name!r}: choose {', '.join(EMBEDDER_NAMES)}")
+
+
+def embedder_from_settings(name: str, settings: Settings) -> Embedder:
+    """``name`` configured as this installation's settings say (batch, cache, threads,
+    device): what the runtime and a reindex both make."""
+    return make_embedder(
+        name,
+        batch_size=settings.embed_batch_size,
+        cache_dir=settings.embedder_cache_dir,
+        threads=settings.torch_threads or None,
+        device=settings.embedder_device,
+    )

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from app.core.config import EMBEDDER_NAMES, Settings
 from app.core.db import Database, IndexVersion
 from app.core.embedder import Embedder, IndexMismatch
-from app.core.embedders import make_embedder
+from app.core.embedders import embedder_from_settings
 from app.core.migrate import head_revision, is_up_to_date
 from app.core.sparse import Bm25Encoder
 from app.core.vectorstore import VectorStore, open_vector_store
@@ -38,13 +38,7 @@ class Runtime:
         return self._embedder
 
     def _make(self, name: str) -> Embedder:
-        embedder = make_embedder(
-            name,
-            batch_size=self.settings.embed_batch_size,
-            cache_dir=self.settings.embedder_cache_dir,
-            threads=self.settings.torch_threads or None,
-            device=self.settings.embedder_device,
-        )
+        embedder = embedder_from_settings(name, self.settings)
         self._made.append(embedder)
         return embedder
 

@@ -26,6 +26,7 @@ from app.generation.prompts import (
     is_idk,
 )
 from app.generation.release import ReplyRelease
+from app.generation.remote import RemoteModel
 from app.generation.rewrite import Rewrite, rewrite, stands_alone
 from app.generation.runner import LoadedModel
 from app.retrieval import RetrievedChunk, Retriever
@@ -226,7 +227,7 @@ class Answerer:
             earlier = history_messages(kept)
             turn = Rewrite(question, question, rewritten=False)
             if kept and cfg.rewrite and not stands_alone(question):
-                with self._cpu_gate() if model.runs_here else nullcontext():
+                with self._gate(model):
                     turn = rewrite(model, question, kept, stop_check)
                 timings["rewrite"] = turn.seconds
             standalone, asked = turn.search, turn.question
@@ -258,10 +259,7 @@ class Answerer:
             if on_start is not None:
                 on_start()
             t1 = time.perf_counter()
-            # Generation takes turns with embedding on this machine's CPU; a model served by
-            # inference endpoints runs elsewhere, so its requests go out side by side.
-            gate = self._cpu_gate() if model.runs_here else nullcontext()
-            with gate:
+            with self._gate(model):
                 timings["queue"] = time.perf_counter() - t1
                 result = model.generate(
                     messages,
@@ -352,6 +350,11 @@ class Answerer:
         answer.timings = timings
         answer.cached = True
         return answer
+
+    def _gate(self, model: LoadedModel | RemoteModel) -> AbstractContextManager[object]:
+        """Generation takes turns with embedding on this machine's CPU; a model served by
+        inference endpoints runs elsewhere, so its requests go out side by side."""
+        return self._cpu_gate() if model.runs_here else nullcontext()
 
     def _stop_check(
         self, started: float, cancelled: Callable[[], bool] | None

@@ -43,16 +43,10 @@ def _inside(path: Path, dirs: Sequence[Path]) -> bool:
     return any(path.is_relative_to(Path(d).expanduser().resolve()) for d in dirs)
 
 
-def register_model(
-    session: Session,
-    path: Path,
-    name: str,
-    provenance: str | None = None,
-    allowed_dirs: Sequence[Path] | None = None,
-) -> ModelRecord:
-    """Register the GGUF at ``path``. With ``allowed_dirs`` (the API passes them) only a
-    regular file inside one of them is accepted, and errors name no path: a caller learns
-    nothing about the server's other files."""
+def checked_model_path(path: Path, allowed_dirs: Sequence[Path] | None = None) -> Path:
+    """The resolved path of a model file that may be registered. With ``allowed_dirs`` (the
+    API passes them) only a regular file inside one of them is accepted, and errors name
+    no path: a caller learns nothing about the server's other files."""
     try:
         path = Path(path).expanduser().resolve()
         info_ = path.stat()
@@ -67,6 +61,18 @@ def register_model(
     if not stat.S_ISREG(info_.st_mode) or info_.st_size == 0:
         where = "this path" if allowed_dirs is not None else str(path)
         raise RegistryError(f"{where} is not a regular, non-empty file")
+    return path
+
+
+def register_model(
+    session: Session,
+    path: Path,
+    name: str,
+    provenance: str | None = None,
+    allowed_dirs: Sequence[Path] | None = None,
+) -> ModelRecord:
+    """Register the GGUF at ``path`` (checked by ``checked_model_path``)."""
+    path = checked_model_path(path, allowed_dirs)
     if session.scalar(select(ModelRecord).where(ModelRecord.name == name)) is not None:
         raise ModelConflict(f"a model named {name!r} is already registered")
     try:
@@ -121,7 +127,9 @@ def register_remote(
 ) -> ModelRecord:
     """Register a model served by inference endpoints. With the GGUF ``path`` here, its
     sha256 and header are recorded and the fingerprint was computed from it; without, the
-    model's identity is its fingerprint (taken from a first trusted endpoint)."""
+    model's identity is its fingerprint (taken from a first trusted endpoint). The
+    provenance says where the fingerprint came from unless given."""
+    provenance = provenance or f"inference endpoints; fingerprint {fingerprint['source']}"[:512]
     if not endpoints or len(endpoints) > MAX_ENDPOINTS:
         raise RegistryError(f"between 1 and {MAX_ENDPOINTS} endpoints are needed")
     urls = list(dict.fromkeys(check_endpoint(u) for u in endpoints))

@@ -47,6 +47,7 @@ from app.generation.runner import (
     ModelLoadError,
     Overloaded,
     StopCheck,
+    StreamedReply,
 )
 
 log = logging.getLogger("factvault.inference")
@@ -334,15 +335,12 @@ class RemoteModel:
         should_stop: StopCheck | None,
     ) -> GenerationResult:
         assert self._http is not None
-        started = time.perf_counter()
+        reply = StreamedReply(on_token, should_stop)
         body = {
             "model": self.name, "messages": messages, "max_tokens": max_tokens,
             "stream": True, "stop": stop or None,
             **(fingerprint.GREEDY if temperature == 0 else {"temperature": temperature}),
         }  # fmt: skip
-        parts: list[str] = []
-        first: float | None = None
-        finish: str | None = None
         try:
             if self.settings.fresh_context:
                 self._fresh_context(endpoint)
@@ -365,28 +363,19 @@ class RemoteModel:
                         break
                     choice = json.loads(data)["choices"][0]
                     piece = (choice.get("delta") or {}).get("content")
-                    if piece:
-                        if first is None:
-                            first = time.perf_counter() - started
-                        parts.append(piece)
-                        if on_token is not None:
-                            on_token(piece)
-                    finish = choice.get("finish_reason") or finish
-                    reason = should_stop() if should_stop is not None else None
-                    if reason:
-                        finish = reason
+                    if reply.take(piece, choice.get("finish_reason")):
                         break
         except (httpx.HTTPError, ValueError, KeyError, IndexError) as exc:
-            if not parts:
+            if not reply.parts:
                 raise _Unavailable(f"failed before the first token ({exc})") from exc
             self._set(endpoint, "down", f"failed mid-answer ({exc})")
             raise GenerationFailed(
                 f"inference endpoint {endpoint.url} failed mid-answer ({exc}); "
                 "the answer is incomplete"
             ) from exc
-        if first is None and finish is None:
+        if reply.first is None and reply.finish is None:
             raise _Unavailable("the stream ended without an answer")
-        text = "".join(parts)
+        text = reply.text
         rendered = self.template.render(messages) if self.template is not None else None
         prompt_tokens = (
             len(rendered.tokens)
@@ -397,8 +386,8 @@ class RemoteModel:
             text=text.strip(),
             prompt_tokens=prompt_tokens,
             completion_tokens=self.count_tokens(text) if text else 0,
-            seconds=time.perf_counter() - started,
-            first_token_seconds=first,
-            finish_reason=finish,
+            seconds=time.perf_counter() - reply.started,
+            first_token_seconds=reply.first,
+            finish_reason=reply.finish,
             endpoint=endpoint.url,
         )

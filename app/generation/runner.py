@@ -61,6 +61,40 @@ class GenerationResult:
         return self.prompt_tokens - self.prompt_reused
 
 
+class StreamedReply:
+    """A reply as its pieces arrive, from llama.cpp in this process or from an endpoint:
+    the text so far, when the first piece came, and why it ended (the source's finish
+    reason, or the caller's ``should_stop``)."""
+
+    def __init__(
+        self, on_token: Callable[[str], None] | None, should_stop: StopCheck | None
+    ) -> None:
+        self.started = time.perf_counter()
+        self.first: float | None = None
+        self.finish: str | None = None
+        self.parts: list[str] = []
+        self._on_token = on_token
+        self._should_stop = should_stop
+
+    def take(self, piece: str | None, finish: str | None) -> bool:
+        """One streamed chunk; returns True when the caller asks to stop reading."""
+        if piece:
+            if self.first is None:
+                self.first = time.perf_counter() - self.started
+            self.parts.append(piece)
+            if self._on_token is not None:
+                self._on_token(piece)
+        self.finish = finish or self.finish
+        reason = self._should_stop() if self._should_stop is not None else None
+        if reason:
+            self.finish = reason
+        return bool(reason)
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
+
+
 @dataclass(frozen=True)
 class Rendered:
     """A chat rendered by the model's template: the token ids and where a reply ends."""
@@ -191,10 +225,7 @@ class LoadedModel:
         should_stop: StopCheck | None,
         keep_state: bool,
     ) -> GenerationResult:
-        started = time.perf_counter()
-        first: float | None = None
-        parts: list[str] = []
-        finish = None
+        reply = StreamedReply(on_token, should_stop)
         prompt = self.render(messages)
         if self.states is not None:
             self.states.restore(self.llama, prompt.tokens)
@@ -211,32 +242,22 @@ class LoadedModel:
         try:
             for chunk in stream:
                 choice = chunk["choices"][0]
-                piece = choice.get("text")
-                if piece:
-                    if first is None:
-                        first = time.perf_counter() - started
-                    parts.append(piece)
-                    if on_token is not None:
-                        on_token(piece)
-                finish = choice.get("finish_reason") or finish
-                reason = should_stop() if should_stop is not None else None
-                if reason:
-                    finish = reason
+                if reply.take(choice.get("text"), choice.get("finish_reason")):
                     break
         finally:
             stream.close()  # ends llama.cpp's generator, so the next request starts clean
         if keep_state and self.states is not None:
             self.states.save(self.llama)
-        text = "".join(parts)
+        text = reply.text
         completion_tokens = len(self.llama.tokenize(text.encode(), add_bos=False)) if text else 0
         return GenerationResult(
             text=text.strip(),
             prompt_tokens=len(prompt.tokens),
             prompt_reused=max(reused, 0),
             completion_tokens=completion_tokens,
-            seconds=time.perf_counter() - started,
-            first_token_seconds=first,
-            finish_reason=finish,
+            seconds=time.perf_counter() - reply.started,
+            first_token_seconds=reply.first,
+            finish_reason=reply.finish,
         )
 
     def close(self) -> None:
