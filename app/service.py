@@ -353,6 +353,7 @@ class FactVault:
             grounded=answer.grounded,
             model_name=answer.model_name,
             model_sha256=answer.model_sha256,
+            model_endpoint=answer.endpoint,
             index_version=answer.index_version,
             timings={k: round(v, 4) for k, v in answer.timings.items()},
             prompt_tokens=answer.prompt_tokens,
@@ -530,13 +531,18 @@ class FactVault:
 
     def drain_endpoint(self, name: str, url: str, wait: float = 30.0) -> dict:
         """Take an endpoint out of a model's pool: it gets no new request; its running ones
-        finish (waiting up to ``wait`` seconds); then it has left."""
+        finish (waiting up to ``wait`` seconds); then it has left. Other replicas drain it
+        when they next follow SQL (``FACTVAULT_MODEL_FOLLOW_SECONDS``)."""
         url = check_endpoint(url)
         with self.activation_lock, self.runtime.db.session() as s:
             record = get_model(s, name)
             kept = [u for u in record.endpoints or [] if u != url]
             if len(kept) == len(record.endpoints or []):
                 raise ModelNotFound(f"model {name!r} has no endpoint {url}")
+            if not kept:
+                raise RegistryError(
+                    f"{url} is model {name!r}'s last endpoint: add another before draining it"
+                )
             set_endpoints(s, name, kept)
         pool = self._pool(name)
         left = pool.drain(url, wait) if pool is not None else True
@@ -590,6 +596,13 @@ class FactVault:
                 s.expunge(record)
             current = self.models.current
             if current is not None and current.name == record.name:
+                if isinstance(current, RemoteModel) and not current.closed:
+                    added, gone = current.follow(list(record.endpoints or []))
+                    if added or gone:
+                        log.info(
+                            "followed %s's endpoints: added %s, drained %s",
+                            record.name, added or "none", gone or "none",
+                        )  # fmt: skip
                 return False
             self.models.activate(record)
             log.info("followed the active model to %s", record.name)

@@ -90,7 +90,9 @@ class Settings(BaseSettings):
     llm_threads: int = Field(default=2, ge=1)
     llm_context: int = Field(default=4096, ge=512)
     model_follow_seconds: float = Field(
-        default=5.0, ge=0, description="How often a replica checks SQL for a model swap (0: off)."
+        default=5.0,
+        ge=0,
+        description="How often a replica follows SQL: a model swap, a pool's endpoints (0: off).",
     )
     llm_max_queue: int = Field(default=8, ge=0, description="Requests waiting per model.")
     # For a machine with a GPU (none here, so untested here): llama.cpp layers offloaded to

@@ -292,6 +292,8 @@ class ConversationTurn(Base):
     grounded: Mapped[bool] = mapped_column(Boolean, default=True)
     model_name: Mapped[str] = mapped_column(String(128))
     model_sha256: Mapped[str] = mapped_column(String(64))
+    # The inference endpoint that wrote the answer when a pool served it (remote.py).
+    model_endpoint: Mapped[str | None] = mapped_column(String(500))
     index_version: Mapped[str | None] = mapped_column(String(128))
     timings: Mapped[dict[str, float]] = mapped_column(JSON, default=dict)
     prompt_tokens: Mapped[int] = mapped_column(Integer, default=0)

@@ -175,6 +175,20 @@ class RemoteModel:
                 return True
             return False
 
+    def follow(self, urls: list[str]) -> tuple[list[str], list[str]]:
+        """Match the pool to the registered list (another replica added or drained an
+        endpoint in SQL): a new URL is attested before it serves, a gone one is drained.
+        Returns (added, drained)."""
+        with self._cond:
+            known = {u for u, e in self.endpoints.items() if e.state != "draining"}
+        added = [u for u in urls if u not in known]
+        gone = [u for u in known if u not in urls]
+        for url in gone:
+            self.drain(url)
+        for url in added:
+            self.add(url)
+        return added, gone
+
     def describe(self) -> list[dict[str, Any]]:
         with self._cond:
             return [e.as_dict() for e in self.endpoints.values()]

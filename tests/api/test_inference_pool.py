@@ -303,3 +303,36 @@ def test_the_cli_registers_and_drains_endpoints(pool: Pool) -> None:
     assert p.b.url not in p.states()
     back = cli("models", "endpoint", "add", "smollm2-pool", p.b.url)
     assert back.returncode == 0 and f"{p.b.url}: serving" in back.stdout, back
+
+
+def test_a_replica_follows_endpoint_changes_made_through_another(pool: Pool) -> None:
+    """API replicas share SQL: an endpoint drained or added through one is drained or added
+    here when this replica next follows SQL (written to SQL here as the other would). The
+    last endpoint of a pool cannot be drained."""
+    from app.generation.registry import set_endpoints
+
+    p = pool
+    with p.service.runtime.db.session() as s:
+        set_endpoints(s, "smollm2-pool", [p.a.url])
+    assert p.service.follow_active_model() is False  # the same model: only its endpoints
+    assert p.states() == {p.a.url: "serving"}
+    answered = {p.ask(q).json()["model"]["endpoint"] for q in QUESTIONS}
+    assert answered == {p.a.url}
+    conv = httpx.post(f"{p.live.url}/v1/conversations", timeout=60).json()["id"]
+    said = httpx.post(
+        f"{p.live.url}/v1/conversations/{conv}/messages",
+        json={"question": QUESTIONS[1], "max_tokens": MAX_TOKENS}, timeout=300,
+    )  # fmt: skip
+    assert said.status_code == 200 and said.json()["model"]["endpoint"] == p.a.url, said.text
+    stored = httpx.get(f"{p.live.url}/v1/conversations/{conv}", timeout=60).json()
+    assert stored["turns"][0]["model"]["endpoint"] == p.a.url  # the turn names its server
+    last = httpx.post(
+        f"{p.live.url}/v1/models/smollm2-pool/endpoints/drain",
+        json={"url": p.a.url, "wait_seconds": 0}, timeout=60,
+    )  # fmt: skip
+    assert last.status_code == 422 and "last endpoint" in last.text, last.text
+    assert p.states() == {p.a.url: "serving"}
+    with p.service.runtime.db.session() as s:
+        set_endpoints(s, "smollm2-pool", [p.a.url, p.b.url])
+    p.service.follow_active_model()
+    assert p.states() == {p.a.url: "serving", p.b.url: "serving"}

@@ -44,7 +44,7 @@ def turn_out(t: ConversationTurn) -> TurnOut:
         answer=t.answer,
         grounded=t.grounded,
         citations=[TurnCitationOut(**c) for c in t.citations],
-        model=ModelRef(name=t.model_name, sha256=t.model_sha256),
+        model=ModelRef(name=t.model_name, sha256=t.model_sha256, endpoint=t.model_endpoint),
         index_version=t.index_version,
         timings=t.timings,
         prompt_tokens=t.prompt_tokens,
