@@ -67,12 +67,15 @@ class ServiceClient:
         path = f"/v1/models/{model}/endpoints" + ("/drain" if action == "drain" else "")
         return self._call("POST", path, json={"url": url, "wait_seconds": wait})
 
+    def rollback_index(self) -> dict:
+        return self._call("POST", "/v1/index/rollback")["rollback"]
+
     def activate_model(self, name: str) -> dict:
         return self._call("PUT", "/v1/models/active", json={"name": name})
 
-    def reindex(self, embedder: str, poll_seconds: float = 1.0) -> dict:
+    def reindex(self, embedder: str, gate: bool = False, poll_seconds: float = 1.0) -> dict:
         """Start a reindex in the service and wait for it; returns its final status."""
-        self._call("POST", "/v1/index/reindex", json={"embedder": embedder})
+        self._call("POST", "/v1/index/reindex", json={"embedder": embedder, "gate": gate})
         while True:
             time.sleep(poll_seconds)
             status = self._call("GET", "/v1/index")["reindex"]

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
-from app.core.config import EMBEDDER_NAMES, Settings
+from app.core.config import Settings
 from app.core.conversations import ConversationStore, Summary
 from app.core.db import (
     DEFAULT_COLLECTION,
@@ -35,10 +35,12 @@ from app.core.db import (
     source_under,
 )
 from app.core.embedder import Embedder
+from app.core.embedders import check_embedder_name
 from app.core.index_versions import active_collection, active_index
 from app.core.runtime import Runtime, open_runtime
 from app.core.vectorstore import SearchFilter
 from app.errors import ServiceError
+from app.evaluation.selfeval import NoQuestions, quality_gate, questions_for
 from app.evaluation.summary import load_summary
 from app.generation import fingerprint
 from app.generation.answer import Answer, Answerer, AnswerSettings, Citation, CpuGate
@@ -67,9 +69,10 @@ from app.maintenance.reindex_job import ReindexJob
 from app.metrics import Metrics
 from app.ratelimit import RateLimits
 from app.retrieval import RetrievedChunk, Retriever
+from app.retrieval.search import NoIndex
 from ingest.forget import Receipt, forget
 from ingest.pipeline import IngestPipeline
-from ingest.reindex import drop_retired
+from ingest.reindex import RollbackImpossible, drop_retired, rollback
 from ingest.report import IngestReport
 from ingest.sources import SourceFile
 
@@ -446,16 +449,34 @@ class FactVault:
             "eval": load_summary(self.settings.data_dir),
         }
 
-    def start_reindex(self, embedder: str) -> dict:
-        if embedder not in EMBEDDER_NAMES:
-            raise ServiceError(
-                422,
-                "unknown_embedder",
-                f"embedder {embedder!r}: choose {', '.join(EMBEDDER_NAMES)}",
-            )
-        if not self.reindex.start(embedder):
+    def start_reindex(self, embedder: str, gate: bool = False) -> dict:
+        """Build a new index version in the background. With ``gate``, it is switched to
+        only if it scores no worse than the active one on the held-out synthetic questions
+        (``FACTVAULT_INDEX_GATE_MARGIN``); there must be such questions to start."""
+        try:
+            check_embedder_name(embedder)
+        except ValueError as exc:
+            raise ServiceError(422, "unknown_embedder", str(exc)) from exc
+        judge = None
+        if gate:
+            try:
+                questions_for(self.runtime)  # refused now, not after an hour of embedding
+            except (NoQuestions, NoIndex) as exc:
+                raise ServiceError(409, "no_self_eval", str(exc)) from exc
+            judge = quality_gate(self.runtime, self.settings.index_gate_margin)
+        if not self.reindex.start(embedder, judge):
             raise ServiceError(409, "reindex_running", "a reindex is already running")
         return asdict(self.reindex.status)
+
+    def rollback_index(self) -> dict:
+        """The previous index version serves again (rebuilt from SQL if it was dropped)."""
+        if self.reindex.status.state == "running":
+            raise ServiceError(409, "reindex_running", "a reindex is running: wait for it")
+        try:
+            active, replaced, rebuilt = rollback(self.runtime)
+        except RollbackImpossible as exc:
+            raise ServiceError(409, "no_previous_index", str(exc)) from exc
+        return {"active": active, "replaced": replaced, "rebuilt": rebuilt}
 
     # -- the whole store --------------------------------------------------------------
 

@@ -25,6 +25,7 @@ from app.core.db import (
     ConversationTurn,
     Document,
     IndexVersion,
+    SyntheticQuestions,
 )
 from app.core.runtime import Runtime
 
@@ -39,6 +40,7 @@ class Receipt:
     chunks: int = 0
     vectors: dict[str, int] | None = None  # per index version (vector store collection)
     context_cache: int = 0
+    synthetic_questions: int = 0  # chunks whose tuning questions were deleted
     answer_cache: int = 0
     conversation_turns_redacted: int = 0
     attachments: int = 0  # documents that came out of it (an e-mail's), counted in the above
@@ -52,6 +54,7 @@ class Receipt:
             self.vectors = self.vectors or {}
             self.vectors[collection] = self.vectors.get(collection, 0) + n
         self.context_cache += other.context_cache
+        self.synthetic_questions += other.synthetic_questions
         self.answer_cache += other.answer_cache
         self.conversation_turns_redacted += other.conversation_turns_redacted
 
@@ -99,6 +102,14 @@ def forget(runtime: Runtime, doc_id: int) -> Receipt | None:
             receipt.context_cache = (
                 s.execute(
                     delete(ChunkContextCache).where(ChunkContextCache.document_sha256 == doc.sha256)
+                ).rowcount
+                or 0
+            )
+            receipt.synthetic_questions = (
+                s.execute(
+                    delete(SyntheticQuestions).where(
+                        SyntheticQuestions.document_sha256 == doc.sha256
+                    )
                 ).rowcount
                 or 0
             )

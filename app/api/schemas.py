@@ -131,6 +131,7 @@ class DeletionReceipt(BaseModel):
     chunks: int
     vectors: dict[str, int]  # points removed, per index version
     context_cache: int
+    synthetic_questions: int = 0  # chunks whose tuning questions went (app/tuning)
     answer_cache: int
     conversation_turns_redacted: int
     attachments: int = 0  # documents that came out of it (an e-mail's), counted above

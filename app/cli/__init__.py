@@ -1,5 +1,5 @@
 """The ``factvault`` command: db, ingest, sync, docs, retrieve, query, serve, models, keys, backup,
-restore, reindex, contexts, eval, chat, conversations.
+restore, reindex, contexts, eval, chat, conversations, tune.
 
 Each command group is a module here; each drives the application (app/service.py) in this
 process, or the running service over HTTP (app/client.py) when a server owns the store.
@@ -25,6 +25,7 @@ from app.cli import (
     query,
     serve,
     sync,
+    tune,
 )
 from app.cli.common import fail
 
@@ -45,6 +46,7 @@ for group in (
     maintenance,
     contexts,
     evaluate,
+    tune,
 ):
     group.register(app)
 

@@ -152,6 +152,7 @@ def docs_rm(doc_ids: Annotated[list[int], typer.Argument(help="Document ids.")])
                 say(
                     f"{r.document_id}\t{r.source}\tsha256 {r.sha256}\tchunks {r.chunks}\t"
                     f"vectors {vectors}\tcontext cache {r.context_cache}\t"
+                    f"synthetic questions {r.synthetic_questions}\t"
                     f"answer cache {r.answer_cache}\t"
                     f"conversation turns redacted {r.conversation_turns_redacted}\t"
                     f"attachments {r.attachments}"

@@ -37,11 +37,28 @@ def eval_cmd(
             "llm-context index is built. Default: bench/contexts/<corpus>.jsonl.gz."
         ),
     ] = None,
+    self_eval: Annotated[
+        bool,
+        typer.Option(
+            "--self",
+            help="Score this installation's index on its held-out synthetic questions "
+            "(`factvault tune queries` first).",
+        ),
+    ] = False,
+    mode: Annotated[str, typer.Option(help="With --self: hybrid, dense or sparse.")] = "hybrid",
+    fail_under: Annotated[
+        float | None,
+        typer.Option(help="With --self: exit 1 if Pass@5 (in %) is below this (a CI check)."),
+    ] = None,
 ) -> None:
     """Evaluate retrieval configurations: Pass@5/10/20 and MRR per configuration.
 
+    `factvault eval --self`: this installation's index on its own synthetic questions.
     `factvault eval answers --help`: the answer benchmark."""
     if ctx.invoked_subcommand is not None:
+        return
+    if self_eval:
+        _self_eval(mode, fail_under)
         return
     if corpus is None or queries is None:
         raise fail("retrieval evaluation needs --corpus and --queries (or: eval answers ...)")
@@ -190,3 +207,31 @@ def register(app: typer.Typer) -> None:
     group.callback()(eval_cmd)
     group.command("answers")(answers_cmd)
     app.add_typer(group, name="eval")
+
+
+def _self_eval(mode: str, fail_under: float | None) -> None:
+    from app.cli.common import open_runtime
+    from app.evaluation.selfeval import NoQuestions, questions_for
+    from app.evaluation.selfeval import self_eval as score
+    from app.retrieval.search import NoIndex
+
+    if mode not in ("hybrid", "dense", "sparse"):
+        raise fail(f"--mode {mode!r}: choose hybrid, dense or sparse")
+    rt = open_runtime()
+    try:
+        questions = questions_for(rt)
+        result = score(rt, questions, mode=mode)  # type: ignore[arg-type]
+    except (NoQuestions, NoIndex) as exc:
+        raise fail(str(exc)) from exc
+    finally:
+        rt.close()
+    say(
+        f"self-eval of {result.index} ({result.embedder}, {result.mode}): "
+        f"{result.queries} held-out question(s) "
+        f"({len(questions.train)} for training, {questions.dropped} dropped by the round trip)"
+    )
+    for metric, value in result.metrics.items():
+        say(f"{metric}: {100 * value:.2f}" if metric != "MRR" else f"MRR: {value:.3f}")
+    say(f"{result.ms_per_query:.1f} ms/query")
+    if fail_under is not None and 100 * result.metrics["Pass@5"] < fail_under:
+        raise fail(f"Pass@5 {100 * result.metrics['Pass@5']:.2f} is below {fail_under}", code=1)

@@ -63,8 +63,19 @@ def restore_cmd(
 
 def reindex_cmd(
     embedder: Annotated[
-        str, typer.Option(help=f"Embedding model of the new index: {' or '.join(EMBEDDER_NAMES)}.")
+        str,
+        typer.Option(
+            help=f"Embedding model of the new index: {', '.join(EMBEDDER_NAMES)} "
+            "(the newest tuned one) or tuned:minilm-<id>."
+        ),
     ],
+    gate: Annotated[
+        bool,
+        typer.Option(
+            help="Switch only if the new build scores no worse on the held-out synthetic "
+            "questions (FACTVAULT_INDEX_GATE_MARGIN points); otherwise keep the active one."
+        ),
+    ] = False,
 ) -> None:
     """Build a new index version from the chunks and contexts in SQL, then switch to it.
 
@@ -73,27 +84,45 @@ def reindex_cmd(
     client = running_service()
     if client is not None:
         try:
-            status = client.reindex(embedder)
+            status = client.reindex(embedder, gate=gate)
         except ServiceError as exc:
             raise fail(f"reindex refused ({exc.status}): {exc.detail}", code=1) from exc
         if status["state"] == "failed":
             raise fail(f"reindex failed: {status['error']}", code=1)
         rep = status["report"]
+        _say_gate(rep.get("gate"))
+        if not rep.get("switched", True):
+            raise fail(f"the gate kept the active index: {rep['gate']['reason']}", code=1)
         say(
             f"active index: {rep['new_collection']} ({rep['embedder']}), {rep['chunks']} chunks, "
             f"{rep['seconds']:.1f} s (built by the running service)"
         )
         return
+    from dataclasses import asdict
+
+    from app.core.embedders import check_embedder_name
+    from app.evaluation.selfeval import NoQuestions, quality_gate, questions_for
     from ingest.reindex import reindex
 
+    try:
+        check_embedder_name(embedder)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
     rt = open_runtime()
     try:
+        judge = None
+        if gate:
+            questions_for(rt)  # refused before any embedding if there is nothing to score
+            judge = quality_gate(rt, rt.settings.index_gate_margin)
         with progress_bar("embedding chunks") as advance:
-            report = reindex(rt, embedder, on_progress=advance)
-    except (ValueError, RuntimeError) as exc:
+            report = reindex(rt, embedder, on_progress=advance, judge=judge)
+    except (ValueError, RuntimeError, NoQuestions) as exc:
         raise fail(str(exc)) from exc
     finally:
         rt.close()
+    _say_gate(asdict(report.gate) if report.gate else None)
+    if not report.switched:
+        raise fail(f"the gate kept the active index: {report.gate.reason}", code=1)
     say(
         f"active index: {report.new_collection} ({report.embedder}), {report.chunks} chunks, "
         f"{report.seconds:.1f} s{' (resumed)' if report.resumed else ''}; "
@@ -102,7 +131,52 @@ def reindex_cmd(
     )
 
 
+def _say_gate(gate: dict | None) -> None:
+    if not gate:
+        return
+    for label in ("old", "new"):
+        scores = gate.get(label)
+        if scores:
+            shown = ", ".join(
+                f"{m} {100 * v:.2f}" if m != "MRR" else f"MRR {v:.3f}" for m, v in scores.items()
+            )
+            say(f"self-eval {'active' if label == 'old' else 'new build'}: {shown}")
+    say(f"gate ({gate['queries']} held-out questions): {gate['reason']}")
+
+
+index_app = typer.Typer(no_args_is_help=True, help="Index versions.")
+
+
+@index_app.command("rollback")
+def index_rollback() -> None:
+    """Make the previous index version active again (the one a reindex replaced); rebuilt
+    from SQL with its own embedder if its collection was already dropped."""
+    client = running_service()
+    if client is not None:
+        try:
+            done = client.rollback_index()
+        except ServiceError as exc:
+            raise fail(f"rollback refused ({exc.status}): {exc.detail}", code=1) from exc
+    else:
+        from ingest.reindex import RollbackImpossible, rollback
+
+        rt = open_runtime()
+        try:
+            with progress_bar("embedding chunks") as advance:
+                active, replaced, rebuilt = rollback(rt, on_progress=advance)
+        except (RollbackImpossible, RuntimeError) as exc:
+            raise fail(str(exc)) from exc
+        finally:
+            rt.close()
+        done = {"active": active, "replaced": replaced, "rebuilt": rebuilt}
+    say(
+        f"active index: {done['active']}{' (rebuilt)' if done['rebuilt'] else ''}; "
+        f"replaced: {done['replaced'] or 'none'}"
+    )
+
+
 def register(app: typer.Typer) -> None:
     app.command("backup")(backup_cmd)
     app.command("restore")(restore_cmd)
     app.command("reindex")(reindex_cmd)
+    app.add_typer(index_app, name="index")

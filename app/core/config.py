@@ -13,7 +13,7 @@ from typing import Literal, get_args
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-EmbedderName = Literal["minilm", "minilm-int8", "e5"]
+EmbedderName = Literal["minilm", "minilm-int8", "e5", "tuned"]
 EMBEDDER_NAMES: tuple[str, ...] = get_args(EmbedderName)  # the one list of embedder names
 ContextualizerName = Literal["none", "structural", "llm", "structural+llm"]
 Bm25Tokenizer = Literal["code", "word", "whitespace", "multilingual"]
@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     context_style: Literal["marked", "restate"] = "marked"
     context_max_tokens: int = Field(default=32, ge=8, le=256)
     context_window_tokens: int = Field(default=2048, ge=256)
+    # `factvault tune queries`: the model writing synthetic questions (registered or bundled
+    # name) and the share of chunks it writes them for (a fixed sample, by chunk hash).
+    tune_question_model: str = "qwen2.5-coder-1.5b"
+    tune_sample: float = Field(default=1.0, gt=0, le=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
     # `factvault sync --watch`: seconds without a file event before the changed paths are
     # synced (an editor's save is several events; one ingest follows).
@@ -68,6 +72,9 @@ class Settings(BaseSettings):
     search_top_k: int = Field(default=5, ge=1)
     search_prefetch: int = Field(default=50, ge=1)
     rrf_k: int = Field(default=10, ge=1)
+    # `reindex --gate`: a new build may score at most this many points below the active
+    # index on the held-out synthetic questions (Pass@5 and Pass@20) to be switched to.
+    index_gate_margin: float = Field(default=0.5, ge=0, le=100)
     index_retire_grace_seconds: int = Field(
         default=600,
         ge=0,

@@ -226,6 +226,22 @@ class ChunkContextCache(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
+class SyntheticQuestions(Base):
+    """Questions a local model wrote for a chunk (app/tuning/questions.py): the training and
+    self-evaluation queries of a retriever tuned on the corpus. Keyed by content hashes like
+    the context cache, so they survive re-ingest and re-index."""
+
+    __tablename__ = "synthetic_questions"
+
+    document_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    chunk_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    prompt_version: Mapped[str] = mapped_column(String(32), primary_key=True)
+    questions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    cpu_seconds: Mapped[float] = mapped_column(Float, default=0.0)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class AnswerCacheEntry(Base):
     """A greedy answer, keyed by everything that determines it (app/generation/cache.py).
 

@@ -2,11 +2,55 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from app.core.config import EMBEDDER_NAMES, Settings
-from app.core.embedder import E5SmallEmbedder, Embedder, MiniLMEmbedder
+from app.core.embedder import E5SmallEmbedder, Embedder, EmbedderUnavailable, MiniLMEmbedder
 from app.core.onnx_embedder import MiniLMInt8Embedder
+
+TUNED_DIR = "tuned"  # under the embedder cache dir: one folder per tuned model
+
+
+def tuned_name(weights_sha256: str) -> str:
+    """A tuned MiniLM's embedder name, as index versions record it."""
+    return f"tuned:minilm-{weights_sha256[:12]}"
+
+
+class TunedEmbedder(MiniLMEmbedder):
+    """MiniLM fine-tuned on this corpus (app/tuning/train_embedder.py), from the data dir."""
+
+    def __init__(self, model_dir: Path, **kwargs: object) -> None:
+        super().__init__(model_dir=model_dir, **kwargs)  # type: ignore[arg-type]
+        self.name = f"tuned:{model_dir.name}"
+
+
+def check_embedder_name(name: str) -> str:
+    """A name ``make_embedder`` knows (raises ValueError naming the choices otherwise)."""
+    if name in EMBEDDER_NAMES or re.fullmatch(r"tuned:minilm-[0-9a-f]{12}", name):
+        return name
+    raise ValueError(
+        f"unknown embedder {name!r}: choose {', '.join(EMBEDDER_NAMES)} or tuned:minilm-<id>"
+    )
+
+
+def tuned_dir(name: str, cache_dir: Path) -> Path:
+    """The folder of ``tuned`` (the newest tuned model) or ``tuned:minilm-<sha12>``."""
+    root = cache_dir / TUNED_DIR
+    if name == "tuned":
+        found = sorted(
+            (p for p in root.glob("minilm-*") if (p / "model.safetensors").is_file()),
+            key=lambda p: p.stat().st_mtime,
+        )
+        if not found:
+            raise EmbedderUnavailable(
+                f"no tuned embedder in {root}: run `factvault tune embedder` first"
+            )
+        return found[-1]
+    path = root / name.split(":", 1)[1]
+    if not (path / "model.safetensors").is_file():
+        raise EmbedderUnavailable(f"tuned embedder {name!r} is not in {root}")
+    return path
 
 
 def make_embedder(
@@ -26,6 +70,10 @@ def make_embedder(
         return MiniLMInt8Embedder(cache_dir, batch_size=batch_size, threads=threads)
     if name == "e5":
         return E5SmallEmbedder(batch_size=batch_size)
+    if name == "tuned" or name.startswith("tuned:"):
+        if cache_dir is None:
+            raise ValueError("a tuned embedder needs the data dir's embedder cache dir")
+        return TunedEmbedder(tuned_dir(name, cache_dir), batch_size=batch_size, device=device)
     raise ValueError(f"unknown embedder {name!r}: choose {', '.join(EMBEDDER_NAMES)}")
 
 

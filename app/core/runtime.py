@@ -48,9 +48,14 @@ class Runtime:
         """
         if index.embedding_sha256 in self._index_embedders:
             return self._index_embedders[index.embedding_sha256]
-        candidates = [self.embedder] + [
-            self._make(name) for name in EMBEDDER_NAMES if name != self.settings.embedder
-        ]
+        if index.embedding_model.startswith("tuned:"):  # trained here: in the data dir
+            candidates = [self._make(index.embedding_model)]
+        else:
+            candidates = [self.embedder] + [
+                self._make(name)
+                for name in EMBEDDER_NAMES
+                if name not in (self.settings.embedder, "tuned")
+            ]
         for embedder in candidates:
             if embedder.name == index.embedding_model:
                 if embedder.weights_sha256 != index.embedding_sha256:

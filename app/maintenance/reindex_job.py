@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from app.core.runtime import Runtime
 from app.generation.answer import CpuGate
-from ingest.reindex import ReindexReport, reindex
+from ingest.reindex import Judge, ReindexReport, reindex
 
 
 @dataclass
@@ -34,25 +34,26 @@ class ReindexJob:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _thread: threading.Thread | None = None
 
-    def start(self, embedder: str) -> bool:
-        """False if one is already running (one build at a time)."""
+    def start(self, embedder: str, judge: Judge | None = None) -> bool:
+        """False if one is already running (one build at a time). ``judge``: the quality
+        gate that may refuse the new build (the active version then keeps serving)."""
         with self._lock:
             if self.status.state == "running":
                 return False
             self.status = ReindexStatus("running", embedder, started_at=time.time())
             self._thread = threading.Thread(
-                target=self._run, args=(embedder,), name="reindex", daemon=True
+                target=self._run, args=(embedder, judge), name="reindex", daemon=True
             )
             self._thread.start()
             return True
 
-    def _run(self, embedder: str) -> None:
+    def _run(self, embedder: str, judge: Judge | None) -> None:
         def progress(done: int, total: int) -> None:
             self.status.done, self.status.total = done, total
 
         try:
             report: ReindexReport = reindex(
-                self.runtime, embedder, cpu_gate=self.cpu_gate, on_progress=progress
+                self.runtime, embedder, cpu_gate=self.cpu_gate, on_progress=progress, judge=judge
             )
             self.status.report = asdict(report)
             self.status.state = "done"

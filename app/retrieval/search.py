@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from app.core.db import Chunk, Document
+from app.core.db import Chunk, Document, IndexVersion
 from app.core.index_versions import active_index, bm25_for
 from app.core.runtime import Runtime
 from app.core.vectorstore import SearchFilter, SearchRequest
@@ -39,8 +39,11 @@ class Retriever:
         weights: tuple[float, float] | None = None,
         prefetch: int | None = None,
         rrf_k: int | None = None,
+        index: IndexVersion | None = None,
     ) -> list[RetrievedChunk]:
-        """Top chunks for a question; fusion settings default to the configured ones."""
+        """Top chunks for a question; fusion settings default to the configured ones.
+        ``index``: a version other than the active one (a quality gate scores a new build
+        before it is switched to)."""
         if not question.strip():
             raise ValueError("question is empty")
         settings = self.rt.settings
@@ -48,11 +51,12 @@ class Retriever:
         wanted = top_k
         if not isinstance(self.reranker, NoReranker):
             top_k = max(top_k, settings.rerank_candidates)
-        with self.rt.db.session() as s:
-            index = active_index(s)
-            if index is None:
-                raise NoIndex("no index yet: run `factvault ingest PATH` first")
-            s.expunge(index)
+        if index is None:
+            with self.rt.db.session() as s:
+                index = active_index(s)
+                if index is None:
+                    raise NoIndex("no index yet: run `factvault ingest PATH` first")
+                s.expunge(index)
         embedder = self.rt.embedder_for(index)
         request = SearchRequest(
             dense=embedder.embed_query(question) if mode != "sparse" else None,

@@ -13,7 +13,14 @@ router = APIRouter(prefix="/v1/index", tags=["index"], route_class=GuardedRoute)
 
 
 class ReindexRequest(BaseModel):
-    embedder: str = Field(description=f"one of {', '.join(EMBEDDER_NAMES)}")
+    embedder: str = Field(
+        max_length=64, description=f"one of {', '.join(EMBEDDER_NAMES)}, or tuned:minilm-<id>"
+    )
+    gate: bool = Field(
+        default=False,
+        description="switch only if the new build is not worse on the held-out synthetic "
+        "questions (`factvault tune queries` first)",
+    )
 
 
 @router.get("", dependencies=[ReadScope])
@@ -25,4 +32,10 @@ def index(service: ServiceDep) -> dict:
 
 @router.post("/reindex", status_code=202, dependencies=[AdminScope])
 def start_reindex(req: ReindexRequest, service: ServiceDep) -> dict:
-    return {"reindex": service.start_reindex(req.embedder)}
+    return {"reindex": service.start_reindex(req.embedder, req.gate)}
+
+
+@router.post("/rollback", dependencies=[AdminScope])
+def rollback(service: ServiceDep) -> dict:
+    """Make the previous index version active again (rebuilt from SQL if it was dropped)."""
+    return {"rollback": service.rollback_index()}

@@ -1,0 +1,182 @@
+"""A copy of the bi-encoder fine-tuned on the corpus's own synthetic questions, on the CPU.
+
+Training data is the train split of the synthetic question set (app/tuning/dataset.py):
+each question with the chunk it was written for (as indexed: context, then text) and one
+hard negative, the chunk BM25 ranks highest that is not it. The loss is
+sentence-transformers' MultipleNegativesRankingLoss: every other chunk of a batch is a
+negative too, and the batch sampler keeps a chunk from appearing twice in one batch (its
+second question would otherwise teach that the chunk is a wrong answer to itself).
+
+The weights start from the packaged MiniLM and are written to the data dir under
+``embedders/tuned/minilm-<sha256 of the weights, 12>``; that sha256 goes into the index
+version like any embedder's, so a retrained model means a new index version.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from app.core.db import Chunk
+from app.core.embedder import MiniLMEmbedder
+from app.core.embedders import TUNED_DIR, tuned_name
+from app.core.hashing import sha256_file
+from app.core.runtime import Runtime
+from app.retrieval import Retriever
+from app.tuning.dataset import QuestionSet
+from ingest.index_sync import index_text
+
+log = logging.getLogger("factvault.tuning")
+
+
+class TrainingFailed(RuntimeError):
+    pass
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    epochs: int = 1
+    batch_size: int = 32
+    learning_rate: float = 3e-5
+    warmup_ratio: float = 0.1
+    max_seq_length: int = 256  # training cost grows with it; chunks are ~256 tokens
+    seed: int = 12
+
+
+@dataclass
+class TrainReport:
+    name: str  # the embedder's name: "tuned:minilm-<sha12>"
+    path: Path
+    sha256: str
+    pairs: int
+    steps: int
+    seconds: float
+    final_loss: float | None
+
+
+def training_pairs(rt: Runtime, questions: QuestionSet) -> list[tuple[str, str, str]]:
+    """(question, its chunk, BM25's best wrong chunk) as they are indexed."""
+    retriever = Retriever(rt)
+    negatives: dict[str, str] = {}
+    for q in questions.train:
+        hits = retriever.retrieve(q.text, 8, "sparse")
+        wrong = next((h.chunk_id for h in hits if h.chunk_id != q.chunk_id), None)
+        if wrong is not None:
+            negatives[q.text + "\0" + q.chunk_id] = wrong
+    wanted = {q.chunk_id for q in questions.train} | set(negatives.values())
+    with rt.db.session() as s:
+        texts = {
+            cid: index_text(context, text)
+            for cid, context, text in s.execute(
+                select(Chunk.id, Chunk.context, Chunk.text).where(Chunk.id.in_(wanted))
+            )
+        }
+    out = []
+    for q in questions.train:
+        neg = negatives.get(q.text + "\0" + q.chunk_id)
+        if neg is not None and q.chunk_id in texts and neg in texts:
+            out.append((q.text, texts[q.chunk_id], texts[neg]))
+    return out
+
+
+def train_embedder(
+    rt: Runtime,
+    questions: QuestionSet,
+    settings: TrainSettings | None = None,
+    on_step: Callable[[int, int, float | None], None] | None = None,
+) -> TrainReport:
+    """Fine-tune MiniLM on the train split; the result lands in the data dir (an existing
+    identical result is kept). ``on_step(step, total, loss)`` reports progress."""
+    settings = settings or TrainSettings()
+    pairs = training_pairs(rt, questions)
+    if len(pairs) < settings.batch_size:
+        raise TrainingFailed(
+            f"{len(pairs)} training pair(s): at least one batch ({settings.batch_size}) is "
+            "needed; write questions for more chunks (`factvault tune queries`)"
+        )
+    import torch
+    from datasets import Dataset
+    from sentence_transformers import (
+        SentenceTransformer,
+        SentenceTransformerTrainer,
+        SentenceTransformerTrainingArguments,
+    )
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.training_args import BatchSamplers
+    from transformers import PrinterCallback, TrainerCallback
+
+    torch.manual_seed(settings.seed)
+    base = MiniLMEmbedder()._model_dir  # the packaged weights (never downloaded)
+    model = SentenceTransformer(str(base), device="cpu", local_files_only=True)
+    model.max_seq_length = settings.max_seq_length
+    data = Dataset.from_dict(
+        {
+            "anchor": [p[0] for p in pairs],
+            "positive": [p[1] for p in pairs],
+            "negative": [p[2] for p in pairs],
+        }
+    )
+    losses: list[float] = []
+
+    class Report(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001, ANN003
+            if logs and "loss" in logs:
+                losses.append(float(logs["loss"]))
+
+        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001, ANN003
+            if on_step is not None:
+                on_step(state.global_step, state.max_steps, losses[-1] if losses else None)
+
+    root = rt.settings.embedder_cache_dir / TUNED_DIR
+    root.mkdir(parents=True, exist_ok=True)
+    for stale in root.glob(".training-*"):  # a run killed mid-way (nothing else reads them)
+        shutil.rmtree(stale, ignore_errors=True)
+    work = Path(tempfile.mkdtemp(prefix=".training-", dir=root))
+    started = time.perf_counter()
+    try:
+        args = SentenceTransformerTrainingArguments(
+            output_dir=str(work / "trainer"),
+            num_train_epochs=settings.epochs,
+            per_device_train_batch_size=settings.batch_size,
+            learning_rate=settings.learning_rate,
+            warmup_steps=settings.warmup_ratio,  # a float below 1: a share of the steps
+            batch_sampler=BatchSamplers.NO_DUPLICATES,
+            seed=settings.seed,
+            data_seed=settings.seed,
+            use_cpu=True,
+            save_strategy="no",
+            logging_steps=1,
+            report_to=[],
+            disable_tqdm=True,
+            dataloader_num_workers=0,
+        )
+        trainer = SentenceTransformerTrainer(
+            model=model,
+            args=args,
+            train_dataset=data,
+            loss=MultipleNegativesRankingLoss(model),
+            callbacks=[Report()],
+        )
+        trainer.remove_callback(PrinterCallback)  # progress goes to ``on_step`` instead
+        result = trainer.train()
+        out = work / "model"
+        model.max_seq_length = MiniLMEmbedder().max_seq_length  # what the embedder serves
+        model.save(str(out))
+        sha = sha256_file(out / "model.safetensors")
+        name = tuned_name(sha)
+        final = root / name.split(":", 1)[1]
+        if not final.exists():
+            out.rename(final)  # whole or not at all: a crash leaves only the work dir
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    seconds = time.perf_counter() - started
+    log.info("tuned embedder %s: %d pairs, %.0f s", name, len(pairs), seconds)
+    final_loss = losses[-1] if losses else None
+    return TrainReport(name, final, sha, len(pairs), int(result.global_step), seconds, final_loss)
