@@ -34,8 +34,8 @@ from app.core.db import (
     ModelRecord,
     source_under,
 )
-from app.core.embedder import Embedder
-from app.core.embedders import check_embedder_name
+from app.core.embedder import Embedder, EmbedderUnavailable
+from app.core.embedders import check_embedder_name, embedder_from_settings
 from app.core.index_versions import active_collection, active_index
 from app.core.runtime import Runtime, open_runtime
 from app.core.vectorstore import SearchFilter
@@ -453,9 +453,9 @@ class FactVault:
         """Build a new index version in the background. With ``gate``, it is switched to
         only if it scores no worse than the active one on the held-out synthetic questions
         (``FACTVAULT_INDEX_GATE_MARGIN``); there must be such questions to start."""
-        try:
-            check_embedder_name(embedder)
-        except ValueError as exc:
+        try:  # light constructors: a missing package or tuned folder is refused here
+            embedder_from_settings(check_embedder_name(embedder), self.settings)
+        except (ValueError, EmbedderUnavailable) as exc:
             raise ServiceError(422, "unknown_embedder", str(exc)) from exc
         judge = None
         if gate:

@@ -37,6 +37,14 @@ def eval_cmd(
             "llm-context index is built. Default: bench/contexts/<corpus>.jsonl.gz."
         ),
     ] = None,
+    questions_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--questions",
+            help="Synthetic questions (gzip JSONL) the tuned embedder trains on. "
+            "Default: bench/questions/<corpus>.jsonl.gz.",
+        ),
+    ] = None,
     self_eval: Annotated[
         bool,
         typer.Option(
@@ -80,6 +88,7 @@ def eval_cmd(
         load_queries(queries),
         work_dir or settings().data_dir / "eval",
         contexts_file=contexts or Path("bench/contexts") / f"{corpus.stem}.jsonl.gz",
+        questions_file=questions_file or Path("bench/questions") / f"{corpus.stem}.jsonl.gz",
         progress=terminal_progress(),
         settings=settings(),
     )
@@ -102,6 +111,14 @@ def eval_cmd(
                 markup=False,
                 highlight=False,
             )
+            trained = evaluator.train_reports.pop(cfg.context, None)
+            if trained is not None:
+                out.print(
+                    f"tuned embedder {trained.name}: {trained.pairs} pairs, {trained.steps} "
+                    f"steps, {trained.seconds:.0f} s of training",
+                    markup=False,
+                    highlight=False,
+                )
             stats = evaluator.context_stats.pop(cfg.context_model, None) if cfg.uses_llm else None
             if stats is not None:
                 per_1k = 1000 * stats.cpu_seconds / max(1, stats.written)

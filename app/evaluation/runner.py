@@ -7,10 +7,12 @@ config, so a second run reuses it and only the queries are re-run.
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import select
 
@@ -78,6 +80,10 @@ PRESETS: dict[str, EvalConfig] = {
         EvalConfig("int8-basic-dense", embedder="minilm-int8", context="none", mode="dense"),
         EvalConfig("int8-structural-dense", embedder="minilm-int8", mode="dense"),
         EvalConfig("int8-structural-hybrid", embedder="minilm-int8"),
+        # MiniLM fine-tuned on the corpus's own synthetic questions (app/tuning), trained
+        # by the evaluator from the committed question file before its index is built.
+        EvalConfig("tuned-structural-dense", embedder="tuned", mode="dense"),
+        EvalConfig("tuned-structural-hybrid", embedder="tuned"),
         EvalConfig("e5-basic-dense", embedder="e5", context="none", mode="dense"),
         EvalConfig("e5-structural-dense", embedder="e5", mode="dense"),
         EvalConfig("e5-structural-hybrid", embedder="e5"),
@@ -152,7 +158,9 @@ class Evaluator:
         work_dir: Path,
         contexts_file: Path | None = None,
         progress: ProgressSink | None = None,
+        questions_file: Path | None = None,
         settings: Settings | None = None,
+        train_settings: Any = None,
     ) -> None:
         self.corpus = corpus
         self.progress = progress  # how an index build reports (a bar, or log lines)
@@ -162,23 +170,69 @@ class Evaluator:
         # LLM contexts are shared by every index of the corpus through this file: read
         # before an index is built, written back with whatever the build had to compute.
         self.contexts_file = contexts_file
+        # Synthetic questions of the corpus (`factvault tune queries --export`), for the
+        # tuned embedder: trained on their train split before its index is built.
+        self.questions_file = questions_file
+        self.train_settings = train_settings  # a TrainSettings; None: its defaults
+        self.train_reports: dict[str, Any] = {}
         self.context_stats: dict[str, ContextStats] = {}
         self._indexes: dict[tuple[str, ...], tuple[Runtime, dict[str, float], bool]] = {}
         self._uuid_of_source = {d.source: d.uuid for d in corpus.documents}
 
+    def _tuned(self, config: EvalConfig) -> tuple[str, Path, float]:
+        """The tuned embedder for ``config``'s contexts: trained once per question file
+        (its sha256) on the train split, judged on the base MiniLM index; (name, folder,
+        training seconds)."""
+        import json
+
+        from app.core.hashing import sha256_file, sha256_text
+        from app.evaluation.selfeval import questions_for
+        from app.tuning.questions import QuestionCache
+        from app.tuning.train_embedder import TrainSettings, train_embedder
+
+        if self.questions_file is None or not self.questions_file.is_file():
+            raise RuntimeError(
+                f"embedder 'tuned' needs synthetic questions: {self.questions_file} is missing "
+                "(`factvault tune queries --export FILE` on this corpus's index writes it)"
+            )
+        train = self.train_settings or TrainSettings()
+        tag = sha256_file(self.questions_file)[:12] + "-" + sha256_text(repr(train))[:8]
+        base_rt, _, _ = self._index(replace(config, embedder="minilm"))
+        marker = self.work_dir / f"{self.corpus.fingerprint}-tuned-{config.context}-{tag}.json"
+        if marker.is_file():
+            known = json.loads(marker.read_text())
+            path = Path(known["path"])
+            if (path / "model.safetensors").is_file():
+                return known["name"], path, float(known["seconds"])
+        QuestionCache(base_rt.db).import_file(self.questions_file)
+        report = train_embedder(base_rt, questions_for(base_rt), train)
+        self.train_reports[config.context] = report
+        marker.write_text(
+            json.dumps({"name": report.name, "path": str(report.path), "seconds": report.seconds})
+        )
+        return report.name, report.path, report.seconds
+
     def _index(self, config: EvalConfig) -> tuple[Runtime, dict[str, float], bool]:
         embedder, context = config.embedder, config.context
+        tuned: tuple[str, Path, float] | None = None
+        if embedder == "tuned":
+            tuned = self._tuned(config)
+            embedder = tuned[0]
         key: tuple[str, ...] = (embedder, context)
         if config.uses_llm:
             key += (config.context_model,)
         if key not in self._indexes:
-            name = "-".join(key).replace("+", "_")
+            name = "-".join(key).replace("+", "_").replace(":", "-")
             data_dir = self.work_dir / f"{self.corpus.fingerprint}-{name}"
             settings = get_settings(
                 data_dir=data_dir, embedder=embedder, contextualizer=context,
                 context_model=config.context_model, database_url=None, qdrant_url=None,
             )  # fmt: skip
             settings.ensure_dirs()
+            if tuned is not None:  # the tuned weights go where this data dir looks for them
+                target = settings.embedder_cache_dir / "tuned" / tuned[1].name
+                if not target.exists():
+                    shutil.copytree(tuned[1], target)
             upgrade(settings.sql_url)
             rt = open_runtime(settings)
             contextualizer = make_contextualizer(context, rt)
@@ -201,7 +255,10 @@ class Evaluator:
             if report.failed:
                 raise RuntimeError(f"eval corpus failed to ingest: {report.errors[:3]}")
             reused = report.new == 0 and report.changed == 0
-            self._indexes[key] = (rt, dict(report.stage_seconds), reused)
+            seconds = dict(report.stage_seconds)
+            if tuned is not None and not reused:
+                seconds["train"] = tuned[2]
+            self._indexes[key] = (rt, seconds, reused)
         return self._indexes[key]
 
     def _golden_keys(self, rt: Runtime) -> dict[str, tuple[str, int]]:

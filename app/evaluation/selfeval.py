@@ -17,6 +17,7 @@ from app.core.runtime import Runtime
 from app.core.vectorstore.base import SearchMode
 from app.evaluation.metrics import summarize
 from app.retrieval import Retriever
+from app.retrieval.rerank import NoReranker
 from app.tuning.dataset import QuestionSet, load_questions, question_set
 from ingest.reindex import GateVerdict, Judge
 
@@ -48,7 +49,7 @@ def questions_for(rt: Runtime, collections: list[str] | None = None) -> Question
             "no synthetic questions for the chunks in this index: run `factvault tune queries` "
             "(or `factvault tune import FILE`) first"
         )
-    retriever = Retriever(rt)
+    retriever = Retriever(rt, NoReranker())  # BM25's own ranking judges
 
     def bm25(question: str, k: int) -> list[str]:
         return [h.chunk_id for h in retriever.retrieve(question, k, "sparse")]

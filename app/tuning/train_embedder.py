@@ -30,6 +30,7 @@ from app.core.embedders import TUNED_DIR, tuned_name
 from app.core.hashing import sha256_file
 from app.core.runtime import Runtime
 from app.retrieval import Retriever
+from app.retrieval.rerank import NoReranker
 from app.tuning.dataset import QuestionSet
 from ingest.index_sync import index_text
 
@@ -63,7 +64,7 @@ class TrainReport:
 
 def training_pairs(rt: Runtime, questions: QuestionSet) -> list[tuple[str, str, str]]:
     """(question, its chunk, BM25's best wrong chunk) as they are indexed."""
-    retriever = Retriever(rt)
+    retriever = Retriever(rt, NoReranker())
     negatives: dict[str, str] = {}
     for q in questions.train:
         hits = retriever.retrieve(q.text, 8, "sparse")

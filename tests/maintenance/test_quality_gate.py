@@ -57,17 +57,26 @@ def active(rt) -> IndexVersion:
         return row
 
 
-@pytest.mark.skipif(not EVAL.exists(), reason="../shared/eval/contextual is not present")
-def test_the_gate_refuses_a_worse_index_accepts_a_better_one_and_rollback_restores(
-    runtime, tmp_path: Path
-) -> None:
+def ingest_slice(rt, tmp_path: Path) -> None:
+    """The first ``DOCS`` documents of the eval corpus, with their committed questions."""
     docs = json.loads((EVAL / "codebase_chunks.json").read_text())[:DOCS]
     (tmp_path / "codebase_chunks.json").write_text(json.dumps(docs))
     shutil.copy(EVAL / "documents_meta.json", tmp_path / "documents_meta.json")
     corpus = load_corpus(tmp_path / "codebase_chunks.json")
-    assert IngestPipeline(runtime).run(corpus.source_files()).ok
-    assert QuestionCache(runtime.db).import_file(QUESTIONS) > 0
+    assert IngestPipeline(rt).run(corpus.source_files()).ok
+    assert QuestionCache(rt.db).import_file(QUESTIONS) > 0
+
+
+@pytest.mark.skipif(not EVAL.exists(), reason="../shared/eval/contextual is not present")
+def test_the_gate_refuses_a_worse_index_accepts_a_better_one_and_rollback_restores(
+    runtime, tmp_path: Path
+) -> None:
+    ingest_slice(runtime, tmp_path)
     questions = questions_for(runtime)
+    # The round trip: every kept question finds its own chunk in BM25's top 20.
+    bm25 = Retriever(runtime)
+    for q in questions.train[:10] + questions.held_out[:10]:
+        assert q.chunk_id in [h.chunk_id for h in bm25.retrieve(q.text, 20, "sparse")]
     assert len(questions.held_out) >= 20, (len(questions.held_out), len(questions.train))
     held_out = [q.text for q in questions.held_out]
     retriever = Retriever(runtime)
@@ -112,3 +121,59 @@ def test_the_gate_refuses_a_worse_index_accepts_a_better_one_and_rollback_restor
     now, _, rebuilt = rollback(runtime)
     assert rebuilt and active(runtime).embedding_model == damaged
     assert answers() == damaged_answers
+
+
+def test_the_api_refuses_a_gated_reindex_with_nothing_to_score(tmp_path: Path, minilm, models_dir):
+    """Refused before any embedding: no synthetic questions yet (409, saying what to run);
+    a tuned embedder never trained here, a malformed name (422); a rollback with no earlier
+    version (409)."""
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.fixtures import make_service
+
+    service = make_service(tmp_path, minilm, models_dir)
+    try:
+        with TestClient(create_app(service.settings, service)) as client:
+            r = client.post("/v1/index/reindex", json={"embedder": "minilm", "gate": True})
+            assert r.status_code == 409 and "factvault tune queries" in r.json()["detail"]
+            r = client.post("/v1/index/reindex", json={"embedder": "tuned:minilm-0123456789ab"})
+            assert r.status_code == 422 and "is not in" in r.json()["detail"]  # never trained
+            r = client.post("/v1/index/reindex", json={"embedder": "tuned:../../etc"})
+            assert r.status_code == 422 and "unknown embedder" in r.json()["detail"]
+            r = client.post("/v1/index/rollback")
+            assert r.status_code == 409 and "no earlier index version" in r.json()["detail"]
+    finally:
+        service.close()
+
+
+@pytest.mark.skipif(not EVAL.exists(), reason="../shared/eval/contextual is not present")
+def test_a_tuned_embedder_is_trained_indexed_and_served_after_a_restart(
+    runtime, tmp_path: Path
+) -> None:
+    """MiniLM fine-tuned on the slice's train questions (one epoch on the CPU): its folder is
+    named by its weights' sha256, the index version records it, and a new process (a fresh
+    runtime) queries that index with it, loaded from the data dir."""
+    from app.core.runtime import open_runtime
+    from app.tuning.train_embedder import train_embedder
+
+    ingest_slice(runtime, tmp_path)
+    questions = questions_for(runtime)
+    steps: list[int] = []
+    report = train_embedder(runtime, questions, on_step=lambda n, total, loss: steps.append(n))
+    assert report.pairs >= 32 and report.steps == steps[-1] >= 1
+    assert report.name == tuned_name(report.sha256) == f"tuned:{report.path.name}"
+    assert sha256_file(report.path / "model.safetensors") == report.sha256
+    held = questions.held_out[0].text
+    built = reindex(runtime, "tuned")  # the newest tuned model in the data dir
+    assert built.switched and built.embedder == report.name
+    assert active(runtime).embedding_sha256 == report.sha256
+    after = [h.chunk_id for h in Retriever(runtime).retrieve(held, 5)]
+    runtime.close()
+    fresh = open_runtime(runtime.settings)  # the setting still says minilm: the index decides
+    try:
+        assert fresh.embedder_for(active(fresh)).name == report.name
+        assert [h.chunk_id for h in Retriever(fresh).retrieve(held, 5)] == after
+        assert self_eval(fresh, questions).embedder == report.name
+    finally:
+        fresh.close()
