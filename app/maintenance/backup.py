@@ -1,4 +1,5 @@
-"""Backup and restore of one factvault installation: SQL and the live vector index.
+"""Backup and restore of one factvault installation: SQL and the live vector index (and,
+when that index was built with an embedder tuned here, the tuned weights).
 
 Both halves are written in a logical, backend-neutral form (JSON lines per SQL table, and
 every point of the active collection with its vectors and payload), so a backup taken from
@@ -30,6 +31,7 @@ from sqlalchemy.engine import Connection
 from app.core.backup_log import MANIFEST, record
 from app.core.config import Settings
 from app.core.db import Base, Document, IndexStatus, IndexVersion
+from app.core.embedders import TUNED_DIR, tuned_dir
 from app.core.hashing import sha256_file
 from app.core.migrate import current_revision, upgrade
 from app.core.runtime import Runtime, open_runtime
@@ -37,6 +39,7 @@ from app.core.sparse import SparseVector
 from app.core.vectorstore import PointRecord
 
 FORMAT = 1
+TUNED_BACKUP = "embedders/tuned"  # where a backup keeps a tuned embedder's folder
 
 
 class BackupError(RuntimeError):
@@ -73,12 +76,15 @@ def backup(rt: Runtime, dest: Path) -> BackupReport:
                 work / "sql" / f"{table.name}.jsonl.gz", (_encode(dict(r)) for r in rows)
             )
         index = conn.execute(
-            select(IndexVersion.collection, IndexVersion.dimension).where(
-                IndexVersion.status == IndexStatus.active
-            )
+            select(
+                IndexVersion.collection, IndexVersion.dimension, IndexVersion.embedding_model
+            ).where(IndexVersion.status == IndexStatus.active)
         ).first()
     if index is not None:
-        collection, dimension = index
+        collection, dimension, model = index
+        if model.startswith("tuned:"):  # trained here: its weights exist nowhere else
+            folder = tuned_dir(model, rt.settings.embedder_cache_dir)
+            shutil.copytree(folder, work / TUNED_BACKUP / folder.name)
         report.points[collection] = _write_lines(
             work / "vectors" / f"{collection}.jsonl.gz",
             (_point_line(p) for p in rt.store.export_points(collection)),
@@ -93,7 +99,9 @@ def backup(rt: Runtime, dest: Path) -> BackupReport:
             for name, n in report.points.items()
         },
         "files": {
-            p.relative_to(work).as_posix(): sha256_file(p) for p in sorted(work.rglob("*.jsonl.gz"))
+            p.relative_to(work).as_posix(): sha256_file(p)
+            for p in sorted(work.rglob("*"))
+            if p.is_file()
         },
         "document_sha256": held,
     }
@@ -138,6 +146,12 @@ def restore(settings: Settings, src: Path) -> BackupReport:
     finally:
         engine.dispose()
     upgrade(settings.sql_url)
+    if (src / TUNED_BACKUP).is_dir():  # the tuned embedder the index was built with
+        target = settings.embedder_cache_dir / TUNED_DIR
+        target.mkdir(parents=True, exist_ok=True)
+        for folder in (src / TUNED_BACKUP).iterdir():
+            if not (target / folder.name).exists():
+                shutil.copytree(folder, target / folder.name)
     rt = open_runtime(settings)
     try:
         with rt.db.session() as s:  # the backup holds every document restored from it

@@ -135,3 +135,35 @@ def test_a_deletion_receipt_names_the_backups_that_still_hold_the_document(
         assert again is not None and again.backups == [bk2.resolve().as_posix()]
     finally:
         rt.close()
+
+
+def test_an_index_built_with_a_tuned_embedder_restores_with_its_weights(
+    runtime, corpus: Path, tmp_path: Path, minilm
+) -> None:
+    """A tuned embedder exists only in its data dir: the backup carries its folder (under
+    the manifest's sha256s) and the restored installation embeds queries with it."""
+    from app.core.embedder import MiniLMEmbedder
+    from app.core.embedders import TUNED_DIR, tuned_name
+    from app.core.hashing import sha256_file
+    from ingest.reindex import reindex
+
+    assert IngestPipeline(runtime).ingest_paths([corpus]).ok
+    source = MiniLMEmbedder()._model_dir  # stands in for a trained copy: same layout
+    name = tuned_name(sha256_file(source / "model.safetensors"))
+    shutil.copytree(source, runtime.settings.embedder_cache_dir / TUNED_DIR / name[6:])
+    assert reindex(runtime, name).switched
+    before = answers(runtime)
+    backup(runtime, tmp_path / "bk")
+    assert (tmp_path / "bk" / "embedders" / "tuned" / name[6:] / "model.safetensors").is_file()
+
+    settings = restored_runtime(tmp_path, minilm)
+    restore(settings, tmp_path / "bk")
+    rt = open_runtime(settings)  # no embedder given: the index's own is loaded
+    try:
+        assert answers(rt) == before
+        with rt.db.session() as s:
+            from app.core.index_versions import active_index
+
+            assert rt.embedder_for(active_index(s)).name == name
+    finally:
+        rt.close()
