@@ -1,10 +1,11 @@
-"""Tuning benchmark: MiniLM fine-tuned on the eval corpus's own synthetic questions, beside
-MiniLM, in one run, on the dev-half queries and on the held-out synthetic questions.
+"""Tuning benchmark: MiniLM fine-tuned on the eval corpus's own synthetic questions, and a
+cross-encoder reranker trained on them, beside plain MiniLM, in one run, on the dev-half
+queries and on the held-out synthetic questions.
 
-The training runs in a child process of its own, so its peak RSS and CPU time are the
-training's alone; the evaluation then reads the tuned model from the eval work dir (the
-`factvault eval` marker file), so `factvault eval --config tuned-structural-hybrid` reuses
-it afterwards. Writes bench/results/tuning.md.
+Each training runs in a child process of its own, so its peak RSS and CPU time are the
+training's alone; the evaluation then reads the trained models from the eval work dir (the
+`factvault eval` marker files), so `factvault eval --config tuned-structural-hybrid` reuses
+them afterwards. Writes bench/results/tuning.md.
 
     python bench/tune.py [--epochs 1] [--work-dir data/eval]
 """
@@ -25,6 +26,7 @@ QUESTIONS = REPO / "bench" / "questions" / "codebase_chunks.jsonl.gz"
 RESULTS = REPO / "bench" / "results" / "tuning.md"
 CONFIGS = [
     "structural-dense", "structural-hybrid", "tuned-structural-dense", "tuned-structural-hybrid",
+    "rerank-structural-hybrid", "tuned-rerank-structural-hybrid",
 ]  # fmt: skip
 
 
@@ -46,8 +48,8 @@ def evaluator(work_dir: Path, epochs: int):  # noqa: ANN201
     )
 
 
-def train_only(work_dir: Path, epochs: int) -> dict:
-    """Child process: the base index (reused), then the training alone, measured."""
+def train_only(work_dir: Path, epochs: int, kind: str) -> dict:
+    """Child process: the base index (reused), then one training alone, measured."""
     from app.evaluation.runner import PRESETS
 
     ev = evaluator(work_dir, epochs)
@@ -55,8 +57,8 @@ def train_only(work_dir: Path, epochs: int) -> dict:
         ev._index(PRESETS["structural-hybrid"])  # the base index, outside the timing
         cpu0, wall0 = time.process_time(), time.perf_counter()
         rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        name, path, seconds = ev._tuned(PRESETS["tuned-structural-hybrid"])
-        report = ev.train_reports.get("structural")
+        name, path, seconds = ev._tuned(PRESETS["structural-hybrid"], kind)
+        report = ev.train_reports.get((kind, "structural"))
         return {
             "name": name,
             "seconds": seconds,
@@ -64,7 +66,9 @@ def train_only(work_dir: Path, epochs: int) -> dict:
             "cpu": time.process_time() - cpu0,
             "rss_before_mb": rss0 / 1024,
             "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "pairs": report.pairs if report else None,
+            "rows": (getattr(report, "pairs", None) or getattr(report, "examples", None))
+            if report
+            else None,
             "steps": report.steps if report else None,
             "loss": report.final_loss if report else None,
             "reused": report is None,
@@ -77,10 +81,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, default=1)
     ap.add_argument("--work-dir", type=Path, default=REPO / "data" / "eval")
-    ap.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["embedder", "reranker"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(train_only(args.work_dir, args.epochs)))
+        print(json.dumps(train_only(args.work_dir, args.epochs, args.child)))
         return
     sys.path.insert(0, str(REPO))
     from app.core.machine import describe
@@ -88,12 +92,14 @@ def main() -> None:
     from app.evaluation.selfeval import questions_for, self_eval
 
     machine = describe()
-    child = subprocess.run(
-        [sys.executable, __file__, "--child", "--epochs", str(args.epochs),
-         "--work-dir", str(args.work_dir)],
-        capture_output=True, text=True, check=True, cwd=REPO,
-    )  # fmt: skip
-    training = json.loads(child.stdout.strip().splitlines()[-1])
+    training = {}
+    for kind in ("embedder", "reranker"):
+        child = subprocess.run(
+            [sys.executable, __file__, "--child", kind, "--epochs", str(args.epochs),
+             "--work-dir", str(args.work_dir)],
+            capture_output=True, text=True, check=True, cwd=REPO,
+        )  # fmt: skip
+        training[kind] = json.loads(child.stdout.strip().splitlines()[-1])
     ev = evaluator(args.work_dir, args.epochs)
     rows, selfs = [], []
     try:
@@ -117,13 +123,17 @@ def main() -> None:
         f"{len(questions.train)} train / {len(questions.held_out)} held-out after the BM25 "
         f"round trip, {questions.dropped} dropped). Dev half: 124 queries, never trained on.",
         "",
-        "## Training (one child process, the base index already built)",
+        "## Training (each in a child process, the base index already built)",
         "",
-        "| embedder | pairs | steps | epochs | wall s | CPU s | peak RSS MB | final loss |",
+        "| model | training rows | steps | epochs | wall s | CPU s | peak RSS MB | final loss |",
         "|---|---|---|---|---|---|---|---|",
-        f"| {training['name']} | {training['pairs']} | {training['steps']} | {args.epochs} | "
-        f"{training['wall']:.0f} | {training['cpu']:.0f} | {training['peak_rss_mb']:.0f} | "
-        f"{training['loss'] if training['loss'] is None else round(training['loss'], 3)} |",
+        *(
+            f"| {t['name']} | {t['rows']} | {t['steps']} | {args.epochs} | {t['wall']:.0f} | "
+            f"{t['cpu']:.0f} | {t['peak_rss_mb']:.0f} | "
+            f"{'-' if t['loss'] is None else round(t['loss'], 3)} |"
+            + (" (trained by an earlier run)" if t["reused"] else "")
+            for t in training.values()
+        ),
         "",
         "## Retrieval, one run",
         "",

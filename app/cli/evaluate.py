@@ -111,14 +111,15 @@ def eval_cmd(
                 markup=False,
                 highlight=False,
             )
-            trained = evaluator.train_reports.pop(cfg.context, None)
-            if trained is not None:
-                out.print(
-                    f"tuned embedder {trained.name}: {trained.pairs} pairs, {trained.steps} "
-                    f"steps, {trained.seconds:.0f} s of training",
-                    markup=False,
-                    highlight=False,
-                )
+            for kind in ("embedder", "reranker"):
+                trained = evaluator.train_reports.pop((kind, cfg.context), None)
+                if trained is not None:
+                    out.print(
+                        f"tuned {kind} {trained.name}: {trained.steps} steps, "
+                        f"{trained.seconds:.0f} s of training",
+                        markup=False,
+                        highlight=False,
+                    )
             stats = evaluator.context_stats.pop(cfg.context_model, None) if cfg.uses_llm else None
             if stats is not None:
                 per_1k = 1000 * stats.cpu_seconds / max(1, stats.written)

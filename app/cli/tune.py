@@ -86,10 +86,34 @@ def tune_embedder(
 ) -> None:
     """Fine-tune a copy of MiniLM on the synthetic questions' train split (CPU). Then
     `factvault reindex --embedder tuned --gate` indexes with it if it scores no worse."""
+    from app.tuning.train_embedder import TrainSettings, train_embedder
+
+    report = _train(train_embedder, TrainSettings(epochs=epochs, batch_size=batch_size))
+    say(f"in {report.path}\nnext: factvault reindex --embedder tuned --gate")
+
+
+@tune_app.command("reranker")
+def tune_reranker(
+    epochs: Annotated[int, typer.Option(min=1, max=20, help="Passes over the rows.")] = 1,
+    batch_size: Annotated[int, typer.Option(min=4, max=256, help="Rows per step.")] = 32,
+) -> None:
+    """Train a cross-encoder (from MiniLM's weights) on the synthetic questions' train split,
+    against hybrid retrieval's near misses (CPU). Use it with FACTVAULT_RERANKER=tuned;
+    `factvault eval --self` with it set scores the difference."""
+    from app.tuning.train_reranker import RerankerSettings, train_reranker
+
+    report = _train(train_reranker, RerankerSettings(epochs=epochs, batch_size=batch_size))
+    say(f"in {report.path}\nnext: FACTVAULT_RERANKER=tuned factvault eval --self")
+
+
+def _train(train, settings):  # noqa: ANN001, ANN202
+    """Open the stores, build the question set, train with progress on stderr."""
+    import time
+
     from app.cli.common import open_runtime
     from app.evaluation.selfeval import NoQuestions, questions_for
     from app.retrieval.search import NoIndex
-    from app.tuning.train_embedder import TrainingFailed, TrainSettings, train_embedder
+    from app.tuning.train_embedder import TrainingFailed
 
     rt = open_runtime()
     try:
@@ -101,24 +125,17 @@ def tune_embedder(
         last = {"at": 0.0}
 
         def on_step(step: int, total: int, loss: float | None) -> None:
-            import time
-
             if time.monotonic() - last["at"] >= 15 or step == total:
                 last["at"] = time.monotonic()
                 warn(f"training: step {step}/{total}" + (f", loss {loss:.3f}" if loss else ""))
 
-        report = train_embedder(
-            rt, questions, TrainSettings(epochs=epochs, batch_size=batch_size), on_step=on_step
-        )
+        report = train(rt, questions, settings, on_step=on_step)
     except (NoQuestions, NoIndex, TrainingFailed) as exc:
         raise fail(str(exc)) from exc
     finally:
         rt.close()
-    say(
-        f"tuned embedder {report.name}: {report.pairs} pairs, {report.steps} steps, "
-        f"{report.seconds:.0f} s; in {report.path}"
-    )
-    say("next: factvault reindex --embedder tuned --gate")
+    say(f"{report.name}: {report.steps} steps, {report.seconds:.0f} s")
+    return report
 
 
 @tune_app.command("export")

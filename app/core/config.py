@@ -82,7 +82,8 @@ class Settings(BaseSettings):
         "drops it after that (checked with the model follower, or every 30 s), else the "
         "next reindex does.",
     )
-    reranker: Literal["none", "cross-encoder"] = "none"
+    # "tuned": the newest cross-encoder trained here by `factvault tune reranker`.
+    reranker: Literal["none", "cross-encoder", "tuned"] = "none"
     reranker_path: Path | None = Field(
         default=None, description="A local sentence-transformers cross-encoder directory."
     )
@@ -187,6 +188,11 @@ class Settings(BaseSettings):
     def embedder_cache_dir(self) -> Path:
         """Embedders exported from the packaged weights (minilm-int8's ONNX file)."""
         return self.data_dir / "embedders"
+
+    @property
+    def reranker_cache_dir(self) -> Path:
+        """Rerankers trained here (`factvault tune reranker`)."""
+        return self.data_dir / "rerankers"
 
     @property
     def models_dir(self) -> Path:

@@ -84,6 +84,9 @@ PRESETS: dict[str, EvalConfig] = {
         # by the evaluator from the committed question file before its index is built.
         EvalConfig("tuned-structural-dense", embedder="tuned", mode="dense"),
         EvalConfig("tuned-structural-hybrid", embedder="tuned"),
+        # A cross-encoder trained on the same questions reranks the top 20 (app/tuning).
+        EvalConfig("rerank-structural-hybrid", reranker="tuned"),
+        EvalConfig("tuned-rerank-structural-hybrid", embedder="tuned", reranker="tuned"),
         EvalConfig("e5-basic-dense", embedder="e5", context="none", mode="dense"),
         EvalConfig("e5-structural-dense", embedder="e5", mode="dense"),
         EvalConfig("e5-structural-hybrid", embedder="e5"),
@@ -161,6 +164,7 @@ class Evaluator:
         questions_file: Path | None = None,
         settings: Settings | None = None,
         train_settings: Any = None,
+        reranker_settings: Any = None,
     ) -> None:
         self.corpus = corpus
         self.progress = progress  # how an index build reports (a bar, or log lines)
@@ -174,39 +178,51 @@ class Evaluator:
         # tuned embedder: trained on their train split before its index is built.
         self.questions_file = questions_file
         self.train_settings = train_settings  # a TrainSettings; None: its defaults
-        self.train_reports: dict[str, Any] = {}
+        self.reranker_settings = reranker_settings  # a RerankerSettings; None: its defaults
+        self.train_reports: dict[tuple[str, str], Any] = {}  # (kind, context) -> report
         self.context_stats: dict[str, ContextStats] = {}
         self._indexes: dict[tuple[str, ...], tuple[Runtime, dict[str, float], bool]] = {}
         self._uuid_of_source = {d.source: d.uuid for d in corpus.documents}
 
-    def _tuned(self, config: EvalConfig) -> tuple[str, Path, float]:
-        """The tuned embedder for ``config``'s contexts: trained once per question file
-        (its sha256) on the train split, judged on the base MiniLM index; (name, folder,
-        training seconds)."""
+    def _tuned(self, config: EvalConfig, kind: str = "embedder") -> tuple[str, Path, float]:
+        """The embedder or reranker (``kind``) tuned for ``config``'s contexts: trained once
+        per question file (its sha256) and settings on the train split, over the base MiniLM
+        index; (name, folder, training seconds)."""
         import json
 
         from app.core.hashing import sha256_file, sha256_text
         from app.evaluation.selfeval import questions_for
         from app.tuning.questions import QuestionCache
         from app.tuning.train_embedder import TrainSettings, train_embedder
+        from app.tuning.train_reranker import RerankerSettings, train_reranker
 
         if self.questions_file is None or not self.questions_file.is_file():
             raise RuntimeError(
-                f"embedder 'tuned' needs synthetic questions: {self.questions_file} is missing "
+                f"a tuned {kind} needs synthetic questions: {self.questions_file} is missing "
                 "(`factvault tune queries --export FILE` on this corpus's index writes it)"
             )
-        train = self.train_settings or TrainSettings()
+        train = (
+            (self.train_settings or TrainSettings())
+            if kind == "embedder"
+            else (self.reranker_settings or RerankerSettings())
+        )
         tag = sha256_file(self.questions_file)[:12] + "-" + sha256_text(repr(train))[:8]
-        base_rt, _, _ = self._index(replace(config, embedder="minilm"))
-        marker = self.work_dir / f"{self.corpus.fingerprint}-tuned-{config.context}-{tag}.json"
+        base_rt, _, _ = self._index(replace(config, embedder="minilm", reranker="none"))
+        marker = (
+            self.work_dir / f"{self.corpus.fingerprint}-tuned-{kind}-{config.context}-{tag}.json"
+        )
         if marker.is_file():
             known = json.loads(marker.read_text())
             path = Path(known["path"])
-            if (path / "model.safetensors").is_file():
+            if path.is_dir():
                 return known["name"], path, float(known["seconds"])
         QuestionCache(base_rt.db).import_file(self.questions_file)
-        report = train_embedder(base_rt, questions_for(base_rt), train)
-        self.train_reports[config.context] = report
+        questions = questions_for(base_rt)
+        if kind == "embedder":
+            report: Any = train_embedder(base_rt, questions, train)
+        else:
+            report = train_reranker(base_rt, questions, train)
+        self.train_reports[(kind, config.context)] = report
         marker.write_text(
             json.dumps({"name": report.name, "path": str(report.path), "seconds": report.seconds})
         )
@@ -271,7 +287,12 @@ class Evaluator:
         index); ``mode`` overrides the config's, for probes that compare dense and BM25."""
         rt, _, _ = self._index(config)
         keys = self._golden_keys(rt)
-        retriever = Retriever(rt, make_reranker(config.reranker, self.settings.reranker_path))
+        if config.reranker == "tuned":
+            _, path, _ = self._tuned(config, "reranker")
+            reranker = make_reranker(f"tuned:{path.name}", cache_dir=path.parent.parent)
+        else:
+            reranker = make_reranker(config.reranker, self.settings.reranker_path)
+        retriever = Retriever(rt, reranker)
 
         def rank(question: str, k: int, mode: str | None = None) -> list[tuple[str, int]]:
             hits = retriever.retrieve(

@@ -16,9 +16,16 @@ from typing import Any, Protocol
 
 from app.retrieval.types import RetrievedChunk
 
+TUNED_RERANKERS = "tuned"  # under the data dir's reranker folder: one per trained model
+
 
 class RerankerUnavailable(RuntimeError):
     pass
+
+
+def rerank_text(context: str, text: str) -> str:
+    """What a cross-encoder reads of a chunk (and what a tuned one was trained on)."""
+    return f"{context}\n{text}".strip()
 
 
 class Reranker(Protocol):
@@ -79,7 +86,7 @@ class CrossEncoderReranker:
 
     def scores(self, question: str, hits: list[RetrievedChunk]) -> list[float]:
         self.warm_up()
-        pairs = [(question, f"{h.context}\n{h.text}".strip()) for h in hits]
+        pairs = [(question, rerank_text(h.context, h.text)) for h in hits]
         return [float(s) for s in self._model.predict(pairs, batch_size=self.batch_size)]
 
     def rerank(self, question: str, hits: list[RetrievedChunk], top_k: int) -> list[RetrievedChunk]:
@@ -92,11 +99,35 @@ class CrossEncoderReranker:
         return [replace(h, score=s) for s, _, h in scored[:top_k]]
 
 
-def make_reranker(name: str, path: Path | None = None) -> Reranker:
+def make_reranker(name: str, path: Path | None = None, cache_dir: Path | None = None) -> Reranker:
+    """``cache_dir``: the data dir's reranker folder, where ``tuned`` ones are trained."""
     if name == "none":
         return NoReranker()
     if name == "cross-encoder":
         if path is None:
             raise RerankerUnavailable("reranker 'cross-encoder' needs FACTVAULT_RERANKER_PATH")
         return CrossEncoderReranker(path)
-    raise ValueError(f"unknown reranker {name!r}: choose 'none' or 'cross-encoder'")
+    if name == "tuned" or name.startswith("tuned:"):
+        if cache_dir is None:
+            raise RerankerUnavailable(f"reranker {name!r} needs the data dir's reranker folder")
+        return CrossEncoderReranker(tuned_reranker_dir(name, cache_dir))
+    raise ValueError(f"unknown reranker {name!r}: choose 'none', 'cross-encoder' or 'tuned'")
+
+
+def tuned_reranker_dir(name: str, cache_dir: Path) -> Path:
+    """``tuned``: the newest trained here; ``tuned:minilm-ce-<sha12>``: that one."""
+    root = cache_dir / TUNED_RERANKERS
+    if name == "tuned":
+        found = sorted(
+            (p for p in root.glob("minilm-ce-*") if (p / "config.json").is_file()),
+            key=lambda p: p.stat().st_mtime,
+        )
+        if not found:
+            raise RerankerUnavailable(
+                f"no tuned reranker in {root}: run `factvault tune reranker` first"
+            )
+        return found[-1]
+    path = root / name.split(":", 1)[1]
+    if not (path / "config.json").is_file():
+        raise RerankerUnavailable(f"tuned reranker {name!r} is not in {root}")
+    return path

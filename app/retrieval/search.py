@@ -27,7 +27,9 @@ class Retriever:
     def __init__(self, runtime: Runtime, reranker: Reranker | None = None) -> None:
         self.rt = runtime
         settings = runtime.settings
-        self.reranker = reranker or make_reranker(settings.reranker, settings.reranker_path)
+        self.reranker = reranker or make_reranker(
+            settings.reranker, settings.reranker_path, settings.reranker_cache_dir
+        )
 
     def retrieve(
         self,

@@ -15,23 +15,15 @@ version like any embedder's, so a retrained model means a new index version.
 from __future__ import annotations
 
 import logging
-import shutil
-import tempfile
-import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from sqlalchemy import select
-
-from app.core.db import Chunk
 from app.core.embedder import MiniLMEmbedder
 from app.core.embedders import TUNED_DIR, tuned_name
-from app.core.hashing import sha256_file
 from app.core.runtime import Runtime
-from app.retrieval import Retriever
-from app.retrieval.rerank import NoReranker
 from app.tuning.dataset import QuestionSet
+from app.tuning.pairs import mine
+from app.tuning.training import StepCallback, quiet, train_into
 from ingest.index_sync import index_text
 
 log = logging.getLogger("factvault.tuning")
@@ -64,34 +56,15 @@ class TrainReport:
 
 def training_pairs(rt: Runtime, questions: QuestionSet) -> list[tuple[str, str, str]]:
     """(question, its chunk, BM25's best wrong chunk) as they are indexed."""
-    retriever = Retriever(rt, NoReranker())
-    negatives: dict[str, str] = {}
-    for q in questions.train:
-        hits = retriever.retrieve(q.text, 8, "sparse")
-        wrong = next((h.chunk_id for h in hits if h.chunk_id != q.chunk_id), None)
-        if wrong is not None:
-            negatives[q.text + "\0" + q.chunk_id] = wrong
-    wanted = {q.chunk_id for q in questions.train} | set(negatives.values())
-    with rt.db.session() as s:
-        texts = {
-            cid: index_text(context, text)
-            for cid, context, text in s.execute(
-                select(Chunk.id, Chunk.context, Chunk.text).where(Chunk.id.in_(wanted))
-            )
-        }
-    out = []
-    for q in questions.train:
-        neg = negatives.get(q.text + "\0" + q.chunk_id)
-        if neg is not None and q.chunk_id in texts and neg in texts:
-            out.append((q.text, texts[q.chunk_id], texts[neg]))
-    return out
+    examples = mine(rt, questions.train, index_text, negatives=1, mode="sparse", depth=8)
+    return [(e.question, e.positive, e.negatives[0]) for e in examples]
 
 
 def train_embedder(
     rt: Runtime,
     questions: QuestionSet,
     settings: TrainSettings | None = None,
-    on_step: Callable[[int, int, float | None], None] | None = None,
+    on_step: StepCallback | None = None,
 ) -> TrainReport:
     """Fine-tune MiniLM on the train split; the result lands in the data dir (an existing
     identical result is kept). ``on_step(step, total, loss)`` reports progress."""
@@ -111,37 +84,19 @@ def train_embedder(
     )
     from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
     from sentence_transformers.sentence_transformer.training_args import BatchSamplers
-    from transformers import PrinterCallback, TrainerCallback
 
-    torch.manual_seed(settings.seed)
-    base = MiniLMEmbedder()._model_dir  # the packaged weights (never downloaded)
-    model = SentenceTransformer(str(base), device="cpu", local_files_only=True)
-    model.max_seq_length = settings.max_seq_length
-    data = Dataset.from_dict(
-        {
-            "anchor": [p[0] for p in pairs],
-            "positive": [p[1] for p in pairs],
-            "negative": [p[2] for p in pairs],
-        }
-    )
-    losses: list[float] = []
-
-    class Report(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001, ANN003
-            if logs and "loss" in logs:
-                losses.append(float(logs["loss"]))
-
-        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001, ANN003
-            if on_step is not None:
-                on_step(state.global_step, state.max_steps, losses[-1] if losses else None)
-
-    root = rt.settings.embedder_cache_dir / TUNED_DIR
-    root.mkdir(parents=True, exist_ok=True)
-    for stale in root.glob(".training-*"):  # a run killed mid-way (nothing else reads them)
-        shutil.rmtree(stale, ignore_errors=True)
-    work = Path(tempfile.mkdtemp(prefix=".training-", dir=root))
-    started = time.perf_counter()
-    try:
+    def run(work: Path, callback: object) -> int:
+        torch.manual_seed(settings.seed)
+        base = MiniLMEmbedder()._model_dir  # the packaged weights (never downloaded)
+        model = SentenceTransformer(str(base), device="cpu", local_files_only=True)
+        model.max_seq_length = settings.max_seq_length
+        data = Dataset.from_dict(
+            {
+                "anchor": [p[0] for p in pairs],
+                "positive": [p[1] for p in pairs],
+                "negative": [p[2] for p in pairs],
+            }
+        )
         args = SentenceTransformerTrainingArguments(
             output_dir=str(work / "trainer"),
             num_train_epochs=settings.epochs,
@@ -158,26 +113,24 @@ def train_embedder(
             disable_tqdm=True,
             dataloader_num_workers=0,
         )
-        trainer = SentenceTransformerTrainer(
-            model=model,
-            args=args,
-            train_dataset=data,
-            loss=MultipleNegativesRankingLoss(model),
-            callbacks=[Report()],
+        trainer = quiet(
+            SentenceTransformerTrainer(
+                model=model,
+                args=args,
+                train_dataset=data,
+                loss=MultipleNegativesRankingLoss(model),
+                callbacks=[callback],
+            )
         )
-        trainer.remove_callback(PrinterCallback)  # progress goes to ``on_step`` instead
         result = trainer.train()
-        out = work / "model"
         model.max_seq_length = MiniLMEmbedder().max_seq_length  # what the embedder serves
-        model.save(str(out))
-        sha = sha256_file(out / "model.safetensors")
-        name = tuned_name(sha)
-        final = root / name.split(":", 1)[1]
-        if not final.exists():
-            out.rename(final)  # whole or not at all: a crash leaves only the work dir
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
-    seconds = time.perf_counter() - started
-    log.info("tuned embedder %s: %d pairs, %.0f s", name, len(pairs), seconds)
-    final_loss = losses[-1] if losses else None
-    return TrainReport(name, final, sha, len(pairs), int(result.global_step), seconds, final_loss)
+        model.save(str(work / "model"))
+        return int(result.global_step)
+
+    root = rt.settings.embedder_cache_dir / TUNED_DIR
+    done = train_into(root, "minilm", run, on_step)
+    name = tuned_name(done.sha256)
+    log.info("tuned embedder %s: %d pairs, %.0f s", name, len(pairs), done.seconds)
+    return TrainReport(
+        name, done.path, done.sha256, len(pairs), done.steps, done.seconds, done.final_loss
+    )

@@ -177,3 +177,28 @@ def test_a_tuned_embedder_is_trained_indexed_and_served_after_a_restart(
         assert self_eval(fresh, questions).embedder == report.name
     finally:
         fresh.close()
+
+
+@pytest.mark.skipif(not EVAL.exists(), reason="../shared/eval/contextual is not present")
+def test_a_tuned_reranker_is_trained_and_reranks(runtime, tmp_path: Path) -> None:
+    """A cross-encoder from MiniLM's weights, trained on the slice (one hard negative per
+    question, to keep CI short), lands in the data dir under its sha256 and reorders the
+    fused candidates by its own scores when FACTVAULT_RERANKER=tuned."""
+    from app.retrieval.rerank import CrossEncoderReranker, make_reranker
+    from app.tuning.train_reranker import RerankerSettings, train_reranker
+
+    ingest_slice(runtime, tmp_path)
+    questions = questions_for(runtime)
+    report = train_reranker(runtime, questions, RerankerSettings(negatives=1))
+    assert report.examples == 2 * len(questions.train)  # each: its chunk and one near miss
+    assert report.name == f"tuned:{report.path.name}" and report.path.name.startswith("minilm-ce-")
+    assert (report.path / "config.json").is_file()
+    reranker = make_reranker("tuned", cache_dir=runtime.settings.reranker_cache_dir)
+    assert isinstance(reranker, CrossEncoderReranker) and reranker.path == report.path
+    question = questions.held_out[0].text
+    fused = Retriever(runtime).retrieve(question, 20)
+    reranked = Retriever(runtime, reranker).retrieve(question, 5)
+    assert {h.chunk_id for h in reranked} <= {h.chunk_id for h in fused}
+    scores = reranker.scores(question, fused)
+    assert [h.score for h in reranked] == sorted(scores, reverse=True)[:5]
+    assert self_eval(runtime, questions).queries == len(questions.held_out)
