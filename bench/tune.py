@@ -24,6 +24,7 @@ REPO = Path(__file__).resolve().parents[1]
 EVAL = REPO.parent / "shared" / "eval" / "contextual"
 QUESTIONS = REPO / "bench" / "questions" / "codebase_chunks.jsonl.gz"
 RESULTS = REPO / "bench" / "results" / "tuning.md"
+sys.path.insert(0, str(REPO))  # ahead of bench/, whose ingest.py would shadow the package
 CONFIGS = [
     "structural-dense", "structural-hybrid", "tuned-structural-dense", "tuned-structural-hybrid",
     "rerank-structural-hybrid", "tuned-rerank-structural-hybrid",
@@ -31,7 +32,6 @@ CONFIGS = [
 
 
 def evaluator(work_dir: Path, epochs: int):  # noqa: ANN201
-    sys.path.insert(0, str(REPO))
     from app.core.config import get_settings
     from app.evaluation.dataset import load_corpus, load_queries
     from app.evaluation.runner import Evaluator
@@ -86,7 +86,6 @@ def main() -> None:
     if args.child:
         print(json.dumps(train_only(args.work_dir, args.epochs, args.child)))
         return
-    sys.path.insert(0, str(REPO))
     from app.core.machine import describe
     from app.evaluation.runner import PRESETS
     from app.evaluation.selfeval import questions_for, self_eval
@@ -109,7 +108,14 @@ def main() -> None:
             config = PRESETS[name]
             result = ev.run(config)
             rt, _, _ = ev._index(config)
-            mine = self_eval(rt, questions, mode=config.mode)  # the same held-out set for all
+            reranker = None
+            if config.reranker == "tuned":
+                from app.retrieval.rerank import make_reranker
+
+                _, path, _ = ev._tuned(config, "reranker")
+                reranker = make_reranker(f"tuned:{path.name}", cache_dir=path.parent.parent)
+            # The same held-out set for all, with the configuration's own reranker.
+            mine = self_eval(rt, questions, mode=config.mode, reranker=reranker)
             rows.append((config, result))
             selfs.append(mine)
     finally:
@@ -128,10 +134,14 @@ def main() -> None:
         "| model | training rows | steps | epochs | wall s | CPU s | peak RSS MB | final loss |",
         "|---|---|---|---|---|---|---|---|",
         *(
-            f"| {t['name']} | {t['rows']} | {t['steps']} | {args.epochs} | {t['wall']:.0f} | "
-            f"{t['cpu']:.0f} | {t['peak_rss_mb']:.0f} | "
-            f"{'-' if t['loss'] is None else round(t['loss'], 3)} |"
-            + (" (trained by an earlier run)" if t["reused"] else "")
+            f"| {t['name']} | {t['rows'] or '-'} | {t['steps'] or '-'} | {args.epochs} | "
+            f"{t['seconds']:.0f} | "
+            + (
+                "- | - | - (trained by an earlier run: wall time only) |"
+                if t["reused"]
+                else f"{t['cpu']:.0f} | {t['peak_rss_mb']:.0f} | "
+                f"{'-' if t['loss'] is None else round(t['loss'], 3)} |"
+            )
             for t in training.values()
         ),
         "",

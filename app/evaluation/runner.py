@@ -240,8 +240,8 @@ class Evaluator:
         if key not in self._indexes:
             name = "-".join(key).replace("+", "_").replace(":", "-")
             data_dir = self.work_dir / f"{self.corpus.fingerprint}-{name}"
-            settings = get_settings(
-                data_dir=data_dir, embedder=embedder, contextualizer=context,
+            settings = get_settings(  # a tuned embedder: the one copied into this data dir
+                data_dir=data_dir, embedder="tuned" if tuned else embedder, contextualizer=context,
                 context_model=config.context_model, database_url=None, qdrant_url=None,
             )  # fmt: skip
             settings.ensure_dirs()

@@ -17,7 +17,7 @@ from app.core.runtime import Runtime
 from app.core.vectorstore.base import SearchMode
 from app.evaluation.metrics import summarize
 from app.retrieval import Retriever
-from app.retrieval.rerank import NoReranker
+from app.retrieval.rerank import NoReranker, Reranker
 from app.tuning.dataset import QuestionSet, load_questions, question_set
 from ingest.reindex import GateVerdict, Judge
 
@@ -69,9 +69,11 @@ def self_eval(
     index: IndexVersion | None = None,
     mode: SearchMode = "hybrid",
     k_max: int = 20,
+    reranker: Reranker | None = None,
 ) -> SelfEvalResult:
-    """Pass@5/10/20 and MRR of ``index`` (the active one by default) on the held-out split."""
-    retriever = Retriever(rt)
+    """Pass@5/10/20 and MRR of ``index`` (the active one by default) on the held-out split,
+    with ``reranker`` (default: the configured one)."""
+    retriever = Retriever(rt, reranker)
     runs = []
     used: IndexVersion | None = index
     started = time.perf_counter()
