@@ -459,11 +459,11 @@ class FactVault:
             raise ServiceError(422, "unknown_embedder", str(exc)) from exc
         judge = None
         if gate:
-            try:
-                questions_for(self.runtime)  # refused now, not after an hour of embedding
+            try:  # refused now, not after an hour of embedding
+                questions = questions_for(self.runtime)
             except (NoQuestions, NoIndex) as exc:
                 raise ServiceError(409, "no_self_eval", str(exc)) from exc
-            judge = quality_gate(self.runtime, self.settings.index_gate_margin)
+            judge = quality_gate(self.runtime, questions, self.settings.index_gate_margin)
         if not self.reindex.start(embedder, judge):
             raise ServiceError(409, "reindex_running", "a reindex is already running")
         return asdict(self.reindex.status)

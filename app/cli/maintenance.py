@@ -112,8 +112,8 @@ def reindex_cmd(
     try:
         judge = None
         if gate:
-            questions_for(rt)  # refused before any embedding if there is nothing to score
-            judge = quality_gate(rt, rt.settings.index_gate_margin)
+            # Refused before any embedding if there is nothing to score.
+            judge = quality_gate(rt, questions_for(rt), rt.settings.index_gate_margin)
         with progress_bar("embedding chunks") as advance:
             report = reindex(rt, embedder, on_progress=advance, judge=judge)
     except (ValueError, RuntimeError, NoQuestions) as exc:

@@ -13,11 +13,13 @@ import time
 from dataclasses import dataclass
 
 from app.core.db import IndexVersion
+from app.core.index_versions import active_index
 from app.core.runtime import Runtime
 from app.core.vectorstore.base import SearchMode
 from app.evaluation.metrics import summarize
 from app.retrieval import Retriever
 from app.retrieval.rerank import NoReranker, Reranker
+from app.retrieval.search import NoIndex
 from app.tuning.dataset import QuestionSet, load_questions, question_set
 from ingest.reindex import GateVerdict, Judge
 
@@ -73,36 +75,36 @@ def self_eval(
 ) -> SelfEvalResult:
     """Pass@5/10/20 and MRR of ``index`` (the active one by default) on the held-out split,
     with ``reranker`` (default: the configured one)."""
+    if index is None:
+        with rt.db.session() as s:
+            index = active_index(s)
+            if index is None:
+                raise NoIndex("no index yet: run `factvault ingest PATH` first")
+            s.expunge(index)
     retriever = Retriever(rt, reranker)
     runs = []
-    used: IndexVersion | None = index
     started = time.perf_counter()
     for q in questions.held_out:
         hits = retriever.retrieve(q.text, k_max, mode, index=index)
         runs.append(([h.chunk_id for h in hits], frozenset({q.chunk_id})))
     seconds = time.perf_counter() - started
-    if used is None:
-        from app.core.index_versions import active_index
-
-        with rt.db.session() as s:
-            used = active_index(s)
-            assert used is not None  # retrieve raised otherwise
-            s.expunge(used)
     return SelfEvalResult(
-        used.collection, used.embedding_model, mode, len(runs), summarize(runs), seconds
+        index.collection, index.embedding_model, mode, len(runs), summarize(runs), seconds
     )
 
 
 GATED_METRICS = ("Pass@5", "Pass@20")
 
 
-def quality_gate(rt: Runtime, margin_points: float, mode: SearchMode = "hybrid") -> Judge:
+def quality_gate(
+    rt: Runtime, questions: QuestionSet, margin_points: float, mode: SearchMode = "hybrid"
+) -> Judge:
     """A judge for ``reindex``: the new build and the active version are scored on the same
-    held-out questions; the build is accepted unless Pass@5 or Pass@20 falls more than
-    ``margin_points`` (percentage points) below the active version's."""
+    held-out ``questions`` (the caller's, from ``questions_for`` before the build); the
+    build is accepted unless Pass@5 or Pass@20 falls more than ``margin_points``
+    (percentage points) below the active version's."""
 
     def judge(old: IndexVersion | None, new: IndexVersion) -> GateVerdict:
-        questions = questions_for(rt)
         scored_new = self_eval(rt, questions, index=new, mode=mode)
         if old is None:
             return GateVerdict(True, "no active index to compare with", scored_new.queries,

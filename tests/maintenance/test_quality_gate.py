@@ -86,7 +86,7 @@ def test_the_gate_refuses_a_worse_index_accepts_a_better_one_and_rollback_restor
 
     first, minilm = active(runtime), answers()
     damaged = damaged_minilm(runtime.settings.embedder_cache_dir)
-    gate = quality_gate(runtime, margin_points=0.5)
+    gate = quality_gate(runtime, questions, margin_points=0.5)
 
     # A worse build is refused: the active version keeps serving, the build is gone.
     refused = reindex(runtime, damaged, judge=gate)
