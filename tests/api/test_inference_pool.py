@@ -134,7 +134,18 @@ def test_a_drained_server_changes_nothing(pool: Pool) -> None:
     stop = threading.Event()
     outcomes, threads = run_clients(p, stop)
     try:
-        time.sleep(4)
+        # Drain only once B has answered during the run and is answering again, so the
+        # drain has a request of its own to let finish (a fixed sleep was too short when
+        # the machine was slow: nothing had reached B yet).
+        deadline = time.monotonic() + 120
+        pool_model = p.service.models.current
+        assert pool_model is not None
+        while not (
+            any(o.endpoint == p.b.url for o in list(outcomes))
+            and any(e["url"] == p.b.url and e["inflight"] for e in pool_model.describe())
+        ):
+            assert time.monotonic() < deadline, "B answered nothing in two minutes"
+            time.sleep(0.05)
         t0 = time.monotonic()
         r = httpx.post(
             f"{p.live.url}/v1/models/smollm2-pool/endpoints/drain",
