@@ -6,6 +6,8 @@ SQL; the vector store is not opened).
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -14,6 +16,19 @@ import typer
 from app.cli.common import fail, say, settings, sql_database, warn
 
 tune_app = typer.Typer(no_args_is_help=True, help="Tune retrieval on your own corpus.")
+
+
+def every(seconds: float, line: Callable[..., str]) -> Callable[..., None]:
+    """Progress for a long job without flooding the terminal: ``line(*args)`` is printed
+    at most once per ``seconds``, the first call and any marked ``final`` always."""
+    last = {"at": -float("inf")}
+
+    def report(*args: object, final: bool = False) -> None:
+        if final or time.monotonic() - last["at"] >= seconds:
+            last["at"] = time.monotonic()
+            warn(line(*args))
+
+    return report
 
 
 @tune_app.command("queries")
@@ -34,7 +49,6 @@ def tune_queries(
 ) -> None:
     """Have a local model write a few questions each sampled chunk answers. Cached in SQL
     by content hash: a stopped run resumes, a second run writes nothing new."""
-    import time
 
     from app.generation.bundled import BundledModelMissing
     from app.tuning.questions import QuestionCache, synthesize
@@ -49,17 +63,15 @@ def tune_queries(
         chosen = resolve_context_model(s, db, model or s.tune_question_model)
     except (ValueError, BundledModelMissing) as exc:
         raise fail(str(exc)) from exc
-    last = {"at": 0.0}
 
-    def progress(r) -> None:  # noqa: ANN001
-        if time.monotonic() - last["at"] >= 30:
-            last["at"] = time.monotonic()
-            rate = r.seconds / max(r.written, 1)
-            warn(
-                f"questions: {r.written} chunk(s) written ({rate:.1f} s each), "
-                f"{r.cached} cached, so far {r.questions} question(s)"
-            )
+    def line(r) -> str:  # noqa: ANN001
+        rate = r.seconds / max(r.written, 1)
+        return (
+            f"questions: {r.written} chunk(s) written ({rate:.1f} s each), "
+            f"{r.cached} cached, so far {r.questions} question(s)"
+        )
 
+    progress = every(30, line)
     try:
         report = synthesize(
             db, lambda: str(chosen.path()), chosen.sha256, fraction,
@@ -106,9 +118,12 @@ def tune_reranker(
     say(f"in {report.path}\nnext: FACTVAULT_RERANKER=tuned factvault eval --self")
 
 
+def _step_line(step: int, total: int, loss: float | None) -> str:
+    return f"training: step {step}/{total}" + (f", loss {loss:.3f}" if loss else "")
+
+
 def _train(train, settings):  # noqa: ANN001, ANN202
     """Open the stores, build the question set, train with progress on stderr."""
-    import time
 
     from app.cli.common import open_runtime
     from app.evaluation.selfeval import NoQuestions, questions_for
@@ -122,12 +137,10 @@ def _train(train, settings):  # noqa: ANN001, ANN202
             f"{len(questions.train)} training question(s), {len(questions.held_out)} held out, "
             f"{questions.dropped} dropped by the round trip"
         )
-        last = {"at": 0.0}
+        step_line = every(15, _step_line)
 
         def on_step(step: int, total: int, loss: float | None) -> None:
-            if time.monotonic() - last["at"] >= 15 or step == total:
-                last["at"] = time.monotonic()
-                warn(f"training: step {step}/{total}" + (f", loss {loss:.3f}" if loss else ""))
+            step_line(step, total, loss, final=step == total)
 
         report = train(rt, questions, settings, on_step=on_step)
     except (NoQuestions, NoIndex, TrainingFailed) as exc:

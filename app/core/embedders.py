@@ -8,6 +8,7 @@ from pathlib import Path
 from app.core.config import EMBEDDER_NAMES, Settings
 from app.core.embedder import E5SmallEmbedder, Embedder, EmbedderUnavailable, MiniLMEmbedder
 from app.core.onnx_embedder import MiniLMInt8Embedder
+from app.core.trained import trained_model_dir
 
 TUNED_DIR = "tuned"  # under the embedder cache dir: one folder per tuned model
 
@@ -37,20 +38,14 @@ def check_embedder_name(name: str) -> str:
 def tuned_dir(name: str, cache_dir: Path) -> Path:
     """The folder of ``tuned`` (the newest tuned model) or ``tuned:minilm-<sha12>``."""
     root = cache_dir / TUNED_DIR
+    path = trained_model_dir(root, name, "minilm", "model.safetensors")
+    if path is not None:
+        return path
     if name == "tuned":
-        found = sorted(
-            (p for p in root.glob("minilm-*") if (p / "model.safetensors").is_file()),
-            key=lambda p: p.stat().st_mtime,
+        raise EmbedderUnavailable(
+            f"no tuned embedder in {root}: run `factvault tune embedder` first"
         )
-        if not found:
-            raise EmbedderUnavailable(
-                f"no tuned embedder in {root}: run `factvault tune embedder` first"
-            )
-        return found[-1]
-    path = root / name.split(":", 1)[1]
-    if not (path / "model.safetensors").is_file():
-        raise EmbedderUnavailable(f"tuned embedder {name!r} is not in {root}")
-    return path
+    raise EmbedderUnavailable(f"tuned embedder {name!r} is not in {root}")
 
 
 def make_embedder(

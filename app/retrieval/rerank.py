@@ -14,6 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
+from app.core.trained import trained_model_dir
 from app.retrieval.types import RetrievedChunk
 
 TUNED_RERANKERS = "tuned"  # under the data dir's reranker folder: one per trained model
@@ -117,17 +118,11 @@ def make_reranker(name: str, path: Path | None = None, cache_dir: Path | None = 
 def tuned_reranker_dir(name: str, cache_dir: Path) -> Path:
     """``tuned``: the newest trained here; ``tuned:minilm-ce-<sha12>``: that one."""
     root = cache_dir / TUNED_RERANKERS
+    path = trained_model_dir(root, name, "minilm-ce", "config.json")
+    if path is not None:
+        return path
     if name == "tuned":
-        found = sorted(
-            (p for p in root.glob("minilm-ce-*") if (p / "config.json").is_file()),
-            key=lambda p: p.stat().st_mtime,
+        raise RerankerUnavailable(
+            f"no tuned reranker in {root}: run `factvault tune reranker` first"
         )
-        if not found:
-            raise RerankerUnavailable(
-                f"no tuned reranker in {root}: run `factvault tune reranker` first"
-            )
-        return found[-1]
-    path = root / name.split(":", 1)[1]
-    if not (path / "config.json").is_file():
-        raise RerankerUnavailable(f"tuned reranker {name!r} is not in {root}")
-    return path
+    raise RerankerUnavailable(f"tuned reranker {name!r} is not in {root}")

@@ -23,7 +23,7 @@ from app.core.embedders import TUNED_DIR, tuned_name
 from app.core.runtime import Runtime
 from app.tuning.dataset import QuestionSet
 from app.tuning.pairs import mine
-from app.tuning.training import StepCallback, quiet, train_into
+from app.tuning.training import StepCallback, cpu_training_args, quiet, train_into
 from ingest.index_sync import index_text
 
 log = logging.getLogger("factvault.tuning")
@@ -98,20 +98,7 @@ def train_embedder(
             }
         )
         args = SentenceTransformerTrainingArguments(
-            output_dir=str(work / "trainer"),
-            num_train_epochs=settings.epochs,
-            per_device_train_batch_size=settings.batch_size,
-            learning_rate=settings.learning_rate,
-            warmup_steps=settings.warmup_ratio,  # a float below 1: a share of the steps
-            batch_sampler=BatchSamplers.NO_DUPLICATES,
-            seed=settings.seed,
-            data_seed=settings.seed,
-            use_cpu=True,
-            save_strategy="no",
-            logging_steps=1,
-            report_to=[],
-            disable_tqdm=True,
-            dataloader_num_workers=0,
+            **cpu_training_args(settings, work), batch_sampler=BatchSamplers.NO_DUPLICATES
         )
         trainer = quiet(
             SentenceTransformerTrainer(

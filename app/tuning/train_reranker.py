@@ -22,7 +22,7 @@ from app.retrieval.rerank import TUNED_RERANKERS, rerank_text
 from app.tuning.dataset import QuestionSet
 from app.tuning.pairs import mine
 from app.tuning.train_embedder import TrainingFailed
-from app.tuning.training import StepCallback, quiet, train_into
+from app.tuning.training import StepCallback, cpu_training_args, quiet, train_into
 
 log = logging.getLogger("factvault.tuning")
 
@@ -89,21 +89,7 @@ def train_reranker(
                 "label": [r[2] for r in rows],
             }
         )
-        args = CrossEncoderTrainingArguments(
-            output_dir=str(work / "trainer"),
-            num_train_epochs=settings.epochs,
-            per_device_train_batch_size=settings.batch_size,
-            learning_rate=settings.learning_rate,
-            warmup_steps=settings.warmup_ratio,
-            seed=settings.seed,
-            data_seed=settings.seed,
-            use_cpu=True,
-            save_strategy="no",
-            logging_steps=1,
-            report_to=[],
-            disable_tqdm=True,
-            dataloader_num_workers=0,
-        )
+        args = CrossEncoderTrainingArguments(**cpu_training_args(settings, work))
         trainer = quiet(
             CrossEncoderTrainer(
                 model=model,

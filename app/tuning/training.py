@@ -10,12 +10,43 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from app.core.hashing import sha256_file
 
 StepCallback = Callable[[int, int, float | None], None]  # (step, total, latest loss)
 WEIGHTS = "model.safetensors"
+
+
+class RunSettings(Protocol):
+    """What both trainers' settings carry (TrainSettings, RerankerSettings)."""
+
+    epochs: int
+    batch_size: int
+    learning_rate: float
+    warmup_ratio: float
+    seed: int
+
+
+def cpu_training_args(settings: RunSettings, work: Path) -> dict[str, Any]:
+    """The training arguments both trainers share: CPU only, seeded, nothing saved midway
+    (a run is minutes; a killed one starts over), losses logged each step for progress,
+    no progress bar or report service."""
+    return {
+        "output_dir": str(work / "trainer"),
+        "num_train_epochs": settings.epochs,
+        "per_device_train_batch_size": settings.batch_size,
+        "learning_rate": settings.learning_rate,
+        "warmup_steps": settings.warmup_ratio,  # a float below 1: a share of the steps
+        "seed": settings.seed,
+        "data_seed": settings.seed,
+        "use_cpu": True,
+        "save_strategy": "no",
+        "logging_steps": 1,
+        "report_to": [],
+        "disable_tqdm": True,
+        "dataloader_num_workers": 0,
+    }
 
 
 @dataclass
