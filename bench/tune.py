@@ -7,7 +7,10 @@ training's alone; the evaluation then reads the trained models from the eval wor
 `factvault eval` marker files), so `factvault eval --config tuned-structural-hybrid` reuses
 them afterwards. Writes bench/results/tuning.md.
 
-    python bench/tune.py [--epochs 1] [--work-dir data/eval]
+    python bench/tune.py [--epochs 1 2] [--no-reranker] [--work-dir data/eval]
+
+Several ``--epochs`` train and score one tuned embedder each, side by side in the one run.
+``--no-reranker`` leaves the cross-encoder out (its training is the long part).
 """
 
 from __future__ import annotations
@@ -25,10 +28,9 @@ EVAL = REPO.parent / "shared" / "eval" / "contextual"
 QUESTIONS = REPO / "bench" / "questions" / "codebase_chunks.jsonl.gz"
 RESULTS = REPO / "bench" / "results" / "tuning.md"
 sys.path.insert(0, str(REPO))  # ahead of bench/, whose ingest.py would shadow the package
-CONFIGS = [
-    "structural-dense", "structural-hybrid", "tuned-structural-dense", "tuned-structural-hybrid",
-    "rerank-structural-hybrid", "tuned-rerank-structural-hybrid",
-]  # fmt: skip
+BASE = ["structural-dense", "structural-hybrid"]
+TUNED = ["tuned-structural-dense", "tuned-structural-hybrid"]
+RERANKED = ["rerank-structural-hybrid", "tuned-rerank-structural-hybrid"]
 
 
 def evaluator(work_dir: Path, epochs: int):  # noqa: ANN201
@@ -77,49 +79,58 @@ def train_only(work_dir: Path, epochs: int, kind: str) -> dict:
         ev.close()
 
 
+def child(kind: str, epochs: int, work_dir: Path) -> dict:
+    run = subprocess.run(
+        [sys.executable, __file__, "--child", kind, "--epochs", str(epochs),
+         "--work-dir", str(work_dir)],
+        capture_output=True, text=True, check=True, cwd=REPO,
+    )  # fmt: skip
+    return json.loads(run.stdout.strip().splitlines()[-1]) | {"epochs": epochs}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--epochs", type=int, default=1)
+    ap.add_argument("--epochs", type=int, nargs="+", default=[1])
+    ap.add_argument("--no-reranker", action="store_true")
     ap.add_argument("--work-dir", type=Path, default=REPO / "data" / "eval")
     ap.add_argument("--child", choices=["embedder", "reranker"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(train_only(args.work_dir, args.epochs, args.child)))
+        print(json.dumps(train_only(args.work_dir, args.epochs[0], args.child)))
         return
     from app.core.machine import describe
     from app.evaluation.runner import PRESETS
     from app.evaluation.selfeval import questions_for, self_eval
+    from app.retrieval.rerank import make_reranker
 
     machine = describe()
-    training = {}
-    for kind in ("embedder", "reranker"):
-        child = subprocess.run(
-            [sys.executable, __file__, "--child", kind, "--epochs", str(args.epochs),
-             "--work-dir", str(args.work_dir)],
-            capture_output=True, text=True, check=True, cwd=REPO,
-        )  # fmt: skip
-        training[kind] = json.loads(child.stdout.strip().splitlines()[-1])
-    ev = evaluator(args.work_dir, args.epochs)
+    training = [child("embedder", e, args.work_dir) for e in args.epochs]
+    if not args.no_reranker:
+        training.append(child("reranker", args.epochs[0], args.work_dir))
+    plan = [(args.epochs[0], BASE)] + [(e, TUNED) for e in args.epochs]
+    if not args.no_reranker:
+        plan.append((args.epochs[0], RERANKED))
     rows, selfs = [], []
-    try:
-        base_rt, _, _ = ev._index(PRESETS["structural-hybrid"])
-        questions = questions_for(base_rt)
-        for name in CONFIGS:
-            config = PRESETS[name]
-            result = ev.run(config)
-            rt, _, _ = ev._index(config)
-            reranker = None
-            if config.reranker == "tuned":
-                from app.retrieval.rerank import make_reranker
-
-                _, path, _ = ev._tuned(config, "reranker")
-                reranker = make_reranker(f"tuned:{path.name}", cache_dir=path.parent.parent)
-            # The same held-out set for all, with the configuration's own reranker.
-            mine = self_eval(rt, questions, mode=config.mode, reranker=reranker)
-            rows.append((config, result))
-            selfs.append(mine)
-    finally:
-        ev.close()
+    for epochs, names in plan:
+        ev = evaluator(args.work_dir, epochs)
+        try:
+            base_rt, _, _ = ev._index(PRESETS["structural-hybrid"])
+            questions = questions_for(base_rt)
+            for name in names:
+                config = PRESETS[name]
+                result = ev.run(config)
+                rt, _, _ = ev._index(config)
+                reranker = None
+                if config.reranker == "tuned":
+                    _, path, _ = ev._tuned(config, "reranker")
+                    reranker = make_reranker(f"tuned:{path.name}", cache_dir=path.parent.parent)
+                # The same held-out set for all, with the configuration's own reranker.
+                mine = self_eval(rt, questions, mode=config.mode, reranker=reranker)
+                label = config.name + (f", {epochs} epoch(s)" if names is TUNED else "")
+                rows.append((label, config, result))
+                selfs.append(mine)
+        finally:
+            ev.close()
     lines = [
         "# Tuning: MiniLM fine-tuned on the corpus's synthetic questions",
         "",
@@ -131,18 +142,19 @@ def main() -> None:
         "",
         "## Training (each in a child process, the base index already built)",
         "",
-        "| model | training rows | steps | epochs | wall s | CPU s | peak RSS MB | final loss |",
-        "|---|---|---|---|---|---|---|---|",
+        "| model | training rows | steps | epochs | wall s | CPU s | RSS before MB "
+        "| peak RSS MB | final loss |",
+        "|---|---|---|---|---|---|---|---|---|",
         *(
-            f"| {t['name']} | {t['rows'] or '-'} | {t['steps'] or '-'} | {args.epochs} | "
+            f"| {t['name']} | {t['rows'] or '-'} | {t['steps'] or '-'} | {t['epochs']} | "
             f"{t['seconds']:.0f} | "
             + (
-                "- | - | - (trained by an earlier run: wall time only) |"
+                "- | - | - | - (trained by an earlier run: wall time only) |"
                 if t["reused"]
-                else f"{t['cpu']:.0f} | {t['peak_rss_mb']:.0f} | "
+                else f"{t['cpu']:.0f} | {t['rss_before_mb']:.0f} | {t['peak_rss_mb']:.0f} | "
                 f"{'-' if t['loss'] is None else round(t['loss'], 3)} |"
             )
-            for t in training.values()
+            for t in training
         ),
         "",
         "## Retrieval, one run",
@@ -151,10 +163,10 @@ def main() -> None:
         "self-eval Pass@20 | self-eval MRR | ms/query |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for (config, result), mine in zip(rows, selfs, strict=True):
+    for (label, config, result), mine in zip(rows, selfs, strict=True):
         m, s = result.metrics, mine.metrics
         lines.append(
-            f"| {config.name} ({config.describe()}) | {100 * m['Pass@5']:.2f} | "
+            f"| {label} ({config.describe()}) | {100 * m['Pass@5']:.2f} | "
             f"{100 * m['Pass@10']:.2f} | {100 * m['Pass@20']:.2f} | {m['MRR']:.3f} | "
             f"{100 * s['Pass@5']:.2f} | {100 * s['Pass@20']:.2f} | {s['MRR']:.3f} | "
             f"{result.ms_per_query:.1f} |"

@@ -71,7 +71,13 @@ def eval_cmd(
     if corpus is None or queries is None:
         raise fail("retrieval evaluation needs --corpus and --queries (or: eval answers ...)")
     from app.evaluation.dataset import load_corpus, load_queries
-    from app.evaluation.report import context_cost_lines, markdown, previous_rows, write
+    from app.evaluation.report import (
+        context_cost_lines,
+        markdown,
+        previous_rows,
+        previous_sections,
+        write,
+    )
     from app.evaluation.runner import DEFAULT_CONFIGS, Evaluator, parse_config
     from ingest.progress import terminal_progress
 
@@ -136,7 +142,10 @@ def eval_cmd(
     from app.evaluation.plot import draw
 
     costs = context_cost_lines(evaluator.contexts_file, out_file.with_name("context-cost.json"))
-    report = markdown(results, str(queries), describe(), previous_rows(out_file), costs)
+    report = markdown(
+        results, str(queries), describe(), previous_rows(out_file), costs,
+        notes=previous_sections(out_file),
+    )  # fmt: skip
     write(out_file, report)
     image = draw(out_file, out_file.with_suffix(".png"))
     from app.evaluation.summary import save_results

@@ -40,6 +40,29 @@ def previous_rows(path: Path) -> dict[str, str]:
     return rows
 
 
+REBUILT_SECTIONS = ("## LLM contexts: cost",)  # what markdown() writes again each run
+TRAILER = "Produced by `factvault eval`"
+
+
+def previous_sections(path: Path) -> list[str]:
+    """The sections of an earlier report that a run does not rebuild (notes written by hand
+    under their own ``## `` heading, each kept whole), so a run never deletes them."""
+    if not path.is_file():
+        return []
+    kept: list[str] = []
+    keeping = False
+    for line in path.read_text().splitlines():
+        if line.startswith("## "):
+            keeping = line.strip() not in REBUILT_SECTIONS
+        elif line.startswith(TRAILER):
+            keeping = False
+        if keeping:
+            kept.append(line)
+    while kept and not kept[-1].strip():
+        kept.pop()
+    return ["", *kept] if kept else []
+
+
 def bundled_model_names() -> dict[str, str]:
     """sha256 -> bundled model name, so the cost table names SmolLM2 (unpinned: its sha256 is
     its installed file's hash) like the pinned models."""
@@ -115,8 +138,10 @@ def markdown(
     machine: str,
     keep: dict[str, str] | None = None,
     extra: list[str] | None = None,
+    notes: list[str] | None = None,
 ) -> str:
-    """The report; rows in ``keep`` (from an earlier run) stay unless re-measured."""
+    """The report; rows in ``keep`` (from an earlier run) stay unless re-measured, and
+    ``notes`` (sections kept from it, previous_sections) follow the table unchanged."""
     lines = [
         "# Retrieval evaluation",
         "",
@@ -134,10 +159,11 @@ def markdown(
     lines += rows.values()
     for name, p5, p10, p20 in COOKBOOK:
         lines.append(f"| {name} | {p5:.2f} | {p10:.2f} | {p20:.2f} | | | |")
+    lines += notes or []
     lines += extra or []
     lines += [
         "",
-        "Produced by `factvault eval`; see README for what each configuration costs. Second "
+        f"{TRAILER}; see README for what each configuration costs. Second "
         "stages tried on the best first stage (LLM judge, HyDE, nanoranker): rerank.md.",
     ]
     return "\n".join(lines) + "\n"

@@ -78,3 +78,32 @@ def test_cost_table_names_every_bundled_model_even_unpinned(tmp_path: Path) -> N
     assert "| smollm2-135m | v | 2 chunks written, prefix reused | 3 | 1,500 |" in table
     assert "| smollm2-135m | v | same chunks, no reuse" in table and "| 4 | 2,000 |" in table
     assert "| ffffffffffff | v | 1 chunks written" in table  # an unknown model keeps its hash
+
+
+def test_a_new_report_keeps_earlier_rows_and_hand_written_sections(tmp_path: Path) -> None:
+    """A run of one configuration rewrites the report: the other configurations' rows and
+    the notes written under their own headings stay; the cost section is rebuilt, not
+    doubled."""
+    from app.evaluation.report import markdown, previous_rows, previous_sections
+    from app.evaluation.runner import EvalResult
+
+    def result(name: str, p5: float) -> EvalResult:
+        metrics = {"Pass@5": p5, "Pass@10": 0.9, "Pass@20": 0.95, "MRR": 0.6}
+        return EvalResult(PRESETS[name], metrics, {"embed": 3.0}, False, 1.0, 10)
+
+    report = tmp_path / "retrieval.md"
+    costs = ["", "## LLM contexts: cost", "", "| model | prompt |", "|---|---|", "| m | v |"]
+    first = markdown([result("basic-dense", 0.7), result("structural-hybrid", 0.8)], "q", "m")
+    notes = "## A comparison, by hand\n\nint8 keeps Pass@5.\n\n| x | y |\n|---|---|\n| 1 | 2 |\n"
+    head, tail = first.split("\nProduced by")
+    report.write_text(head + notes + "\n" + "\n".join(costs) + "\n\nProduced by" + tail)
+
+    again = markdown(
+        [result("structural-hybrid", 0.85)], "q", "m", previous_rows(report), costs,
+        notes=previous_sections(report),
+    )  # fmt: skip
+    assert "| basic-dense (" in again and "| 70.00 |" in again  # not re-measured: kept
+    assert "| structural-hybrid (" in again and "| 85.00 |" in again and "| 80.00 |" not in again
+    assert "## A comparison, by hand\n\nint8 keeps Pass@5.\n\n| x | y |" in again
+    assert again.count("## LLM contexts: cost") == 1 and again.count("Produced by") == 1
+    assert again.index("## A comparison") < again.index("## LLM contexts") < again.index("Produced")
