@@ -7,7 +7,7 @@ training's alone; the evaluation then reads the trained models from the eval wor
 `factvault eval` marker files), so `factvault eval --config tuned-structural-hybrid` reuses
 them afterwards. Writes bench/results/tuning.md.
 
-    python bench/tune.py [--epochs 1 2] [--no-reranker] [--work-dir data/eval]
+    python bench/tune.py [--epochs 1 2] [--no-reranker] [--mini-batch 8|0] [--out FILE]
 
 Several ``--epochs`` train and score one tuned embedder each, side by side in the one run.
 ``--no-reranker`` leaves the cross-encoder out (its training is the long part).
@@ -33,7 +33,7 @@ TUNED = ["tuned-structural-dense", "tuned-structural-hybrid"]
 RERANKED = ["rerank-structural-hybrid", "tuned-rerank-structural-hybrid"]
 
 
-def evaluator(work_dir: Path, epochs: int):  # noqa: ANN201
+def evaluator(work_dir: Path, epochs: int, mini_batch: int | None = 8):  # noqa: ANN201
     from app.core.config import get_settings
     from app.evaluation.dataset import load_corpus, load_queries
     from app.evaluation.runner import Evaluator
@@ -46,15 +46,15 @@ def evaluator(work_dir: Path, epochs: int):  # noqa: ANN201
         contexts_file=REPO / "bench" / "contexts" / "codebase_chunks.jsonl.gz",
         questions_file=QUESTIONS,
         settings=get_settings(),
-        train_settings=TrainSettings(epochs=epochs),
+        train_settings=TrainSettings(epochs=epochs, mini_batch_size=mini_batch or None),
     )
 
 
-def train_only(work_dir: Path, epochs: int, kind: str) -> dict:
+def train_only(work_dir: Path, epochs: int, kind: str, mini_batch: int | None) -> dict:
     """Child process: the base index (reused), then one training alone, measured."""
     from app.evaluation.runner import PRESETS
 
-    ev = evaluator(work_dir, epochs)
+    ev = evaluator(work_dir, epochs, mini_batch)
     try:
         ev._index(PRESETS["structural-hybrid"])  # the base index, outside the timing
         cpu0, wall0 = time.process_time(), time.perf_counter()
@@ -79,10 +79,11 @@ def train_only(work_dir: Path, epochs: int, kind: str) -> dict:
         ev.close()
 
 
-def child(kind: str, epochs: int, work_dir: Path) -> dict:
+def child(kind: str, epochs: int, work_dir: Path, mini_batch: int | None) -> dict:
+    more = ["--mini-batch", str(mini_batch or 0)]
     run = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--epochs", str(epochs),
-         "--work-dir", str(work_dir)],
+         "--work-dir", str(work_dir), *more],
         capture_output=True, text=True, check=True, cwd=REPO,
     )  # fmt: skip
     return json.loads(run.stdout.strip().splitlines()[-1]) | {"epochs": epochs}
@@ -92,11 +93,15 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--epochs", type=int, nargs="+", default=[1])
     ap.add_argument("--no-reranker", action="store_true")
+    ap.add_argument(
+        "--mini-batch", type=int, default=8, help="GradCache mini-batch; 0: the whole batch"
+    )
+    ap.add_argument("--out", type=Path, default=RESULTS)
     ap.add_argument("--work-dir", type=Path, default=REPO / "data" / "eval")
     ap.add_argument("--child", choices=["embedder", "reranker"], help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
-        print(json.dumps(train_only(args.work_dir, args.epochs[0], args.child)))
+        print(json.dumps(train_only(args.work_dir, args.epochs[0], args.child, args.mini_batch)))
         return
     from app.core.machine import describe
     from app.evaluation.runner import PRESETS
@@ -104,15 +109,15 @@ def main() -> None:
     from app.retrieval.rerank import make_reranker
 
     machine = describe()
-    training = [child("embedder", e, args.work_dir) for e in args.epochs]
+    training = [child("embedder", e, args.work_dir, args.mini_batch) for e in args.epochs]
     if not args.no_reranker:
-        training.append(child("reranker", args.epochs[0], args.work_dir))
+        training.append(child("reranker", args.epochs[0], args.work_dir, None))
     plan = [(args.epochs[0], BASE)] + [(e, TUNED) for e in args.epochs]
     if not args.no_reranker:
         plan.append((args.epochs[0], RERANKED))
     rows, selfs = [], []
     for epochs, names in plan:
-        ev = evaluator(args.work_dir, epochs)
+        ev = evaluator(args.work_dir, epochs, args.mini_batch)
         try:
             base_rt, _, _ = ev._index(PRESETS["structural-hybrid"])
             questions = questions_for(base_rt)
@@ -126,7 +131,11 @@ def main() -> None:
                     reranker = make_reranker(f"tuned:{path.name}", cache_dir=path.parent.parent)
                 # The same held-out set for all, with the configuration's own reranker.
                 mine = self_eval(rt, questions, mode=config.mode, reranker=reranker)
-                label = config.name + (f", {epochs} epoch(s)" if names is TUNED else "")
+                label = config.name
+                if names is TUNED:
+                    label += f", {epochs} epoch(s)"
+                    how = f"GradCache {args.mini_batch}" if args.mini_batch else "whole batch"
+                    label += f", {how}"
                 rows.append((label, config, result))
                 selfs.append(mine)
         finally:
@@ -171,7 +180,7 @@ def main() -> None:
             f"{100 * s['Pass@5']:.2f} | {100 * s['Pass@20']:.2f} | {s['MRR']:.3f} | "
             f"{result.ms_per_query:.1f} |"
         )
-    RESULTS.write_text("\n".join(lines) + "\n")
+    args.out.write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

@@ -95,12 +95,24 @@ def tune_queries(
 def tune_embedder(
     epochs: Annotated[int, typer.Option(min=1, max=20, help="Passes over the pairs.")] = 1,
     batch_size: Annotated[int, typer.Option(min=4, max=256, help="Pairs per step.")] = 32,
+    mini_batch: Annotated[
+        int,
+        typer.Option(
+            min=0,
+            max=256,
+            help="Texts embedded at once (GradCache: bounds memory, same loss); "
+            "0: the whole batch at once (~5% faster, ~4x the memory).",
+        ),
+    ] = 8,
 ) -> None:
     """Fine-tune a copy of MiniLM on the synthetic questions' train split (CPU). Then
     `factvault reindex --embedder tuned --gate` indexes with it if it scores no worse."""
     from app.tuning.train_embedder import TrainSettings, train_embedder
 
-    report = _train(train_embedder, TrainSettings(epochs=epochs, batch_size=batch_size))
+    report = _train(
+        train_embedder,
+        TrainSettings(epochs=epochs, batch_size=batch_size, mini_batch_size=mini_batch or None),
+    )
     say(f"in {report.path}\nnext: factvault reindex --embedder tuned --gate")
 
 

@@ -41,6 +41,11 @@ class TrainSettings:
     warmup_ratio: float = 0.1
     max_seq_length: int = 256  # training cost grows with it; chunks are ~256 tokens
     seed: int = 12
+    # Texts embedded at once with gradients: GradCache (CachedMultipleNegativesRankingLoss),
+    # the same loss over the same batch with memory bounded by the mini-batch: measured
+    # 2.3 GB peak against 9 GB for the whole batch (32 x 3 texts of 256 tokens) at once,
+    # for 5% more time (bench/results/tuning-memory.md). None: the whole batch at once.
+    mini_batch_size: int | None = 8
 
 
 @dataclass
@@ -82,7 +87,10 @@ def train_embedder(
         SentenceTransformerTrainer,
         SentenceTransformerTrainingArguments,
     )
-    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
+    )
     from sentence_transformers.sentence_transformer.training_args import BatchSamplers
 
     def run(work: Path, callback: object) -> int:
@@ -100,12 +108,17 @@ def train_embedder(
         args = SentenceTransformerTrainingArguments(
             **cpu_training_args(settings, work), batch_sampler=BatchSamplers.NO_DUPLICATES
         )
+        loss = (
+            MultipleNegativesRankingLoss(model)
+            if settings.mini_batch_size is None
+            else CachedMultipleNegativesRankingLoss(model, mini_batch_size=settings.mini_batch_size)
+        )
         trainer = quiet(
             SentenceTransformerTrainer(
                 model=model,
                 args=args,
                 train_dataset=data,
-                loss=MultipleNegativesRankingLoss(model),
+                loss=loss,
                 callbacks=[callback],
             )
         )
