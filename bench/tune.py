@@ -33,7 +33,7 @@ TUNED = ["tuned-structural-dense", "tuned-structural-hybrid"]
 RERANKED = ["rerank-structural-hybrid", "tuned-rerank-structural-hybrid"]
 
 
-def evaluator(work_dir: Path, epochs: int, mini_batch: int | None = 8):  # noqa: ANN201
+def evaluator(work_dir: Path, epochs: int, mini_batch: int = 8):  # noqa: ANN201
     from app.core.config import get_settings
     from app.evaluation.dataset import load_corpus, load_queries
     from app.evaluation.runner import Evaluator
@@ -50,7 +50,7 @@ def evaluator(work_dir: Path, epochs: int, mini_batch: int | None = 8):  # noqa:
     )
 
 
-def train_only(work_dir: Path, epochs: int, kind: str, mini_batch: int | None) -> dict:
+def train_only(work_dir: Path, epochs: int, kind: str, mini_batch: int) -> dict:
     """Child process: the base index (reused), then one training alone, measured."""
     from app.evaluation.runner import PRESETS
 
@@ -79,11 +79,10 @@ def train_only(work_dir: Path, epochs: int, kind: str, mini_batch: int | None) -
         ev.close()
 
 
-def child(kind: str, epochs: int, work_dir: Path, mini_batch: int | None) -> dict:
-    more = ["--mini-batch", str(mini_batch or 0)]
+def child(kind: str, epochs: int, work_dir: Path, mini_batch: int) -> dict:
     run = subprocess.run(
         [sys.executable, __file__, "--child", kind, "--epochs", str(epochs),
-         "--work-dir", str(work_dir), *more],
+         "--work-dir", str(work_dir), "--mini-batch", str(mini_batch)],
         capture_output=True, text=True, check=True, cwd=REPO,
     )  # fmt: skip
     return json.loads(run.stdout.strip().splitlines()[-1]) | {"epochs": epochs}
@@ -111,16 +110,18 @@ def main() -> None:
     machine = describe()
     training = [child("embedder", e, args.work_dir, args.mini_batch) for e in args.epochs]
     if not args.no_reranker:
-        training.append(child("reranker", args.epochs[0], args.work_dir, None))
+        training.append(child("reranker", args.epochs[0], args.work_dir, args.mini_batch))
     plan = [(args.epochs[0], BASE)] + [(e, TUNED) for e in args.epochs]
     if not args.no_reranker:
         plan.append((args.epochs[0], RERANKED))
     rows, selfs = [], []
+    questions = None  # one held-out set for every configuration, built once
     for epochs, names in plan:
         ev = evaluator(args.work_dir, epochs, args.mini_batch)
         try:
-            base_rt, _, _ = ev._index(PRESETS["structural-hybrid"])
-            questions = questions_for(base_rt)
+            if questions is None:
+                base_rt, _, _ = ev._index(PRESETS["structural-hybrid"])
+                questions = questions_for(base_rt)
             for name in names:
                 config = PRESETS[name]
                 result = ev.run(config)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import httpx
@@ -52,6 +52,19 @@ class Pool:
         models = httpx.get(f"{self.live.url}/v1/models", timeout=60).json()["data"]
         pool = next(m for m in models if m["name"] == "smollm2-pool")
         return {e["url"]: e["state"] for e in pool["endpoints"]}
+
+    def wait_answering(
+        self, url: str, after: Callable[[], bool] = lambda: True, seconds: float = 120
+    ) -> None:
+        """Until ``after()`` holds and the server at ``url`` has a request in flight."""
+        pool_model = self.service.models.current
+        assert pool_model is not None
+        deadline = time.monotonic() + seconds
+        while not (
+            after() and any(e["url"] == url and e["inflight"] for e in pool_model.describe())
+        ):
+            assert time.monotonic() < deadline, f"{url} answered nothing in {seconds:.0f} s"
+            time.sleep(0.05)
 
     def wait_state(self, url: str, state: str, seconds: float = 60) -> float:
         started = time.monotonic()
@@ -137,15 +150,7 @@ def test_a_drained_server_changes_nothing(pool: Pool) -> None:
         # Drain only once B has answered during the run and is answering again, so the
         # drain has a request of its own to let finish (a fixed sleep was too short when
         # the machine was slow: nothing had reached B yet).
-        deadline = time.monotonic() + 120
-        pool_model = p.service.models.current
-        assert pool_model is not None
-        while not (
-            any(o.endpoint == p.b.url for o in list(outcomes))
-            and any(e["url"] == p.b.url and e["inflight"] for e in pool_model.describe())
-        ):
-            assert time.monotonic() < deadline, "B answered nothing in two minutes"
-            time.sleep(0.05)
+        p.wait_answering(p.b.url, after=lambda: any(o.endpoint == p.b.url for o in list(outcomes)))
         t0 = time.monotonic()
         r = httpx.post(
             f"{p.live.url}/v1/models/smollm2-pool/endpoints/drain",
@@ -196,14 +201,7 @@ def test_a_killed_server_fails_only_what_it_was_answering(pool: Pool) -> None:
     outcomes, threads = run_clients(p, stop)
     try:
         time.sleep(3)
-        deadline = time.monotonic() + 60
-        pool_model = p.service.models.current
-        assert pool_model is not None
-        while not any(  # kill it while it is answering
-            e["url"] == p.b.url and e["inflight"] for e in pool_model.describe()
-        ):
-            assert time.monotonic() < deadline
-            time.sleep(0.05)
+        p.wait_answering(p.b.url, seconds=60)  # kill it while it is answering
         p.b.kill()
         killed_at = time.monotonic()
         time.sleep(5)
