@@ -46,7 +46,7 @@ def evaluator(work_dir: Path, epochs: int, mini_batch: int = 8):  # noqa: ANN201
         contexts_file=REPO / "bench" / "contexts" / "codebase_chunks.jsonl.gz",
         questions_file=QUESTIONS,
         settings=get_settings(),
-        train_settings=TrainSettings(epochs=epochs, mini_batch_size=mini_batch or None),
+        train_settings=TrainSettings(epochs=epochs, mini_batch_size=mini_batch),
     )
 
 

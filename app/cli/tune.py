@@ -111,7 +111,7 @@ def tune_embedder(
 
     report = _train(
         train_embedder,
-        TrainSettings(epochs=epochs, batch_size=batch_size, mini_batch_size=mini_batch or None),
+        TrainSettings(epochs=epochs, batch_size=batch_size, mini_batch_size=mini_batch),
     )
     say(f"in {report.path}\nnext: factvault reindex --embedder tuned --gate")
 

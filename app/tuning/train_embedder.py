@@ -44,8 +44,8 @@ class TrainSettings:
     # Texts embedded at once with gradients: GradCache (CachedMultipleNegativesRankingLoss),
     # the same loss over the same batch with memory bounded by the mini-batch: measured
     # 2.3 GB peak against 9 GB for the whole batch (32 x 3 texts of 256 tokens) at once,
-    # for 5% more time (bench/results/tuning-memory.md). None: the whole batch at once.
-    mini_batch_size: int | None = 8
+    # for 5% more time (bench/results/tuning-memory.md). 0: the whole batch at once.
+    mini_batch_size: int = 8
 
 
 @dataclass
@@ -110,7 +110,7 @@ def train_embedder(
         )
         loss = (
             MultipleNegativesRankingLoss(model)
-            if settings.mini_batch_size is None
+            if settings.mini_batch_size == 0
             else CachedMultipleNegativesRankingLoss(model, mini_batch_size=settings.mini_batch_size)
         )
         trainer = quiet(
