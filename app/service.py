@@ -37,6 +37,7 @@ from app.core.db import (
 from app.core.embedder import Embedder, EmbedderUnavailable
 from app.core.embedders import check_embedder_name, embedder_from_settings
 from app.core.index_versions import active_collection, active_index
+from app.core.netpolicy import endpoint_host, matches
 from app.core.runtime import Runtime, open_runtime
 from app.core.vectorstore import SearchFilter
 from app.errors import ServiceError
@@ -71,6 +72,7 @@ from app.ratelimit import RateLimits
 from app.retrieval import RetrievedChunk, Retriever
 from app.retrieval.search import NoIndex
 from ingest.forget import Receipt, forget
+from ingest.parse_worker import ParseWorker
 from ingest.pipeline import IngestPipeline
 from ingest.reindex import RollbackImpossible, drop_retired, rollback
 from ingest.report import IngestReport
@@ -132,6 +134,8 @@ class FactVault:
         self._answerer: Answerer | None = None
         self._reindex: ReindexJob | None = None
         self._stop = threading.Event()
+        # Uploads are parsed here, in one worker process kept for the service's life.
+        self.parser = ParseWorker(settings.loader_memory_mib)
 
     # -- the parts, opened on first use -------------------------------------------------
 
@@ -218,6 +222,7 @@ class FactVault:
 
     def close(self) -> None:
         self._stop.set()
+        self.parser.close()  # a file being parsed is refused now, not after its budget
         self.models.close()
         if self._retriever is not None:
             self._retriever.reranker.close()
@@ -384,7 +389,10 @@ class FactVault:
         pipeline, one at a time."""
         items = [SourceFile(source, path, collection=collection) for source, path in files]
         with self.ingest_lock:
-            report = IngestPipeline(self.runtime, cpu_gate=self.cpu_gate).run(items)
+            report = IngestPipeline(
+                self.runtime, cpu_gate=self.cpu_gate, parser=self.parser,
+                stopping=self._stop.is_set,
+            ).run(items)  # fmt: skip
         with self.runtime.db.session() as s:
             docs = s.scalars(select(Document).where(Document.id.in_(report.documents))).all()
             s.expunge_all()
@@ -428,19 +436,32 @@ class FactVault:
 
     # -- the index --------------------------------------------------------------------
 
-    def index_status(self) -> dict:
+    def index_status(self, collections: Sequence[str] | None = None) -> dict:
         """What serves now, its size as SQL and the vector store see it, the running
-        reindex, and the latest `factvault eval` figures of this data dir (None if none)."""
+        reindex, and the latest `factvault eval` figures of this data dir (None if none).
+
+        For a caller limited to ``collections`` the sizes are those of its collections, and
+        the store-wide ones (points, each version's chunks) are null: a total would tell it
+        how much it cannot see."""
+        documents = select(func.count()).select_from(Document)
+        chunks = select(func.count()).select_from(Chunk)
+        if collections is not None:
+            documents = documents.where(Document.collection.in_(list(collections)))
+            chunks = chunks.join(Document, Chunk.document_id == Document.id).where(
+                Document.collection.in_(list(collections))
+            )
         with self.runtime.db.session() as s:
             versions = [
                 _version_out(r) for r in s.scalars(select(IndexVersion).order_by(IndexVersion.id))
             ]
-            counts = {
-                "documents": s.scalar(select(func.count()).select_from(Document)) or 0,
-                "chunks": s.scalar(select(func.count()).select_from(Chunk)) or 0,
-            }
+            counts = {"documents": s.scalar(documents) or 0, "chunks": s.scalar(chunks) or 0}
         active = next((v for v in versions if v["status"] == "active"), None)
-        counts["points"] = self.runtime.store.count(active["collection"]) if active else 0
+        if collections is not None:
+            counts["points"] = None
+            for version in versions:
+                version["chunk_count"] = None
+        else:
+            counts["points"] = self.runtime.store.count(active["collection"]) if active else 0
         return {
             "active": active,
             "versions": versions,
@@ -521,7 +542,7 @@ class FactVault:
         """Register a model served by inference endpoints. Its fingerprint is computed here
         from the GGUF when ``path`` is given, else taken from the first endpoint (trusted);
         every endpoint is checked against it when the model is activated."""
-        urls = [check_endpoint(u) for u in endpoints]
+        urls = [self._allowed_endpoint(u) for u in endpoints]
         if not urls:
             raise RegistryError("at least one endpoint is needed")
         if path is not None:  # checked before llama.cpp reads it for the fingerprint
@@ -531,7 +552,12 @@ class FactVault:
                 path, urls[0], self.settings.llm_threads, self.settings.inference_read_timeout
             )
         except FingerprintError as exc:
-            raise RegistryError(f"no fingerprint could be taken: {exc}") from exc
+            # Which of refused, timed out or answered-wrongly is for the server's log only:
+            # told to the caller it would map the network behind the service.
+            log.warning("registering %s: no fingerprint from %s: %s", name, urls[0], exc)
+            raise RegistryError(
+                f"endpoint {urls[0]}: not reachable or not an inference server"
+            ) from exc
         with self.runtime.db.session() as s:
             record = register_remote(s, name, urls, taken, path=path, context_length=context_length)
             s.expunge(record)
@@ -540,7 +566,7 @@ class FactVault:
     def add_endpoint(self, name: str, url: str) -> dict:
         """Add an endpoint to a model's pool (and to the live pool: attested before it
         serves). Returns its state."""
-        url = check_endpoint(url)
+        url = self._allowed_endpoint(url)
         with self.activation_lock:
             with self.runtime.db.session() as s:
                 record = get_model(s, name)
@@ -548,7 +574,24 @@ class FactVault:
             pool = self._pool(name)
             if pool is None:
                 return {"url": url, "state": "registered", "reason": ""}
-            return pool.add(url).as_dict()
+            state = pool.add(url).as_dict()
+            if state["state"] in ("down", "joining") and state["reason"]:
+                log.warning("endpoint %s of %s: %s", url, name, state["reason"])
+                state["reason"] = "not reachable or not an inference server"
+            return state
+
+    def _allowed_endpoint(self, url: str) -> str:
+        """An endpoint URL the service may reach (FACTVAULT_INFERENCE_ENDPOINT_HOSTS); what
+        the API registers goes through here. The operator's CLI on the server's machine
+        writes the registry itself and is not bound by the list."""
+        url = check_endpoint(url)
+        if not matches(endpoint_host(url), self.settings.inference_endpoint_hosts):
+            raise ServiceError(
+                403, "endpoint_not_allowed", f"endpoint {url}: its host is not in "
+                "FACTVAULT_INFERENCE_ENDPOINT_HOSTS (empty by default: register inference "
+                "endpoints with `factvault models add --endpoint` on the server's machine)",
+            )  # fmt: skip
+        return url
 
     def drain_endpoint(self, name: str, url: str, wait: float = 30.0) -> dict:
         """Take an endpoint out of a model's pool: it gets no new request; its running ones

@@ -26,9 +26,11 @@ from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from app.core.config import Settings
 from app.core.db import Chunk, Document, DocumentStatus, IndexVersion, IngestionRun, RunStatus
 from app.core.db import utcnow as _now
 from app.core.embedder import Embedder
@@ -48,12 +50,13 @@ from ingest.forget import forget
 from ingest.index_sync import index_text, sync_index
 from ingest.loaders import (
     LoadedDocument,
+    LoaderBudget,
     LoaderError,
     check_size,
-    load_bytes,
     loader_version,
     read_checked,
 )
+from ingest.parse_worker import ParseWorker
 from ingest.progress import NullProgress, ProgressSink
 from ingest.report import IngestReport, StageTimer
 from ingest.sources import SourceFile, discover
@@ -63,6 +66,15 @@ CHUNK_ID_NAMESPACE = uuid.UUID("5b0f3c1e-6a57-4d4e-9d2b-8f0c6a1d2e3f")
 
 def chunk_point_id(document_id: int, document_sha: str, ordinal: int) -> str:
     return str(uuid.uuid5(CHUNK_ID_NAMESPACE, f"{document_id}:{document_sha}:{ordinal}"))
+
+
+# Texts embedded between two looks at ``stopping`` (and two turns of the CPU gate): one
+# huge file's thousands of chunks must not hold a stopping service for minutes.
+EMBED_SLICE = 128
+
+
+class IngestStopped(Exception):
+    """The service is stopping: the run ended between two steps, nothing half-written."""
 
 
 @dataclass
@@ -84,9 +96,19 @@ class IngestPipeline:
         progress: ProgressSink | None = None,
         batch_chunks: int = 256,
         cpu_gate: Callable[[], AbstractContextManager[object]] | None = None,
+        parser: ParseWorker | None = None,
+        stopping: Callable[[], bool] | None = None,
     ) -> None:
         self.rt = runtime
         self.settings = runtime.settings
+        # Files are parsed in a worker process within the loader budget (parse_worker.py);
+        # one given (the service's, kept warm) is the caller's to close, else one per run.
+        self._given_parser = parser
+        self.parser = parser
+        self.budget = loader_budget(self.settings)
+        # Asked between files: a stopping service ends the run there (what was written
+        # stays; the rest is read by the next run).
+        self.stopping = stopping or (lambda: False)
         # One given is the caller's to close; one made here (from the settings) is made for
         # each run and closed at its end, so an LLM contextualizer's model is released.
         self._given_contextualizer = contextualizer
@@ -129,13 +151,19 @@ class IngestPipeline:
         self.contextualizer = self._given_contextualizer or make_contextualizer(
             self.settings.contextualizer, self.rt
         )
+        self.parser = self._given_parser or ParseWorker(self.settings.loader_memory_mib)
         try:
             with StageTimer(report, "repair"):
                 self._reconcile(index, bm25, report)
             for source, reason in path_errors:
                 self._fail(report, source, reason)
             report.files_seen = len(files)
-            self._process(files, index, bm25, report)
+            try:
+                self._process(files, index, bm25, report)
+            except IngestStopped:
+                return report  # recorded as not completed; the next run catches up
+            if self.stopping():
+                return report
             self._follow_switch(index, report)
             if prune_roots is not None:
                 with StageTimer(report, "prune"):
@@ -148,6 +176,8 @@ class IngestPipeline:
             self.progress.close()
             if self._given_contextualizer is None:
                 self.contextualizer.close()
+            if self._given_parser is None:
+                self.parser.close()
             report.elapsed = time.perf_counter() - started
             with self.rt.db.session() as s:
                 run = s.get(IngestionRun, report.run_id)
@@ -197,8 +227,8 @@ class IngestPipeline:
     ) -> None:
         with self.rt.db.session() as s:
             known = {
-                src: (doc_id, sha, st, coll, version)
-                for src, doc_id, sha, st, coll, version in s.execute(
+                src: (doc_id, sha, st, coll, version, parent_id)
+                for src, doc_id, sha, st, coll, version, parent_id in s.execute(
                     select(
                         Document.source,
                         Document.id,
@@ -206,6 +236,7 @@ class IngestPipeline:
                         Document.status,
                         Document.collection,
                         Document.loader_version,
+                        Document.parent_id,
                     )
                 )
             }
@@ -214,11 +245,20 @@ class IngestPipeline:
         stale: list[int] = []  # attachments a changed mail no longer has
         queue = deque(files)
         while queue:
+            if self.stopping():
+                self.progress.note(f"stopping: {len(queue)} file(s) left for the next run")
+                break  # the rest waits for the next run
             item = queue.popleft()
             if item.source in seen:  # e.g. two uploads with one name in one request
                 self._fail(report, item.source, "listed twice in one run; the first was kept")
                 continue
             seen.add(item.source)
+            if not _may_replace(item, known):
+                self._fail(
+                    report, item.source, "an attachment's name is taken by a document it may "
+                    "not replace; the attachment was not stored",
+                )  # fmt: skip
+                continue
             prepared = self._prepare(item, known, report)
             self.progress.advance("read", 1, total=len(files))
             if prepared is None:
@@ -246,7 +286,7 @@ class IngestPipeline:
     def _prepare(
         self,
         item: SourceFile,
-        known: dict[str, tuple[int, str, DocumentStatus, str, str]],
+        known: dict[str, tuple[int, str, DocumentStatus, str, str, int | None]],
         report: IngestReport,
     ) -> _Prepared | None:
         try:
@@ -276,7 +316,8 @@ class IngestPipeline:
                 report.documents.append(existing[0])
                 return None
             with StageTimer(report, "parse"):
-                loaded = load_bytes(item.path, data)
+                assert self.parser is not None  # set by run()
+                loaded = self.parser.load(item.path, data, self.budget)
                 if item.chunks is not None:
                     chunks = locate_chunks(loaded, item.chunks, self.embedder.count_tokens)
                 else:
@@ -315,8 +356,13 @@ class IngestPipeline:
         if "model load" not in report.stage_seconds:
             with StageTimer(report, "model load"):
                 self.embedder.warm_up()
-        with StageTimer(report, "embed"), self.cpu_gate():
-            dense = self.embedder.embed_documents(texts)
+        parts = []
+        for start in range(0, len(texts), EMBED_SLICE):
+            if self.stopping():  # nothing of this batch is written yet: the next run does it
+                raise IngestStopped("the service is stopping")
+            with StageTimer(report, "embed"), self.cpu_gate():
+                parts.append(self.embedder.embed_documents(texts[start : start + EMBED_SLICE]))
+        dense = np.concatenate(parts) if parts else np.zeros((0, 0), dtype=np.float32)
         with StageTimer(report, "bm25"):
             sparse = bm25.encode_documents(texts)
         self.progress.advance("embed", len(texts))
@@ -433,6 +479,35 @@ class IngestPipeline:
                 f"repaired the index: removed {result.orphans} orphan points, "
                 f"re-embedded {result.missing} missing ones"
             )
+
+
+def loader_budget(settings: Settings) -> LoaderBudget:
+    """What one file may cost to read, from the settings (FACTVAULT_LOADER_*)."""
+    return LoaderBudget(
+        rows=settings.loader_max_rows,
+        columns=settings.loader_max_columns,
+        cells=settings.loader_max_cells,
+        characters=settings.loader_max_characters,
+        depth=settings.loader_max_depth,
+        seconds=settings.loader_seconds,
+    )
+
+
+def _may_replace(
+    item: SourceFile, known: dict[str, tuple[int, str, DocumentStatus, str, str, int | None]]
+) -> bool:
+    """Whether a derived document (an attachment, ``mail.eml#name``) may be written over
+    what its source holds now: nothing, a document of its own collection, or an earlier
+    attachment of the same mail. Whoever may write the mail was checked; its attachments'
+    names are chosen by the mail's author, so they must not reach another collection's
+    document (a planted attachment named like it would move it and replace its text)."""
+    if item.parent is None:
+        return True
+    held = known.get(item.source)
+    if held is None or held[3] == item.collection:
+        return True
+    parent = known.get(item.parent)
+    return parent is not None and held[5] == parent[0]
 
 
 def attachment_files(item: SourceFile, loaded: LoadedDocument) -> list[SourceFile]:

@@ -36,6 +36,9 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
 SHARED = REPO.parent / "shared"  # the evaluation data sets, beside the checkout
 PG_URL = os.environ.get("FACTVAULT_TEST_POSTGRES_URL")
+# What in-process clients call the app: a loopback name, as a browser on this machine would
+# (the app refuses host names it was not told it answers for).
+LOCAL_URL = "http://localhost"
 
 
 # -- components ---------------------------------------------------------------------------
@@ -112,7 +115,7 @@ def fresh_pg_database() -> Iterator[str]:
 @pytest.fixture(scope="module")
 def client(service: FactVault) -> Iterator[TestClient]:
     """The module's ``service`` through the real app, in process."""
-    with TestClient(create_app(service.settings, service)) as c:
+    with TestClient(create_app(service.settings, service), base_url=LOCAL_URL) as c:
         yield c
 
 

@@ -1,10 +1,11 @@
 """Typed dependencies: the service, the caller, and what each route declares.
 
-A route declares the scope it needs (``ReadScope``/``AdminScope``) and, for uploads, its
-body budget (``UploadBody``). The guard (guard.py) reads these declarations from the route
-and enforces them before the body is read; the dependencies here hand the routes the caller
-the guard established. The bearer and X-API-Key parameters publish the two ways to send a
-key in the OpenAPI schema (Swagger UI's "Authorize"); the guard has already checked them.
+A route declares the scope it needs (``ReadScope``/``AdminScope``/``OperatorScope``) and,
+for uploads, its body budget (``UploadBody``). The guard (guard.py) reads these declarations
+from the route and enforces them before the body is read; the dependencies here hand the
+routes the caller the guard established. The bearer and X-API-Key parameters publish the two
+ways to send a key in the OpenAPI schema (Swagger UI's "Authorize"); the guard has already
+checked them.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
 from app.api.errors import ApiError
-from app.api.guard import Caller
+from app.api.guard import Caller, refusal
 from app.core.auth import allows
 from app.service import FactVault
 
@@ -47,10 +48,8 @@ def _require(scope: str) -> Callable[..., Caller]:
         _bearer_key: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         _header_key: Annotated[str | None, Depends(_api_key_header)],
     ) -> Caller:
-        if not allows(caller.scope, scope):
-            raise ApiError(
-                403, "forbidden", f"this key has scope '{caller.scope}'; '{scope}' needed"
-            )
+        if not allows(caller.scope, scope, caller.collections):
+            raise ApiError(403, "forbidden", refusal(caller, scope))
         return caller
 
     check.required_scope = scope  # type: ignore[attr-defined] - read by the guard
@@ -65,4 +64,6 @@ _upload_body.body_budget = "upload"  # type: ignore[attr-defined] - read by the 
 
 ReadScope = Depends(_require("read"))
 AdminScope = Depends(_require("admin"))
+# The whole installation (models, endpoints, the index): admin, limited to no collection.
+OperatorScope = Depends(_require("operator"))
 UploadBody = Depends(_upload_body)

@@ -3,6 +3,9 @@
 ``RequestGuard`` (ASGI, around the whole app) and ``GuardedRoute`` (the class of every API
 route: FastAPI's documented hook that runs before the route reads its body) do, in order:
 
+0. Host check: a request whose ``Host`` names neither this machine nor an allowed name
+   (``FACTVAULT_ALLOWED_HOSTS``) is refused, auth on or off, whatever its method: a page on
+   a DNS-rebinding domain reaches the loopback port but still names its own domain.
 1. Cross-site refusal: a state-changing request (not GET/HEAD/OPTIONS) that a browser marks
    as coming from another site (``Sec-Fetch-Site``, or an ``Origin`` other than the host) is
    refused. The API has no CORS, so no legitimate page elsewhere sends one; with auth off
@@ -35,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import problem
 from app.core.auth import allows, lookup_key
+from app.core.netpolicy import host_allowed
 from app.ratelimit import RateLimited
 
 if TYPE_CHECKING:
@@ -100,6 +104,13 @@ class RequestGuard:
             await send(message)
 
         try:
+            settings = service.settings
+            if not host_allowed(_header(scope, b"host"), settings.host, settings.allowed_hosts):
+                await problem(
+                    400, "host_not_allowed", "this service does not answer for that host name "
+                    "(FACTVAULT_ALLOWED_HOSTS lists the names it answers for)",
+                )(scope, receive, send_counted)  # fmt: skip
+                return
             if scope["method"] not in SAFE_METHODS and _cross_site(scope):
                 await problem(
                     403, "cross_site_refused", "a browser request from another site may not "
@@ -168,16 +179,24 @@ async def _authenticate(scope: Scope, needed: str | None, service: FactVault) ->
         if found is None:
             return problem(401, "unauthorized", "unknown or revoked API key")
         caller = Caller(*found)
-        if not allows(caller.scope, needed):
-            return problem(
-                403, "forbidden", f"this key has scope '{caller.scope}'; '{needed}' needed"
-            )
+        if not allows(caller.scope, needed, caller.collections):
+            return problem(403, "forbidden", refusal(caller, needed))
         try:
             service.limits.take_request(str(caller.key_id))
         except RateLimited as exc:
             return problem(429, "rate_limited", str(exc), {"Retry-After": str(exc.retry_after)})
     scope.setdefault("state", {})["caller"] = caller
     return None
+
+
+def refusal(caller: Caller, needed: str) -> str:
+    """Why a caller may not do what needs ``needed``, in words."""
+    if needed == "operator" and caller.scope == "admin":
+        return (
+            "this admin key is limited to collections; acting on the whole installation "
+            "needs an admin key limited to none"
+        )
+    return f"this key has scope '{caller.scope}'; '{needed}' needed"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

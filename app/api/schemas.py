@@ -152,7 +152,8 @@ class ModelOut(BaseModel):
     object: str = "model"
     owned_by: str = "factvault"
     name: str
-    path: str
+    # The weights' file on the server: shown to operators only (null to other keys).
+    path: str | None
     size_bytes: int
     sha256: str
     context_length: int | None
@@ -162,6 +163,7 @@ class ModelOut(BaseModel):
     provenance: str | None
     # A model served by inference endpoints: each with its state (joining, serving, down,
     # draining, excluded; "registered" when the model is not loaded) and the reason.
+    # Operators only, like ``path``.
     endpoints: list[dict] | None = None
 
 

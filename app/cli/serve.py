@@ -24,7 +24,13 @@ def serve(
     settings = get_settings(**overrides)
     try:
         application = create_app(settings)
-        uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+        uvicorn.run(
+            application, host=settings.host, port=settings.port, log_level="info",
+            # SIGTERM: requests still running after the grace period are cancelled, then the
+            # service closes (its parse worker killed, an ingest stopped between files).
+            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
+            timeout_keep_alive=settings.keep_alive_seconds,
+        )  # fmt: skip
     except SchemaOutOfDate as exc:
         raise fail(str(exc)) from exc
 

@@ -1,8 +1,14 @@
 """API keys: created once, shown once, stored only as a sha256 hash.
 
-Scopes: ``read`` (query, retrieve, chat) and ``admin`` (also documents and models).
-A key may also be limited to some collections: it then reads (and, if admin, uploads to
-and deletes from) only those; a key with no list sees every collection.
+Scopes: ``read`` (query, retrieve, chat) and ``admin`` (also documents). A key may also be
+limited to some collections: it then reads (and, if admin, uploads to and deletes from) only
+those; a key with no list sees every collection.
+
+What acts on the whole installation (models and inference endpoints, reindex and rollback,
+server paths and totals) needs ``operator``: an admin key limited to no collection. A key
+that may manage only some collections' documents must not choose the model that every
+collection's evidence is sent to. ``operator`` is a requirement, not a scope a key is
+created with, so no stored key changes meaning.
 """
 
 from __future__ import annotations
@@ -92,5 +98,9 @@ def revoke_key(session: Session, key_id_or_prefix: str) -> ApiKey:
     return record
 
 
-def allows(granted: str, needed: str) -> bool:
+def allows(granted: str, needed: str, collections: tuple[str, ...] | None = None) -> bool:
+    """Whether a key of scope ``granted``, limited to ``collections`` (None: all), may do
+    what needs ``needed`` (read, admin or operator)."""
+    if needed == "operator":
+        return granted == "admin" and collections is None
     return granted == "admin" or granted == needed

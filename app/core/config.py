@@ -60,6 +60,16 @@ class Settings(BaseSettings):
     tune_question_model: str = "qwen2.5-coder-1.5b"
     tune_sample: float = Field(default=1.0, gt=0, le=1)
     max_file_bytes: int = Field(default=20 * 1024 * 1024, ge=1)
+    # What one file may cost to read (ingest/loaders/base.py LoaderBudget): a file over any
+    # of these is refused with the reason. Parsing runs in a worker process with its own
+    # address-space limit (MiB; 0: none) and a time limit per file.
+    loader_max_rows: int = Field(default=100_000, ge=1)
+    loader_max_columns: int = Field(default=1_000, ge=1)
+    loader_max_cells: int = Field(default=2_000_000, ge=1)
+    loader_max_characters: int = Field(default=10_000_000, ge=1)
+    loader_max_depth: int = Field(default=20, ge=1)
+    loader_seconds: float = Field(default=120.0, gt=0)
+    loader_memory_mib: int = Field(default=1024, ge=0)
     # `factvault sync --watch`: seconds without a file event before the changed paths are
     # synced (an editor's save is several events; one ingest follows).
     sync_debounce_seconds: float = Field(default=1.0, ge=0, le=600)
@@ -162,6 +172,18 @@ class Settings(BaseSettings):
     # Service.
     host: str = "127.0.0.1"
     port: int = 8000
+    # Host names a request may carry (the Host header) besides the loopback names, the bound
+    # host and any IP address: a name here, or "*.example.com" for its subdomains. Any other
+    # name is refused before routing, auth on or off (a DNS-rebinding page names its own).
+    allowed_hosts: list[str] = Field(default_factory=list)
+    # Inference endpoints the API may register or add to a pool: host names, "*.domain",
+    # IP addresses or networks ("10.0.0.0/8"). Empty: none through the API; the operator's
+    # CLI on the server's machine (`factvault models add --endpoint`) is not bound by it.
+    inference_endpoint_hosts: list[str] = Field(default_factory=list)
+    # SIGTERM: seconds running requests get to finish before they are cancelled and the
+    # service closes; an idle keep-alive connection is closed after keep_alive_seconds.
+    shutdown_grace_seconds: float = Field(default=20.0, gt=0)
+    keep_alive_seconds: float = Field(default=5.0, gt=0)
     # The key the CLI sends when a running service owns the store (FACTVAULT_API_KEY).
     api_key: str | None = Field(default=None, repr=False)
     auth_enabled: bool = True

@@ -9,7 +9,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest.loaders.base import Attachment, LoadedDocument, LoaderError, Section, decode_text
+from ingest.loaders.base import (
+    DEFAULT_BUDGET,
+    Attachment,
+    LoadedDocument,
+    LoaderBudget,
+    LoaderError,
+    Section,
+    decode_text,
+)
 from ingest.loaders.code import LANGUAGES, load_code
 from ingest.loaders.delimited import load_csv
 from ingest.loaders.email import load_email
@@ -21,7 +29,9 @@ from ingest.loaders.pdf import load_pdf
 from ingest.loaders.text import load_text
 
 __all__ = [
+    "DEFAULT_BUDGET",
     "Attachment",
+    "LoaderBudget",
     "LoadedDocument",
     "LoaderError",
     "Section",
@@ -91,10 +101,14 @@ def read_checked(path: Path, max_bytes: int) -> bytes:
         raise LoaderError(path, f"cannot read file ({exc.strerror})") from exc
 
 
-def load_bytes(path: Path, data: bytes) -> LoadedDocument:
-    """Parse bytes already read; unknown extensions are tried as plain text."""
+def load_bytes(path: Path, data: bytes, budget: LoaderBudget = DEFAULT_BUDGET) -> LoadedDocument:
+    """Parse bytes already read, within ``budget``; unknown extensions are tried as plain
+    text. (In-process: the pipeline runs this in its parse worker, which also enforces the
+    budget's seconds and a memory limit.)"""
     loader = _BY_SUFFIX.get(path.suffix.lower(), load_text)
-    return loader(path, data)
+    loaded = loader(path, data, budget)
+    budget.check_text(path, len(loaded.text))
+    return loaded
 
 
 def load_file(path: Path, max_bytes: int) -> LoadedDocument:

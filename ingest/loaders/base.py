@@ -17,6 +17,67 @@ class LoaderError(Exception):
 
 
 @dataclass(frozen=True)
+class LoaderBudget:
+    """What one file may cost to read, checked while it is read (a file over a limit is
+    refused with the reason, never half-ingested). A spreadsheet of a million rows fits in
+    12 MB, and a mail can nest a thousand levels in a few kB: the byte limit alone does not
+    bound the work. ``seconds`` and the parse worker's memory are enforced by the worker
+    (ingest/parse_worker.py), the rest by the loaders."""
+
+    rows: int = 100_000  # table rows in a file (all sheets of a workbook together)
+    columns: int = 1_000  # columns of one table row
+    cells: int = 2_000_000  # table cells in a file
+    characters: int = 10_000_000  # characters of extracted text
+    depth: int = 20  # nesting: MIME parts inside parts (a mail forwarded in a mail ...)
+    seconds: float = 120.0  # to parse one file
+
+    def table(self, path: Path | str, where: str) -> TableBudget:
+        """A counter for the rows and cells of a file's tables (``where``: e.g. "sheet")."""
+        return TableBudget(self, str(path), where)
+
+    def check_text(self, path: Path | str, length: int) -> None:
+        if length > self.characters:
+            raise LoaderError(
+                path, f"over the loader budget: more than {self.characters:,} characters of "
+                "text (FACTVAULT_LOADER_MAX_CHARACTERS)",
+            )  # fmt: skip
+
+
+DEFAULT_BUDGET = LoaderBudget()
+
+
+@dataclass
+class TableBudget:
+    """Rows and cells counted as a table is streamed; refuses at the first one over."""
+
+    budget: LoaderBudget
+    path: str
+    where: str
+    rows: int = 0
+    cells: int = 0
+
+    def row(self, width: int, label: str = "") -> None:
+        self.rows += 1
+        self.cells += width
+        at = f"{self.where} {label}: " if label else ""
+        if width > self.budget.columns:
+            raise LoaderError(
+                self.path, f"over the loader budget: {at}a row of {width:,} columns (limit "
+                f"{self.budget.columns:,}, FACTVAULT_LOADER_MAX_COLUMNS)",
+            )  # fmt: skip
+        if self.rows > self.budget.rows:
+            raise LoaderError(
+                self.path, f"over the loader budget: {at}more than {self.budget.rows:,} rows "
+                "(FACTVAULT_LOADER_MAX_ROWS)",
+            )  # fmt: skip
+        if self.cells > self.budget.cells:
+            raise LoaderError(
+                self.path, f"over the loader budget: {at}more than {self.budget.cells:,} "
+                "cells (FACTVAULT_LOADER_MAX_CELLS)",
+            )  # fmt: skip
+
+
+@dataclass(frozen=True)
 class Section:
     """A stretch of the document text under one heading trail (or one PDF page)."""
 

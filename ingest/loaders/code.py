@@ -10,7 +10,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.loaders.base import LoadedDocument, Section, decode_text, nested_sections
+from ingest.loaders.base import (
+    DEFAULT_BUDGET,
+    LoadedDocument,
+    LoaderBudget,
+    Section,
+    decode_text,
+    nested_sections,
+)
 
 LANGUAGES: dict[str, str] = {
     ".py": "python", ".pyi": "python",
@@ -65,7 +72,7 @@ def code_sections(text: str) -> list[Section]:
     return nested_sections(text, _definition)
 
 
-def load_code(path: Path, data: bytes) -> LoadedDocument:
+def load_code(path: Path, data: bytes, budget: LoaderBudget = DEFAULT_BUDGET) -> LoadedDocument:
     text = decode_text(path, data)
     language = LANGUAGES.get(path.suffix.lower(), "text")
     imports = [line.strip() for line in text.splitlines() if _IMPORT.match(line)][:15]

@@ -14,13 +14,19 @@ import csv
 import io
 from pathlib import Path
 
-from ingest.loaders.base import LoadedDocument, LoaderError, decode_text
+from ingest.loaders.base import (
+    DEFAULT_BUDGET,
+    LoadedDocument,
+    LoaderBudget,
+    LoaderError,
+    decode_text,
+)
 from ingest.loaders.office import MAX_CELL_CHARS, TextBuilder, table_rows
 
 DELIMITERS = ",;\t|"
 
 
-def load_csv(path: Path, data: bytes) -> LoadedDocument:
+def load_csv(path: Path, data: bytes, budget: LoaderBudget = DEFAULT_BUDGET) -> LoadedDocument:
     text = decode_text(path, data)
     if path.suffix.lower() == ".tsv":
         dialect: type[csv.Dialect] | csv.Dialect = csv.excel_tab
@@ -30,8 +36,10 @@ def load_csv(path: Path, data: bytes) -> LoadedDocument:
         except csv.Error:
             dialect = csv.excel  # one column, or too irregular to tell: commas
     rows: list[list[str]] = []
+    counted = budget.table(path, "row")
     try:
         for number, row in enumerate(csv.reader(io.StringIO(text), dialect), start=1):
+            counted.row(len(row), str(number))
             cells = [" ".join(c.split()) for c in row]
             longest = max((len(c) for c in cells), default=0)
             if longest > MAX_CELL_CHARS:

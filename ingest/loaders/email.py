@@ -16,15 +16,26 @@ import re
 from email.message import EmailMessage
 from pathlib import Path, PurePosixPath
 
-from ingest.loaders.base import Attachment, LoadedDocument, LoaderError
+from ingest.loaders.base import (
+    DEFAULT_BUDGET,
+    Attachment,
+    LoadedDocument,
+    LoaderBudget,
+    LoaderError,
+)
 
 HEADERS = ("Subject", "From", "To", "Cc", "Date")
 
 
-def load_email(path: Path, data: bytes) -> LoadedDocument:
-    msg = email.message_from_bytes(data, policy=email.policy.default)
+def load_email(path: Path, data: bytes, budget: LoaderBudget = DEFAULT_BUDGET) -> LoadedDocument:
+    try:
+        msg = email.message_from_bytes(data, policy=email.policy.default)
+    except RecursionError as exc:  # the stdlib parser recurses once per nested part
+        raise LoaderError(path, _too_deep(budget)) from exc
     if not isinstance(msg, EmailMessage) or not any(msg.get(h) for h in HEADERS):
         raise LoaderError(path, "not an e-mail message (no Subject, From, To or Date header)")
+    if _depth(msg) > budget.depth:
+        raise LoaderError(path, _too_deep(budget))
     body_part = msg.get_body(preferencelist=("plain", "html"))
     if body_part is None:
         raise LoaderError(path, "e-mail has no text or HTML body")
@@ -52,6 +63,24 @@ def load_email(path: Path, data: bytes) -> LoadedDocument:
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")
+
+
+def _too_deep(budget: LoaderBudget) -> str:
+    return (
+        f"over the loader budget: MIME parts nested more than {budget.depth} deep "
+        "(FACTVAULT_LOADER_MAX_DEPTH)"
+    )
+
+
+def _depth(msg: EmailMessage) -> int:
+    """How deep the message's parts nest, counted without recursion."""
+    deepest, stack = 0, [(msg, 1)]
+    while stack:
+        part, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if part.is_multipart():
+            stack.extend((child, depth + 1) for child in part.get_payload())
+    return deepest
 
 
 def _attachments(msg: EmailMessage) -> list[Attachment]:

@@ -5,14 +5,20 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.loaders.base import LoadedDocument, LoaderError, decode_text
+from ingest.loaders.base import (
+    DEFAULT_BUDGET,
+    LoadedDocument,
+    LoaderBudget,
+    LoaderError,
+    decode_text,
+)
 from ingest.loaders.markdown import heading_sections
 
 _INVISIBLE = ["script", "style", "noscript", "template", "head", "svg", "iframe", "object"]
 _BLOCKS = ["p", "div", "li", "tr", "pre", "blockquote", "section", "article", "br", "table"]
 
 
-def load_html(path: Path, data: bytes) -> LoadedDocument:
+def load_html(path: Path, data: bytes, budget: LoaderBudget = DEFAULT_BUDGET) -> LoadedDocument:
     # Imported on first use: a command that reads no HTML does not pay for bs4.
     from bs4 import BeautifulSoup, Comment
 

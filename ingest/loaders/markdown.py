@@ -5,7 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.loaders.base import LoadedDocument, Section, decode_text, nested_sections
+from ingest.loaders.base import (
+    DEFAULT_BUDGET,
+    LoadedDocument,
+    LoaderBudget,
+    Section,
+    decode_text,
+    nested_sections,
+)
 
 _HEADING = re.compile(r"^(#{1,6})[ \t]+(.+?)[ \t#]*$")
 _FENCE = re.compile(r"^\s*(```|~~~)")
@@ -32,7 +39,7 @@ def heading_sections(text: str) -> tuple[list[Section], str | None]:
     return sections, title or (headings[0][1] if headings else None)
 
 
-def load_markdown(path: Path, data: bytes) -> LoadedDocument:
+def load_markdown(path: Path, data: bytes, budget: LoaderBudget = DEFAULT_BUDGET) -> LoadedDocument:
     text = decode_text(path, data)
     sections, title = heading_sections(text)
     return LoadedDocument(

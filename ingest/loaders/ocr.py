@@ -15,7 +15,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from ingest.loaders.base import LoadedDocument, LoaderError
+from ingest.loaders.base import DEFAULT_BUDGET, LoadedDocument, LoaderBudget, LoaderError
 
 TESSERACT = "tesseract"
 LANGUAGES = "eng"
@@ -57,7 +57,7 @@ def read_image(source: Path | str, image: bytes) -> str:
     return done.stdout.decode("utf-8", errors="replace").replace("\f", "").strip()
 
 
-def load_image(path: Path, data: bytes) -> LoadedDocument:
+def load_image(path: Path, data: bytes, budget: LoaderBudget = DEFAULT_BUDGET) -> LoadedDocument:
     from PIL import Image, UnidentifiedImageError
 
     try:

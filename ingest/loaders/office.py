@@ -24,7 +24,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from ingest.loaders.base import LoadedDocument, LoaderError, Section
+from ingest.loaders.base import DEFAULT_BUDGET, LoadedDocument, LoaderBudget, LoaderError, Section
 
 MAX_UNZIPPED_BYTES = 256 * 1024 * 1024
 MAX_RATIO = 200  # inflated / compressed; real Office files stay far below
@@ -133,7 +133,7 @@ def _heading_depth(style_name: str) -> int | None:
     return None
 
 
-def load_docx(path: Path, data: bytes) -> LoadedDocument:
+def load_docx(path: Path, data: bytes, budget: LoaderBudget = DEFAULT_BUDGET) -> LoadedDocument:
     import docx
     from docx.table import Table
 
@@ -143,9 +143,13 @@ def load_docx(path: Path, data: bytes) -> LoadedDocument:
     except Exception as exc:  # python-docx raises several kinds on a broken package
         raise LoaderError(path, f"not a readable Word document ({exc})") from exc
     out = TextBuilder()
+    tables = budget.table(path, "table")
     for block in document.iter_inner_content():
         if isinstance(block, Table):
-            rows = [[_cell(c.text) for c in row.cells] for row in block.rows]
+            rows = []
+            for row in block.rows:
+                rows.append([_cell(c.text) for c in row.cells])
+                tables.row(len(rows[-1]))
             out.blank()
             for line in table_rows(rows):
                 out.line(line)
@@ -182,7 +186,7 @@ def _shape_lines(shape: object) -> list[str]:
     return lines
 
 
-def load_pptx(path: Path, data: bytes) -> LoadedDocument:
+def load_pptx(path: Path, data: bytes, budget: LoaderBudget = DEFAULT_BUDGET) -> LoadedDocument:
     import pptx
 
     stream = check_archive(path, data, "PowerPoint")
@@ -215,7 +219,7 @@ def load_pptx(path: Path, data: bytes) -> LoadedDocument:
 # -- Excel -------------------------------------------------------------------------------
 
 
-def load_xlsx(path: Path, data: bytes) -> LoadedDocument:
+def load_xlsx(path: Path, data: bytes, budget: LoaderBudget = DEFAULT_BUDGET) -> LoadedDocument:
     import openpyxl
 
     stream = check_archive(path, data, "Excel")
@@ -224,11 +228,17 @@ def load_xlsx(path: Path, data: bytes) -> LoadedDocument:
     except Exception as exc:
         raise LoaderError(path, f"not a readable Excel workbook ({exc})") from exc
     out = TextBuilder()
+    cells_read = budget.table(path, "sheet")
     try:
         for sheet in book.worksheets:
             rows = []
-            for row in sheet.iter_rows(values_only=True):
+            # Streamed (read-only mode) and cut one column past the budget: a sheet whose
+            # stated size is 16,384 columns costs no more than one that is not.
+            for row in sheet.iter_rows(values_only=True, max_col=budget.columns + 1):
                 cells = [_cell(v) for v in row]
+                while cells and not cells[-1]:
+                    cells.pop()
+                cells_read.row(len(cells), repr(sheet.title))
                 for c in cells:
                     if len(c) > MAX_CELL_CHARS:
                         raise LoaderError(
@@ -245,6 +255,7 @@ def load_xlsx(path: Path, data: bytes) -> LoadedDocument:
             for line in lines:
                 out.line(line)
             out.blank()
+            budget.check_text(path, out.length)
     finally:
         book.close()
     if not out.parts:

@@ -11,12 +11,12 @@ import logging
 from pathlib import Path
 
 from ingest.loaders import ocr
-from ingest.loaders.base import LoadedDocument, LoaderError, Section
+from ingest.loaders.base import DEFAULT_BUDGET, LoadedDocument, LoaderBudget, LoaderError, Section
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
-def load_pdf(path: Path, data: bytes) -> LoadedDocument:
+def load_pdf(path: Path, data: bytes, budget: LoaderBudget = DEFAULT_BUDGET) -> LoadedDocument:
     # Imported on first use: a command that reads no PDF does not pay for pypdf.
     from pypdf import PdfReader
     from pypdf.errors import PyPdfError

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from app.core.auth import create_key
 from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import fresh_pg_database, make_service
+from tests.fixtures import LOCAL_URL, fresh_pg_database, make_service
 
 pytestmark = pytest.mark.slow
 
@@ -55,7 +55,7 @@ def _env(state: FactVault, root: Path) -> Iterator[tuple[FactVault, TestClient, 
             "staff-admin": create_key(s, "staff-admin", "admin", ["default"]),
         }
     headers = {name: {"X-API-Key": key} for name, key in keys.items()}
-    with TestClient(create_app(state.settings, state)) as client:
+    with TestClient(create_app(state.settings, state), base_url=LOCAL_URL) as client:
         yield state, client, headers
 
 

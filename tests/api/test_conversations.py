@@ -17,7 +17,7 @@ from app.core.auth import create_key
 from app.core.db import Conversation, ConversationTurn, utcnow
 from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import FLEET_DOC, FLEET_TURNS, LiveServer, make_service
+from tests.fixtures import FLEET_DOC, FLEET_TURNS, LOCAL_URL, LiveServer, make_service
 
 pytestmark = pytest.mark.slow
 
@@ -41,7 +41,7 @@ def keys(service: FactVault) -> dict[str, dict[str, str]]:
 
 @pytest.fixture(scope="module")
 def client(service: FactVault) -> Iterator[TestClient]:
-    with TestClient(create_app(service.settings, service)) as c:
+    with TestClient(create_app(service.settings, service), base_url=LOCAL_URL) as c:
         yield c
 
 

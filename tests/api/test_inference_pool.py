@@ -80,6 +80,7 @@ def pool(tmp_path_factory, minilm, models_dir) -> Iterator[Pool]:
     service = make_service(
         root, minilm, models_dir, "smollm2-135m",
         answer_cache=False, inference_health_seconds=0.5, llm_max_queue=16,
+        inference_endpoint_hosts=["127.0.0.1"],  # the test's servers, on loopback
     )  # fmt: skip
     gguf = materialize(BUNDLED["smollm2-135m"], models_dir)
     a, b = InferenceServer(gguf).start(), InferenceServer(gguf).start()

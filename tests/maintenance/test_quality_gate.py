@@ -21,7 +21,7 @@ from app.retrieval import Retriever
 from app.tuning.questions import QuestionCache
 from ingest.pipeline import IngestPipeline
 from ingest.reindex import drop_retired, reindex, rollback
-from tests.fixtures import REPO
+from tests.fixtures import LOCAL_URL, REPO
 
 pytestmark = pytest.mark.slow
 EVAL = REPO.parent / "shared" / "eval" / "contextual"
@@ -134,7 +134,7 @@ def test_the_api_refuses_a_gated_reindex_with_nothing_to_score(tmp_path: Path, m
 
     service = make_service(tmp_path, minilm, models_dir)
     try:
-        with TestClient(create_app(service.settings, service)) as client:
+        with TestClient(create_app(service.settings, service), base_url=LOCAL_URL) as client:
             r = client.post("/v1/index/reindex", json={"embedder": "minilm", "gate": True})
             assert r.status_code == 409 and "factvault tune queries" in r.json()["detail"]
             r = client.post("/v1/index/reindex", json={"embedder": "tuned:minilm-0123456789ab"})

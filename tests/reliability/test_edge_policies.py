@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 from app.cli import app as cli
 from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import make_service
+from tests.fixtures import LOCAL_URL, make_service
 
 pytestmark = pytest.mark.slow
 
@@ -47,7 +47,7 @@ def test_cross_site_writes_are_refused_with_auth_off(client) -> None:
         assert r.status_code == 403
     assert "upload/csrf.md" not in {d["source"] for d in client.get("/v1/documents").json()}
     # The console itself (same origin) and clients that send no Origin still work.
-    assert upload(client, "ok.md", headers={"Origin": "http://testserver"}).status_code == 201
+    assert upload(client, "ok.md", headers={"Origin": "http://localhost"}).status_code == 201
     assert upload(client, "ok2.md").status_code == 201
 
 
@@ -114,7 +114,7 @@ def test_keys_are_listed_and_revoked_at_once(service, tmp_path) -> None:
     key = created.output.strip()
     listed = runner.invoke(cli, ["keys", "list"], env=env)
     assert "laptop" in listed.output and key[:10] in listed.output and key not in listed.output
-    with TestClient(create_app(settings, service)) as c:
+    with TestClient(create_app(settings, service), base_url=LOCAL_URL) as c:
         service.settings = settings
         try:
             q = {"question": "wifi", "top_k": 1}
@@ -164,7 +164,7 @@ def test_upload_names_never_silently_replace_each_other(client) -> None:
 def test_an_unexpected_error_is_a_counted_problem(tmp_path, minilm, models_dir) -> None:
     state = make_service(tmp_path, minilm, models_dir, "smollm2-135m")
     try:
-        with TestClient(create_app(state.settings, state)) as c:
+        with TestClient(create_app(state.settings, state), base_url=LOCAL_URL) as c:
             # The index's collection vanishes from under the service (a store wiped by hand).
             state.runtime.store.drop_collection(state.collection())
             r = c.post("/v1/retrieve", json={"question": "wifi"})

@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from app.core.auth import create_key
 from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import assert_consistent, make_service
+from tests.fixtures import LOCAL_URL, assert_consistent, make_service
 from tests.pdfgen import make_pdf
 
 pytestmark = pytest.mark.slow
@@ -126,7 +126,7 @@ def test_calls_without_or_with_wrong_keys_and_scopes(service: FactVault) -> None
         read_key = create_key(s, "reader", "read")
         admin_key = create_key(s, "admin", "admin")
     q = {"question": "wifi", "top_k": 1}
-    with TestClient(create_app(settings, service)) as c:
+    with TestClient(create_app(settings, service), base_url=LOCAL_URL) as c:
         service.settings = settings
         try:
             for headers in (

@@ -27,6 +27,7 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
     state = make_service(
         tmp_path_factory.mktemp("fuzz"), minilm, models_dir, "smollm2-135m",
         answer_max_tokens=8, auth_enabled=True, rate_requests_per_minute=0,
+        allowed_hosts=["testserver"],  # the name schemathesis' ASGI client sends
     )  # fmt: skip
     yield state
     state.close()

@@ -77,7 +77,7 @@ async def upload(
     if caller.collections is not None and collection not in caller.collections:
         raise ApiError(403, "forbidden", f"this key may not write to collection {collection}")
     if source is not None:
-        _check_source(service, source, caller.collections)
+        source = _checked_source(service, source, caller.collections)
     settings = service.settings
     settings.upload_spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     spool = Path(tempfile.mkdtemp(dir=settings.upload_spool_dir))
@@ -93,18 +93,19 @@ async def upload(
         shutil.rmtree(spool, ignore_errors=True)
 
 
-def _check_source(service: FactVault, source: str, collections: Sequence[str] | None) -> None:
-    """An absolute, normalised path with no control characters; not another collection's."""
-    if (
-        PurePosixPath(source).as_posix() != source
-        or ".." in PurePosixPath(source).parts
-        or any(ord(ch) < 32 or ord(ch) == 127 for ch in source)
-    ):
+def _checked_source(service: FactVault, source: str, collections: Sequence[str] | None) -> str:
+    """The source as it is stored: an absolute path normalised once (``//x`` and ``/a/./x``
+    name ``/x`` and ``/a/x``), with no ``..`` and no control characters. A key limited to
+    collections may not write a source that a collection it lacks holds now; the refusal
+    does not say whose it is."""
+    if ".." in PurePosixPath(source).parts or any(ord(ch) < 32 or ord(ch) == 127 for ch in source):
         raise ApiError(422, "validation_error", "source: an absolute, normalised path is needed")
+    normalised = PurePosixPath("/" + source.lstrip("/")).as_posix()
     if collections is not None:
-        held = service.document_collection(source)
+        held = service.document_collection(normalised)
         if held is not None and held not in collections:
-            raise ApiError(403, "forbidden", "source: stored in a collection this key lacks")
+            raise ApiError(403, "forbidden", "source: this key may not write that path")
+    return normalised
 
 
 def _ingest(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from app.api.deps import AdminScope, ReadScope, ServiceDep
+from app.api.deps import CallerDep, OperatorScope, ReadScope, ServiceDep
 from app.api.guard import GuardedRoute
 from app.core.config import EMBEDDER_NAMES
 
@@ -24,18 +24,19 @@ class ReindexRequest(BaseModel):
 
 
 @router.get("", dependencies=[ReadScope])
-def index(service: ServiceDep) -> dict:
+def index(service: ServiceDep, caller: CallerDep) -> dict:
     """What serves now, its size as SQL and the vector store see it, and the latest
-    `factvault eval` figures run against this data dir (null if it never ran)."""
-    return service.index_status()
+    `factvault eval` figures run against this data dir (null if it never ran). A key
+    limited to collections sees the sizes of its collections only."""
+    return service.index_status(caller.collections)
 
 
-@router.post("/reindex", status_code=202, dependencies=[AdminScope])
+@router.post("/reindex", status_code=202, dependencies=[OperatorScope])
 def start_reindex(req: ReindexRequest, service: ServiceDep) -> dict:
     return {"reindex": service.start_reindex(req.embedder, req.gate)}
 
 
-@router.post("/rollback", dependencies=[AdminScope])
+@router.post("/rollback", dependencies=[OperatorScope])
 def rollback(service: ServiceDep) -> dict:
     """Make the previous index version active again (rebuilt from SQL if it was dropped)."""
     return {"rollback": service.rollback_index()}
