@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +28,7 @@ from app.api.routes import (
     models,
     query,
 )
+from app.api.routes.console import SECURITY_HEADERS
 from app.core.config import Settings, get_settings
 from app.service import FactVault
 
@@ -33,6 +37,26 @@ log = logging.getLogger("factvault.service")
 # Swagger UI's script and stylesheet, shipped inside the fastapi-offline package: /docs
 # works with no network, like the console.
 DOCS_ASSETS = Path(fastapi_offline.__file__).parent / "static"
+
+
+def docs_security_headers(page: str) -> dict[str, str]:
+    """The console's headers for Swagger UI's page: its one inline script (the UI's
+    configuration) allowed by its hash and no other, the page never framed."""
+    inline = re.search(r"<script>(.*?)</script>", page, re.S)
+    script_hash = ""
+    if inline is not None:
+        digest = hashlib.sha256(inline.group(1).encode()).digest()
+        script_hash = f" 'sha256-{base64.b64encode(digest).decode()}'"
+    return {
+        **SECURITY_HEADERS,
+        # Swagger UI sets style attributes from its script: inline style, never script.
+        "Content-Security-Policy": (
+            f"default-src 'self'; script-src 'self'{script_hash}; style-src 'self' "
+            "'unsafe-inline'; img-src 'self' data:; connect-src 'self'; frame-ancestors "
+            "'none'; base-uri 'none'; form-action 'self'"
+        ),
+        "X-Frame-Options": "DENY",
+    }
 
 
 def create_app(settings: Settings | None = None, service: FactVault | None = None) -> FastAPI:
@@ -67,15 +91,18 @@ def create_app(settings: Settings | None = None, service: FactVault | None = Non
     console.install(app)
     app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
+    docs_page = get_swagger_ui_html(
+        openapi_url="/openapi.json",
+        title="factvault API",
+        swagger_js_url="/docs-assets/swagger-ui-bundle.js",
+        swagger_css_url="/docs-assets/swagger-ui.css",
+        swagger_favicon_url="/docs-assets/favicon.png",
+    )
+    docs_headers = docs_security_headers(docs_page.body.decode())
+
     @app.get("/docs", include_in_schema=False)
     async def docs() -> HTMLResponse:
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json",
-            title="factvault API",
-            swagger_js_url="/docs-assets/swagger-ui-bundle.js",
-            swagger_css_url="/docs-assets/swagger-ui.css",
-            swagger_favicon_url="/docs-assets/favicon.png",
-        )
+        return HTMLResponse(docs_page.body, headers=docs_headers)
 
     app.add_middleware(RequestGuard)
     return app

@@ -1,11 +1,12 @@
 """Per-key token buckets: requests per minute and generated tokens per minute.
 
 A bucket holds up to a minute's allowance and refills continuously, so a key may burst up
-to its limit and then runs at the limit's pace. Generated tokens are only known after an
-answer, so they are spent afterwards (a bucket may go below zero) and the next request of
-that key waits until the bucket is positive again. The table of keys is bounded: the least
-recently seen key is forgotten first (it comes back with a full bucket, the same as a key
-that has been idle for a minute).
+to its limit and then runs at the limit's pace. Generated tokens are charged before a
+generation starts: the request's reply cap is reserved (at most what the bucket holds: the
+reply is then capped to it), and what the answer did not use is refunded afterwards, so
+concurrent answers of one key never generate more than its allowance. The table of keys is
+bounded: the least recently seen key is forgotten first (it comes back with a full bucket,
+the same as a key that has been idle for a minute).
 """
 
 from __future__ import annotations
@@ -52,17 +53,27 @@ class RateLimits:
         if self.requests_per_minute:
             self._take(key, "requests", self.requests_per_minute, 1.0, spend=True)
 
-    def check_tokens(self, key: str) -> None:
-        """Raise ``RateLimited`` while ``key`` has no generated tokens left this minute."""
-        if self.tokens_per_minute:
-            self._take(key, "generated tokens", self.tokens_per_minute, 1e-9, spend=False)
+    def reserve_tokens(self, key: str, wanted: int) -> int:
+        """Take up to ``wanted`` generated tokens of ``key``'s allowance now and return how
+        many were taken (the reply's cap); ``RateLimited`` while not one whole token is left.
+        Without a token limit, ``wanted`` as it is."""
+        if not self.tokens_per_minute:
+            return wanted
+        with self._lock:
+            bucket = self._bucket(key, "generated tokens", self.tokens_per_minute)
+            granted = min(wanted, math.floor(bucket.level))
+            if granted < 1:
+                raise RateLimited("generated tokens", bucket.wait_for(1.0, self.tokens_per_minute))
+            bucket.level -= granted
+            return granted
 
-    def spend_tokens(self, key: str, tokens: int) -> None:
+    def refund_tokens(self, key: str, tokens: int) -> None:
+        """Give back reserved tokens an answer did not use."""
         if not self.tokens_per_minute or tokens <= 0:
             return
         with self._lock:
             bucket = self._bucket(key, "generated tokens", self.tokens_per_minute)
-            bucket.level -= tokens
+            bucket.level = min(self.tokens_per_minute, bucket.level + tokens)
 
     def _take(self, key: str, what: str, per_minute: int, amount: float, spend: bool) -> None:
         with self._lock:

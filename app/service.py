@@ -283,23 +283,28 @@ class FactVault:
         the server's bounds: the reply cap and the key's generated-token rate. ``history``:
         earlier turns of a conversation (the OpenAI endpoint's messages, or ``say``)."""
         cap = self.settings.answer_max_tokens  # a server-side bound: no client asks for more
+        limit = min(max_tokens or cap, cap)
         rate_key = None if caller_key is None else str(caller_key)
-        if rate_key is not None:
-            self.limits.check_tokens(rate_key)
-        answer = self.answerer.answer(
-            question,
-            top_k or self.settings.answer_top_k,
-            filter,
-            min(max_tokens or cap, cap),
-            temperature,
-            on_token=on_token,
-            cancelled=cancelled,
-            on_start=on_start,
-            history=history,
-            keep_state=keep_state,
-        )
-        if rate_key is not None:
-            self.limits.spend_tokens(rate_key, answer.completion_tokens)
+        if rate_key is not None:  # charged before generating; what is not used comes back
+            limit = self.limits.reserve_tokens(rate_key, limit)
+        used = 0
+        try:
+            answer = self.answerer.answer(
+                question,
+                top_k or self.settings.answer_top_k,
+                filter,
+                limit,
+                temperature,
+                on_token=on_token,
+                cancelled=cancelled,
+                on_start=on_start,
+                history=history,
+                keep_state=keep_state,
+            )
+            used = answer.completion_tokens
+        finally:
+            if rate_key is not None:
+                self.limits.refund_tokens(rate_key, limit - used)
         for stage, seconds in answer.timings.items():
             self.metrics.stage(stage, seconds)
         self.metrics.generated(answer.completion_tokens, answer.timings.get("generate", 0.0))

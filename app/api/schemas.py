@@ -21,8 +21,12 @@ class Filters(BaseModel):
     )
 
 
-# Some text that is not white space; JSON Schema's pattern is a search, as pydantic's is.
-HAS_TEXT = r"\S"
+# At least one letter or digit (JSON Schema's pattern is a search, as pydantic's is): a
+# question of punctuation, a zero-width space or a NUL alone is 422, not a generation.
+# Spelled as ranges so that Python and JSON Schema (ECMA) read it alike: ASCII letters and
+# digits, and the letter blocks of other scripts (Latin-1 letters to CJK and Hangul, full-
+# width forms), leaving out the punctuation, symbol and format blocks (U+2000-U+2BFF).
+HAS_TEXT = r"[0-9A-Za-z\u00C0-\u1FFF\u2C00-\uD7FF\uF900-\uFDFF\uFE70-\uFEFE\uFF10-\uFFDC]"
 
 
 class RetrieveRequest(BaseModel):
@@ -219,7 +223,7 @@ class ChatMessage(BaseModel):
 # `contains`), so a client sees the rule before it sends, and the route enforces it.
 _HAS_QUESTION = {
     "type": "object",
-    "properties": {"role": {"const": "user"}, "content": {"type": "string", "pattern": r"\S"}},
+    "properties": {"role": {"const": "user"}, "content": {"type": "string", "pattern": HAS_TEXT}},
     "required": ["role", "content"],
 }
 

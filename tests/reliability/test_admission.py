@@ -14,6 +14,7 @@ import pytest
 
 from app.core.auth import create_key
 from app.generation.answer import Answerer
+from app.ratelimit import RateLimited, RateLimits
 from app.service import FactVault
 from tests.fixtures import LiveServer, make_service
 
@@ -122,3 +123,21 @@ def test_generated_tokens_per_key_are_limited(tmp_path, minilm, models_dir) -> N
             assert codes == [200, 200, 200, 200, 429], codes
     finally:
         state.close()
+
+
+def test_generated_tokens_are_charged_before_generation() -> None:
+    """Issue 29: concurrent answers of one key overshot its budget (440 tokens for 300 a
+    minute) because tokens were spent after each answer. Reserved first, the replies of a
+    burst are capped to what is left, and unused tokens come back."""
+    limits = RateLimits(requests_per_minute=0, tokens_per_minute=300)
+    granted = []
+    for _ in range(8):  # eight answers started at once, each asking for up to 64 tokens
+        try:
+            granted.append(limits.reserve_tokens("k", 64))
+        except RateLimited:
+            granted.append(0)
+    assert sum(granted) == 300 and granted[:4] == [64] * 4 and granted[4] == 44
+    assert granted[5:] == [0, 0, 0]
+    limits.refund_tokens("k", 60)  # the first answer used 4 of its 64
+    assert limits.reserve_tokens("k", 64) == 60
+    assert limits.reserve_tokens("other", 500) == 300  # a key's cap is its minute's allowance

@@ -60,7 +60,12 @@ def test_every_url_of_the_console_page_has_its_headers(client) -> None:
 
 
 def test_api_docs_load_nothing_from_elsewhere(client) -> None:
-    page = client.get("/docs").text
+    r = client.get("/docs")
+    page = r.text
+    policy = r.headers["content-security-policy"]  # the console's headers (issue 29)
+    assert "frame-ancestors 'none'" in policy and r.headers["x-frame-options"] == "DENY"
+    script_src = policy.split("script-src")[1].split(";")[0]
+    assert "'sha256-" in script_src and "unsafe-inline" not in script_src
     assert "/docs-assets/swagger-ui-bundle.js" in page
     assert "cdn" not in page.lower() and "https://" not in page
     for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):

@@ -54,11 +54,15 @@ def test_top_k_50_is_fitted_to_the_context(client) -> None:
 
 def test_blank_and_oversized_questions_are_client_errors(client) -> None:
     for path in ("/v1/query", "/v1/retrieve"):
-        for blank in (" ", "\n\t  \n"):
+        # Blank, or no letter or digit at all (issue 29): 422, never a generation.
+        for blank in (" ", "\n\t  \n", "\u200b", "\x00", "?!", "..."):
             r = client.post(path, json={"question": blank})
             assert r.status_code == 422 and r.json()["code"] == "validation_error", r.text
-    r = client.post("/v1/chat/completions", json={"messages": [{"role": "user", "content": "  "}]})
-    assert r.status_code == 422
+    for blank in ("  ", "\u200b"):
+        r = client.post(
+            "/v1/chat/completions", json={"messages": [{"role": "user", "content": blank}]}
+        )
+        assert r.status_code == 422, blank
     # A 5 MB chat message: over the request body budget, refused before it is parsed.
     big = {"messages": [{"role": "user", "content": "a " * 2_500_000}]}
     r = client.post("/v1/chat/completions", json=big)

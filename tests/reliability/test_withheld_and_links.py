@@ -72,6 +72,9 @@ def test_an_injected_image_split_across_tokens_is_never_shown() -> None:
 def test_allowed_hosts_keep_their_links() -> None:
     text = "See [the wiki](https://wiki.acme.test/leave) [1]."
     assert strip_links(text, ["acme.test"]) == (text, 0)
+    plain = "The form is at https://wiki.acme.test/forms/leave, page 2 [1]."
+    assert strip_links(plain, ["acme.test"]) == (plain, 0)
+    assert strip_links(plain, []) == ("The form is at , page 2 [1].", 1)
     assert strip_links(text, []) == ("See the wiki [1].", 1)
     for hostile in (
         "<img src=https://evil.example/x.png>",
@@ -79,6 +82,8 @@ def test_allowed_hosts_keep_their_links() -> None:
         "![x][r]\n[r]: https://evil.example/x.png",
         "<https://evil.example/?q=secret>",
         "[click](javascript:alert(1))",
+        "Details at https://evil.example/leak?d=4417-KESTREL.",  # a plain URL (issue 29)
+        "HTTP://EVIL.EXAMPLE/x",
     ):
         cleaned, removed = strip_links(f"Teal [1]. {hostile}", ["acme.test"])
         assert "evil.example" not in cleaned and "javascript" not in cleaned and removed, hostile

@@ -13,6 +13,7 @@ only text the final answer keeps, so it never has anything to withdraw.
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -25,7 +26,7 @@ from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.errors import ApiError
 from app.api.guard import GuardedRoute
 from app.api.routes.query import citation_out, error_event
-from app.api.schemas import ChatRequest
+from app.api.schemas import HAS_TEXT, ChatRequest
 from app.api.streaming import Event, asker, open_answer_stream
 from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer
@@ -38,7 +39,10 @@ def _question(req: ChatRequest) -> tuple[str, list[Exchange]]:
     """The last user message, and each earlier user message with the assistant reply that
     followed it (a user message left without a reply is left out)."""
     talk = [(m.role, (m.content or "").strip()) for m in req.messages]
-    talk = [(role, text) for role, text in talk if role in ("user", "assistant") and text]
+    talk = [
+        (role, text) for role, text in talk
+        if (role == "user" and re.search(HAS_TEXT, text)) or (role == "assistant" and text)
+    ]  # fmt: skip
     last = max((i for i, (role, _) in enumerate(talk) if role == "user"), default=None)
     if last is None:
         raise ApiError(422, "validation_error", "messages: no user message with content")
