@@ -13,11 +13,15 @@ import threading
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+
 from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer
 from app.generation.history import Exchange
 from app.service import FactVault
 
+DISCONNECT_POLL_SECONDS = 0.2  # how often a plain (non-streamed) answer's client is looked at
 Event = tuple[str, Any]  # ("started", ""), ("token", str), ("done", result), ("error", exc)
 
 
@@ -51,6 +55,28 @@ def asker(
         )  # fmt: skip
 
     return ask
+
+
+async def answer_plainly(ask: Ask, request: Request) -> Any:
+    """The answer as one response, run in a worker thread. If the client goes away before
+    it is done, the answer is cancelled: dropped before its prompt is read if it is still
+    waiting for the model, else stopped within a fraction of a second (runner.py). A stream
+    needs no watcher: its response starts before the model is free, and Starlette cancels
+    it when the client leaves (answer_events sets the flag then)."""
+    cancel = threading.Event()
+    watcher = asyncio.create_task(_watch_disconnect(request, cancel))
+    try:
+        return await run_in_threadpool(ask, None, None, cancel.is_set)
+    finally:
+        watcher.cancel()
+
+
+async def _watch_disconnect(request: Request, cancel: threading.Event) -> None:
+    while not cancel.is_set():
+        if await request.is_disconnected():
+            cancel.set()
+            return
+        await asyncio.sleep(DISCONNECT_POLL_SECONDS)
 
 
 async def open_answer_stream(ask: Ask) -> AsyncIterator[Event]:

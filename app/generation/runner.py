@@ -4,7 +4,10 @@ A llama.cpp context is not thread-safe, so a model runs one generation at a time
 first take a place in the model's bounded queue (``admitted``), before waiting on any lock,
 so a full queue answers ``Overloaded`` at once instead of making everybody wait. A running
 generation stops early when its caller says so (``should_stop``: the client went away, or
-the server's time limit passed).
+the server's time limit passed): while it waits for the model (it gives up its queue place
+at once), before the prompt is read (a request whose client has gone costs nothing), while
+the prompt is read (llama.cpp's abort callback, asked between the compute graph's nodes,
+so a long prefill stops within a fraction of a second) and between generated tokens.
 
 The prompt is rendered here with the model's own chat template (the GGUF's, as llama.cpp's
 chat handler would) and passed as token ids, so the service knows exactly how many prompt
@@ -140,6 +143,53 @@ class ChatTemplate:
         return Rendered(tokens, list(stop), out.stopping_criteria)
 
 
+LOCK_POLL_SECONDS = 0.1  # how often a request waiting for the model asks whether to give up
+
+
+class PrefillAbort:
+    """llama.cpp's abort callback for the time a prompt is read, asking ``should_stop``.
+
+    llama.cpp calls it between the nodes of each compute graph, from the thread that runs
+    the graph; in Python that costs the GIL each time, so it is installed only while a
+    prompt is read (hundreds of tokens per graph) and removed at the first generated token,
+    where the per-token check takes over."""
+
+    def __init__(self, ctx: Any, should_stop: StopCheck) -> None:
+        import llama_cpp
+
+        self._lib = llama_cpp
+        self._ctx = ctx
+        self._should_stop = should_stop
+        self.reason: str | None = None
+        self._callback = llama_cpp.ggml_abort_callback(self._ask)  # kept: C holds a pointer
+        llama_cpp.llama_set_abort_callback(ctx, self._callback, None)
+        self._installed = True
+
+    @classmethod
+    def install(cls, llama: Any, should_stop: StopCheck | None) -> PrefillAbort | _NoAbort:
+        ctx = getattr(getattr(llama, "_ctx", None), "ctx", None)
+        if should_stop is None or ctx is None:
+            return _NoAbort()
+        return cls(ctx, should_stop)
+
+    def _ask(self, _data: Any) -> bool:
+        if self.reason is None:
+            self.reason = self._should_stop()
+        return self.reason is not None
+
+    def remove(self) -> None:
+        if self._installed:
+            self._installed = False
+            self._lib.llama_set_abort_callback(self._ctx, self._lib.ggml_abort_callback(), None)
+
+
+class _NoAbort:
+    reason: str | None = None
+
+    def remove(self) -> None:
+        pass
+
+
 @dataclass
 class LoadedModel:
     name: str
@@ -196,13 +246,22 @@ class LoadedModel:
     ) -> GenerationResult:
         """Runs when the model is free (callers that queue take ``admitted`` first).
         ``keep_state``: a next turn is expected, so the context is saved (kv_states.py)."""
-        with self._run_lock:
-            try:
-                return self._generate(
-                    messages, max_tokens, temperature, on_token, stop, should_stop, keep_state
-                )
-            except ValueError as exc:  # e.g. "Requested tokens exceed context window"
-                raise GenerationFailed(f"the model could not run this prompt: {exc}") from exc
+        started = time.perf_counter()
+        while not self._run_lock.acquire(timeout=LOCK_POLL_SECONDS):
+            reason = should_stop() if should_stop is not None else None
+            if reason:  # given up while waiting: no prompt read for nobody
+                return GenerationResult("", 0, 0, time.perf_counter() - started, None, reason)
+        try:
+            reason = should_stop() if should_stop is not None else None
+            if reason:
+                return GenerationResult("", 0, 0, time.perf_counter() - started, None, reason)
+            return self._generate(
+                messages, max_tokens, temperature, on_token, stop, should_stop, keep_state
+            )
+        except ValueError as exc:  # e.g. "Requested tokens exceed context window"
+            raise GenerationFailed(f"the model could not run this prompt: {exc}") from exc
+        finally:
+            self._run_lock.release()
 
     def _reusable(self, tokens: list[int]) -> int:
         """The prompt tokens llama-cpp-python will take from its context (Llama.generate):
@@ -230,6 +289,7 @@ class LoadedModel:
         if self.states is not None:
             self.states.restore(self.llama, prompt.tokens)
         reused = self._reusable(prompt.tokens)
+        abort = PrefillAbort.install(self.llama, should_stop)
         stream: Generator[dict[str, Any], None, None] = self.llama.create_completion(
             prompt=prompt.tokens,
             max_tokens=max_tokens,
@@ -241,12 +301,20 @@ class LoadedModel:
         )
         try:
             for chunk in stream:
+                abort.remove()  # the prompt is read: tokens are checked one by one below
                 choice = chunk["choices"][0]
                 if reply.take(choice.get("text"), choice.get("finish_reason")):
                     break
+        except RuntimeError:
+            if abort.reason is None:
+                raise
+            # llama_decode was aborted mid-prompt: the context keeps the batches it finished
+            # (llama-cpp-python counts only those), the next request re-reads the rest.
+            reply.finish = abort.reason
         finally:
+            abort.remove()
             stream.close()  # ends llama.cpp's generator, so the next request starts clean
-        if keep_state and self.states is not None:
+        if keep_state and self.states is not None and abort.reason is None:
             self.states.save(self.llama)
         text = reply.text
         completion_tokens = len(self.llama.tokenize(text.encode(), add_bos=False)) if text else 0

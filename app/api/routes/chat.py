@@ -18,16 +18,15 @@ import time
 import uuid
 from collections.abc import AsyncIterator
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
-from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.errors import ApiError
 from app.api.guard import GuardedRoute
 from app.api.routes.query import citation_out, error_event
 from app.api.schemas import HAS_TEXT, ChatRequest
-from app.api.streaming import Event, asker, open_answer_stream
+from app.api.streaming import Event, answer_plainly, asker, open_answer_stream
 from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer
 from app.generation.history import Exchange
@@ -93,7 +92,9 @@ def _completion(answer: Answer, cid: str) -> dict:
 
 
 @router.post("/chat/completions", dependencies=[ReadScope])
-async def chat_completions(req: ChatRequest, service: ServiceDep, caller: CallerDep):  # JSON or SSE
+async def chat_completions(
+    req: ChatRequest, request: Request, service: ServiceDep, caller: CallerDep
+):  # JSON or SSE
     question, history = _question(req)
     cid = f"chatcmpl-{uuid.uuid4().hex}"
 
@@ -104,7 +105,7 @@ async def chat_completions(req: ChatRequest, service: ServiceDep, caller: Caller
     )  # fmt: skip
 
     if not req.stream:
-        return _completion(await run_in_threadpool(ask), cid)
+        return _completion(await answer_plainly(ask, request), cid)
     model = service.models.current.name if service.models.current else "factvault"
     events = await open_answer_stream(ask)
     return StreamingResponse(_stream(events, cid, model), media_type="text/event-stream")

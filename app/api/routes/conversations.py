@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -27,7 +27,7 @@ from app.api.schemas import (
     TurnCitationOut,
     TurnOut,
 )
-from app.api.streaming import open_answer_stream
+from app.api.streaming import answer_plainly, open_answer_stream
 from app.core.db import Conversation, ConversationTurn
 from app.service import Reply
 
@@ -112,7 +112,11 @@ def delete(conversation_id: ConversationId, service: ServiceDep, caller: CallerD
     "/{conversation_id}/messages", response_model=MessageResponse, dependencies=[ReadScope]
 )
 async def message(  # JSON or SSE
-    conversation_id: ConversationId, req: MessageRequest, service: ServiceDep, caller: CallerDep
+    conversation_id: ConversationId,
+    req: MessageRequest,
+    request: Request,
+    service: ServiceDep,
+    caller: CallerDep,
 ):
     # Refused before any work: an unknown or foreign conversation.
     await run_in_threadpool(service.get_conversation, caller.key_id, conversation_id)
@@ -125,6 +129,6 @@ async def message(  # JSON or SSE
         )  # fmt: skip
 
     if not req.stream:
-        return reply_out(await run_in_threadpool(say))
+        return reply_out(await answer_plainly(say, request))
     events = await open_answer_stream(say)
     return StreamingResponse(sse_stream(events, reply_out), media_type="text/event-stream")

@@ -7,10 +7,9 @@ import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import Any
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
-from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.errors import ApiError, problem_for
@@ -25,7 +24,7 @@ from app.api.schemas import (
     RetrieveResponse,
     SentenceOut,
 )
-from app.api.streaming import Event, asker, open_answer_stream
+from app.api.streaming import Event, answer_plainly, asker, open_answer_stream
 from app.core.vectorstore import SearchFilter
 from app.generation.answer import Answer, Citation, citation_from_chunk
 
@@ -104,7 +103,9 @@ def retrieve(req: RetrieveRequest, service: ServiceDep, caller: CallerDep) -> Re
 
 
 @router.post("/query", response_model=QueryResponse, dependencies=[ReadScope])
-async def query(req: QueryRequest, service: ServiceDep, caller: CallerDep):  # JSON or SSE
+async def query(
+    req: QueryRequest, request: Request, service: ServiceDep, caller: CallerDep
+):  # JSON or SSE
     ask = asker(
         service, caller.key_id, req.question, req.top_k, to_filter(req.filters, caller),
         req.max_tokens,
@@ -112,7 +113,7 @@ async def query(req: QueryRequest, service: ServiceDep, caller: CallerDep):  # J
     )  # fmt: skip
 
     if not req.stream:
-        return answer_out(await run_in_threadpool(ask))
+        return answer_out(await answer_plainly(ask, request))
     events = await open_answer_stream(ask)
     return StreamingResponse(sse_stream(events), media_type="text/event-stream")
 
