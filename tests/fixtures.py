@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import make_url
 
+from app.api.server import uvicorn_config
 from app.core.config import Settings, get_settings
 from app.core.db import Chunk, Document, DocumentStatus
 from app.core.embedder import Embedder, MiniLMEmbedder
@@ -210,9 +211,9 @@ class LiveServer:
             sock.bind(("127.0.0.1", 0))
             self.port = sock.getsockname()[1]
         self.state = state
-        config = uvicorn.Config(
-            create_app(state.settings, state), host="127.0.0.1", port=self.port,
-            log_level="warning", timeout_graceful_shutdown=5,
+        config = uvicorn_config(
+            create_app(state.settings, state), state.settings, host="127.0.0.1",
+            port=self.port, log_level="warning", timeout_graceful_shutdown=5,
         )  # fmt: skip
         self._server = uvicorn.Server(config)
         self.url = f"http://127.0.0.1:{self.port}"

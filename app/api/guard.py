@@ -48,6 +48,7 @@ log = logging.getLogger("factvault.service")
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 MULTIPART_FRAMING = 1 << 20  # room for part headers and boundaries around the files
+CLOSE = {"Connection": "close"}  # a body not read to its end: the connection cannot go on
 
 
 @dataclass(frozen=True)
@@ -65,8 +66,16 @@ class BodyTooLarge(HTTPException):
     surfaces in whatever is reading the body, and FastAPI passes HTTP exceptions through)."""
 
     def __init__(self, budget: int, what: str) -> None:
-        super().__init__(413, f"{what} is over the {budget:,}-byte limit")
+        super().__init__(413, f"{what} is over the {budget:,}-byte limit", CLOSE)
         self.code = body_too_large_code(what)
+
+
+class BodyTooSlow(HTTPException):
+    """No piece of the body arrived for ``seconds`` (raised inside ``receive``, as above)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(408, f"the request body paused for more than {seconds:g} s", CLOSE)
+        self.code = "request_timeout"
 
 
 def body_too_large_code(what: str) -> str:
@@ -118,9 +127,11 @@ class RequestGuard:
                 )(scope, receive, send_counted)  # fmt: skip
                 return
             await self.app(scope, receive, send_counted)
-        except BodyTooLarge as exc:
+        except (BodyTooLarge, BodyTooSlow) as exc:
             if status["code"] == 0:
-                await problem(413, exc.code, exc.detail)(scope, receive, send_counted)
+                await problem(exc.status_code, exc.code, exc.detail, exc.headers)(
+                    scope, receive, send_counted
+                )
         except Exception:
             log.exception("unexpected error on %s %s", scope["method"], scope["path"])
             if status["code"] == 0:
@@ -158,7 +169,8 @@ class GuardedRoute(APIRoute):
                     413, body_too_large_code(what), f"{what} of {int(declared):,} bytes is over "
                     f"the {budget:,}-byte limit",
                 )  # fmt: skip
-            return await handler(Request(request.scope, _budgeted(request.receive, budget, what)))
+            receive = _budgeted(request.receive, budget, what, service.settings.body_read_seconds)
+            return await handler(Request(request.scope, receive))
 
         return guarded
 
@@ -229,12 +241,23 @@ def _cross_site(scope: Scope) -> bool:
     return origin == "null" or urlsplit(origin).netloc.lower() != host
 
 
-def _budgeted(receive: Receive, budget: int, what: str) -> Receive:
+def _budgeted(receive: Receive, budget: int, what: str, pause_seconds: float) -> Receive:
+    """``receive`` held to a byte budget and to a longest pause between two pieces of the
+    body (a slow sender holds a connection and a spool file; it is not waited for)."""
     received = 0
+    done = False
 
     async def receive_within_budget() -> Message:
-        nonlocal received
-        message = await receive()
+        nonlocal received, done
+        if done:  # the body is in: what comes next is a disconnect, waited for as it is
+            return await receive()
+        try:
+            with anyio.fail_after(pause_seconds):
+                message = await receive()
+        except TimeoutError as exc:
+            raise BodyTooSlow(pause_seconds) from exc
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            done = True
         if message["type"] == "http.request":
             received += len(message.get("body", b""))
             if received > budget:

@@ -17,6 +17,7 @@ def serve(
     """Run the query service (FastAPI + the active model); 127.0.0.1 unless told otherwise."""
     import uvicorn
 
+    from app.api.server import uvicorn_config
     from app.core.runtime import SchemaOutOfDate
     from app.main import create_app
 
@@ -24,13 +25,7 @@ def serve(
     settings = get_settings(**overrides)
     try:
         application = create_app(settings)
-        uvicorn.run(
-            application, host=settings.host, port=settings.port, log_level="info",
-            # SIGTERM: requests still running after the grace period are cancelled, then the
-            # service closes (its parse worker killed, an ingest stopped between files).
-            timeout_graceful_shutdown=settings.shutdown_grace_seconds,
-            timeout_keep_alive=settings.keep_alive_seconds,
-        )  # fmt: skip
+        uvicorn.Server(uvicorn_config(application, settings)).run()
     except SchemaOutOfDate as exc:
         raise fail(str(exc)) from exc
 

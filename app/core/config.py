@@ -184,6 +184,10 @@ class Settings(BaseSettings):
     # service closes; an idle keep-alive connection is closed after keep_alive_seconds.
     shutdown_grace_seconds: float = Field(default=20.0, gt=0)
     keep_alive_seconds: float = Field(default=5.0, gt=0)
+    # Slow clients: a request's line and headers must arrive within header_read_seconds,
+    # and a body may pause at most body_read_seconds between two pieces (408 otherwise).
+    header_read_seconds: float = Field(default=10.0, gt=0)
+    body_read_seconds: float = Field(default=30.0, gt=0)
     # The key the CLI sends when a running service owns the store (FACTVAULT_API_KEY).
     api_key: str | None = Field(default=None, repr=False)
     auth_enabled: bool = True
