@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import contextlib
 import io
-import os
 import signal
 import statistics
 import subprocess
@@ -34,7 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.core.machine import describe  # noqa: E402
-from bench.load import free_port  # noqa: E402
+from bench.load import start_service  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "hostile-files.md"
 CACHE = Path.home() / ".cache" / "factvault" / "bench"
@@ -74,28 +73,8 @@ def deep_mail() -> bytes:
 
 
 def start(data_dir: Path, **settings: str) -> tuple[subprocess.Popen, str]:
-    port = free_port()
-    env = {
-        **os.environ, "FACTVAULT_DATA_DIR": str(data_dir), "FACTVAULT_PORT": str(port),
-        "FACTVAULT_DEFAULT_MODEL": "smollm2-135m", "FACTVAULT_AUTH_ENABLED": "false",
-        "FACTVAULT_MODELS_PATH": str(CACHE / "models"), "HF_HUB_OFFLINE": "1",
-        **{f"FACTVAULT_{k.upper()}": v for k, v in settings.items()},
-    }  # fmt: skip
-    cli = [sys.executable, "-m", "app.cli"]
-    subprocess.run([*cli, "db", "upgrade"], env=env, cwd=REPO, check=True, capture_output=True)
-    samples = str(REPO / "samples")
-    subprocess.run([*cli, "ingest", samples], env=env, cwd=REPO, check=True, capture_output=True)
-    proc = subprocess.Popen([*cli, "serve"], env=env, cwd=REPO, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(f"{url}/readyz", timeout=2).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.5)
-    proc.kill()
-    raise RuntimeError("service did not become ready")
+    """A service on the samples (bench/load.py's), models assembled once in the cache."""
+    return start_service(data_dir, CACHE / "models", **settings)
 
 
 def tree_rss(pid: int) -> int:

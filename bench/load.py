@@ -45,7 +45,11 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_service(data_dir: Path, models_dir: Path) -> tuple[subprocess.Popen, str]:
+def start_service(
+    data_dir: Path, models_dir: Path, **settings: str
+) -> tuple[subprocess.Popen, str]:
+    """`factvault serve` on a fresh data dir holding the samples, auth off, SmolLM2 unless
+    ``settings`` (lower-case names of FACTVAULT_ settings) say otherwise; once ready."""
     port = free_port()
     env = {
         **os.environ,
@@ -56,6 +60,7 @@ def start_service(data_dir: Path, models_dir: Path) -> tuple[subprocess.Popen, s
         "FACTVAULT_AUTH_ENABLED": "false",
         "FACTVAULT_LLM_MAX_QUEUE": "16",
         "HF_HUB_OFFLINE": "1",
+        **{f"FACTVAULT_{name.upper()}": value for name, value in settings.items()},
     }
     cli = [sys.executable, "-m", "app.cli"]
     subprocess.run([*cli, "db", "upgrade"], env=env, cwd=REPO, check=True, capture_output=True)
