@@ -220,9 +220,14 @@ class FactVault:
             self._start_background(self.settings.model_follow_seconds or RETIRE_CHECK_SECONDS)
         return self
 
-    def close(self) -> None:
+    def stopping(self) -> None:
+        """The server was told to stop (SIGTERM): background work and an ingest end between
+        two steps now, the file being parsed is refused; questions may still finish."""
         self._stop.set()
-        self.parser.close()  # a file being parsed is refused now, not after its budget
+        self.parser.close()
+
+    def close(self) -> None:
+        self.stopping()
         self.models.close()
         if self._retriever is not None:
             self._retriever.reranker.close()

@@ -10,6 +10,8 @@ body's own read timeout is the guard's (guard.py), counted between two pieces of
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from types import FrameType
 
 import uvicorn
 from fastapi import FastAPI
@@ -53,6 +55,31 @@ def header_deadline_protocol(seconds: float) -> type[H11Protocol]:
             super().connection_lost(exc)
 
     return HeaderDeadline
+
+
+class Server(uvicorn.Server):
+    """uvicorn's server, telling the service at SIGTERM (not only once the grace period is
+    over) that it is stopping: an ingest then ends between two steps at once (its files are
+    read again by the next run), while questions being answered get the grace period."""
+
+    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_exit = on_exit
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._on_exit()
+        super().handle_exit(sig, frame)
+
+
+def run(app: FastAPI, settings: Settings) -> None:
+    """Serve ``app`` until SIGINT/SIGTERM (`factvault serve`)."""
+
+    def stopping() -> None:
+        service = getattr(app.state, "service", None)
+        if service is not None:
+            service.stopping()
+
+    Server(uvicorn_config(app, settings), stopping).run()
 
 
 def uvicorn_config(app: FastAPI, settings: Settings, **overrides: object) -> uvicorn.Config:

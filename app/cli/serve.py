@@ -15,9 +15,7 @@ def serve(
     port: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Run the query service (FastAPI + the active model); 127.0.0.1 unless told otherwise."""
-    import uvicorn
-
-    from app.api.server import uvicorn_config
+    from app.api.server import run
     from app.core.runtime import SchemaOutOfDate
     from app.main import create_app
 
@@ -25,7 +23,7 @@ def serve(
     settings = get_settings(**overrides)
     try:
         application = create_app(settings)
-        uvicorn.Server(uvicorn_config(application, settings)).run()
+        run(application, settings)
     except SchemaOutOfDate as exc:
         raise fail(str(exc)) from exc
 
