@@ -25,8 +25,12 @@ class Filters(BaseModel):
 # question of punctuation, a zero-width space or a NUL alone is 422, not a generation.
 # Spelled as ranges so that Python and JSON Schema (ECMA) read it alike: ASCII letters and
 # digits, and the letter blocks of other scripts (Latin-1 letters to CJK and Hangul, full-
-# width forms), leaving out the punctuation, symbol and format blocks (U+2000-U+2BFF).
-HAS_TEXT = r"[0-9A-Za-z\u00C0-\u1FFF\u2C00-\uD7FF\uF900-\uFDFF\uFE70-\uFEFE\uFF10-\uFFDC]"
+# width forms, and the planes above the BMP: historic scripts, math letters, CJK
+# extensions), leaving out the punctuation, symbol and format blocks (U+2000-U+2BFF).
+HAS_TEXT = (
+    r"[0-9A-Za-z\u00C0-\u1FFF\u2C00-\uD7FF\uF900-\uFDFF\uFE70-\uFEFE\uFF10-\uFFDC"
+    r"\U00010000-\U0010FFFF]"
+)
 
 
 class RetrieveRequest(BaseModel):
