@@ -4,9 +4,10 @@ The probe of issue 29: with a queue of 2, six streams opened and closed at once 
 next question to 6.6-7.0 s (1.65 s alone), after up to five 503s, because a request whose
 client had gone was still prefilled once it left the queue. This runs `factvault serve`
 (auth off, the sample corpus, the answer cache off, FACTVAULT_LLM_MAX_QUEUE=2) and, per
-round: one question alone; then six streamed questions sent at once and closed as soon as
-their response starts (or refused), and right after them the next question. Each round uses
-new questions. Reports the median over the rounds of (time after the abandoned streams -
+round: a question alone (after another question, so its prompt is read whole); then another
+question again, six streamed questions sent at once and closed as soon as their response
+starts (or refused), and right after them the same question as before. Each round uses new
+questions. Reports the median over the rounds of (time after the abandoned streams -
 time alone). Writes bench/results/abandoned-streams.md.
 
     python bench/abandoned_streams.py [--rounds 5] [--model qwen2.5-coder-1.5b]
@@ -38,9 +39,19 @@ TOPICS = [
 ]  # fmt: skip
 
 
-def ask(url: str, question: str) -> float:
+def ask(url: str, question: str, refused: list[int] | None = None) -> float:
+    """Seconds until the answer, asking again 0.25 s after each 503 (the queue full of
+    abandoned requests), as a client would; each 503 is counted in ``refused``."""
     t0 = time.perf_counter()
-    r = httpx.post(f"{url}/v1/query", json={"question": question, "max_tokens": 48}, timeout=600)
+    while True:
+        r = httpx.post(
+            f"{url}/v1/query", json={"question": question, "max_tokens": 48}, timeout=600
+        )
+        if r.status_code != 503 or time.perf_counter() - t0 > 300:
+            break
+        if refused is not None:
+            refused.append(503)
+        time.sleep(0.25)
     r.raise_for_status()
     return time.perf_counter() - t0
 
@@ -66,7 +77,13 @@ def main() -> None:
             ask(url, "What is this knowledge base about?")  # warm: the first answer loads
             for n in range(args.rounds):
                 topic = TOPICS[n % len(TOPICS)]
-                alone = ask(url, f"What does the handbook say about {topic}?")
+                question = f"What does the handbook say about {topic}?"
+                other = f"Who is responsible for {TOPICS[(n + 5) % len(TOPICS)]}?"
+                # The same question twice, each time after another one has filled the
+                # model's context, so neither time reuses the other's prompt.
+                ask(url, other)
+                alone = ask(url, question)
+                ask(url, other)
                 outcomes: list[int] = []
                 senders = [
                     threading.Thread(
@@ -78,27 +95,33 @@ def main() -> None:
                     s.start()
                 for s in senders:
                     s.join()
-                after = ask(url, f"What is written about {topic} in the documents?")
-                rows.append((alone, after, sorted(outcomes)))
-                print(f"round {n}: alone {alone:.2f} s, after six abandoned {after:.2f} s, "
-                      f"their statuses {sorted(outcomes)}", flush=True)  # fmt: skip
+                refused: list[int] = []
+                after = ask(url, question, refused)
+                rows.append((alone, after, sorted(outcomes), len(refused)))
+                print(f"round {n}: alone {alone:.2f} s, after six abandoned {after:.2f} s "
+                      f"({len(refused)} x 503 first), their statuses {sorted(outcomes)}",
+                      flush=True)  # fmt: skip
         finally:
             proc.terminate()
             proc.wait(timeout=120)
-    delays = [after - alone for alone, after, _ in rows]
+    delays = [after - alone for alone, after, _, _ in rows]
     lines = [
         "# Abandoned streams against a running service",
         "",
         f"Machine: {describe()}. `python bench/abandoned_streams.py --rounds {args.rounds} "
         f"--model {args.model}`; FACTVAULT_LLM_MAX_QUEUE=2, answer cache off, 48-token replies.",
-        "Per round: a question alone, then six streamed questions opened at once and closed",
-        "as soon as each response started (or was refused), then the next question at once.",
+        "Per round: a question alone (after another one, so its prompt is read whole), then",
+        "the other again, six streamed questions opened at once and closed as soon as each",
+        "response started (or was refused), then the same question at once.",
         "",
-        "| round | alone s | after six abandoned s | delay s | the six streams' statuses |",
-        "|---:|---:|---:|---:|---|",
+        "The next question is asked again 0.25 s after a 503 (counted), as a client would.",
+        "",
+        "| round | alone s | after six abandoned s | delay s | its 503s first "
+        "| the six streams' statuses |",
+        "|---:|---:|---:|---:|---:|---|",
     ]
-    for n, ((alone, after, statuses), delay) in enumerate(zip(rows, delays, strict=True)):
-        lines.append(f"| {n} | {alone:.2f} | {after:.2f} | {delay:+.2f} | {statuses} |")
+    for n, ((alone, after, statuses, refused), delay) in enumerate(zip(rows, delays, strict=True)):
+        lines.append(f"| {n} | {alone:.2f} | {after:.2f} | {delay:+.2f} | {refused} | {statuses} |")
     lines += [
         "",
         f"Median delay over its time alone: **{statistics.median(delays):+.2f} s** "
