@@ -226,13 +226,28 @@ def answers_cmd(
     say(f"results written to {out_file}; per-question logs in {logs}/")
 
 
+def share_cmd(
+    seed: Annotated[int, typer.Argument(help="Below 1000 to tune on; 1000-1009 to report.")],
+    write: Annotated[Path, typer.Option("--write", help="The folder to write it into.")],
+) -> None:
+    """Write a generated organisation share: its files under DIR/corpus and its questions in
+    DIR/questions.jsonl (score it with `eval answers --corpus DIR/corpus --questions
+    DIR/questions.jsonl`). The same seed writes the same bytes."""
+    from app.evaluation.generated_share import write_share
+
+    written = write_share(seed, write)
+    say(f"seed {seed}: {len(written) - 1} files and questions.jsonl written to {write}")
+
+
 def register(app: typer.Typer) -> None:
     group = typer.Typer(
         invoke_without_command=True,
-        help="Evaluate: retrieval (options here) or answers (`eval answers`).",
+        help="Evaluate: retrieval (options here), answers (`eval answers`), or write a "
+        "generated share to answer (`eval share SEED --write DIR`).",
     )
     group.callback()(eval_cmd)
     group.command("answers")(answers_cmd)
+    group.command("share")(share_cmd)
     app.add_typer(group, name="eval")
 
 
