@@ -50,8 +50,14 @@ class RateLimits:
 
     def take_request(self, key: str) -> None:
         """Spend one request of ``key``'s allowance, or raise ``RateLimited``."""
-        if self.requests_per_minute:
-            self._take(key, "requests", self.requests_per_minute, 1.0, spend=True)
+        if not self.requests_per_minute:
+            return
+        with self._lock:
+            bucket = self._bucket(key, "requests", self.requests_per_minute)
+            wait = bucket.wait_for(1.0, self.requests_per_minute)
+            if wait > 0:
+                raise RateLimited("requests", wait)
+            bucket.level -= 1.0
 
     def reserve_tokens(self, key: str, wanted: int) -> int:
         """Take up to ``wanted`` generated tokens of ``key``'s allowance now and return how
@@ -74,15 +80,6 @@ class RateLimits:
         with self._lock:
             bucket = self._bucket(key, "generated tokens", self.tokens_per_minute)
             bucket.level = min(self.tokens_per_minute, bucket.level + tokens)
-
-    def _take(self, key: str, what: str, per_minute: int, amount: float, spend: bool) -> None:
-        with self._lock:
-            bucket = self._bucket(key, what, per_minute)
-            wait = bucket.wait_for(amount, per_minute)
-            if wait > 0:
-                raise RateLimited(what, wait)
-            if spend:
-                bucket.level -= amount
 
     def _bucket(self, key: str, what: str, per_minute: int) -> _Bucket:
         now = time.monotonic()

@@ -247,7 +247,7 @@ class IngestPipeline:
         while queue:
             if self.stopping():
                 self.progress.note(f"stopping: {len(queue)} file(s) left for the next run")
-                break  # the rest waits for the next run
+                raise IngestStopped("the service is stopping")
             item = queue.popleft()
             if item.source in seen:  # e.g. two uploads with one name in one request
                 self._fail(report, item.source, "listed twice in one run; the first was kept")

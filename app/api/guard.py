@@ -38,7 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.errors import problem
 from app.core.auth import allows, lookup_key
-from app.core.netpolicy import host_allowed
+from app.core.netpolicy import serves_host
 from app.ratelimit import RateLimited
 
 if TYPE_CHECKING:
@@ -114,7 +114,7 @@ class RequestGuard:
 
         try:
             settings = service.settings
-            if not host_allowed(_header(scope, b"host"), settings.host, settings.allowed_hosts):
+            if not serves_host(_header(scope, b"host"), settings.host, settings.allowed_hosts):
                 await problem(
                     400, "host_not_allowed", "this service does not answer for that host name "
                     "(FACTVAULT_ALLOWED_HOSTS lists the names it answers for)",

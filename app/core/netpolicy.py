@@ -55,7 +55,7 @@ def request_host(header: str | None) -> str | None:
     return host or None
 
 
-def host_allowed(header: str | None, bound: str, extra: Iterable[str]) -> bool:
+def serves_host(header: str | None, bound: str, extra: Iterable[str]) -> bool:
     """Whether a request naming ``header`` as its Host is for this service.
 
     Allowed: any IP address literal (a rebinding page always names its own domain, so an

@@ -247,14 +247,20 @@ class LoadedModel:
         """Runs when the model is free (callers that queue take ``admitted`` first).
         ``keep_state``: a next turn is expected, so the context is saved (kv_states.py)."""
         started = time.perf_counter()
+
+        def given_up() -> GenerationResult | None:
+            """The caller gave up before its prompt was read: nothing read for nobody."""
+            reason = should_stop() if should_stop is not None else None
+            if reason is None:
+                return None
+            return GenerationResult("", 0, 0, time.perf_counter() - started, None, reason)
+
         while not self._run_lock.acquire(timeout=LOCK_POLL_SECONDS):
-            reason = should_stop() if should_stop is not None else None
-            if reason:  # given up while waiting: no prompt read for nobody
-                return GenerationResult("", 0, 0, time.perf_counter() - started, None, reason)
+            if (result := given_up()) is not None:
+                return result
         try:
-            reason = should_stop() if should_stop is not None else None
-            if reason:
-                return GenerationResult("", 0, 0, time.perf_counter() - started, None, reason)
+            if (result := given_up()) is not None:
+                return result
             return self._generate(
                 messages, max_tokens, temperature, on_token, stop, should_stop, keep_state
             )
