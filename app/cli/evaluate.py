@@ -155,8 +155,23 @@ def eval_cmd(
 
 
 def answers_cmd(
-    corpus: Annotated[Path, typer.Option(help="Folder of documents to ingest as one share.")],
-    questions: Annotated[Path, typer.Option(help="Questions JSONL (answers README schema).")],
+    corpus: Annotated[
+        Path | None, typer.Option(help="Folder of documents to ingest as one share (dev set).")
+    ] = None,
+    questions: Annotated[
+        Path | None, typer.Option(help="Questions JSONL for --corpus (answers README schema).")
+    ] = None,
+    generate: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="Generated shares to write, ingest, ask and score: seeds as N, N-M or N,M "
+            "(repeatable). Tune below 1000; 1000-1009 are the report seeds."
+        ),
+    ] = None,
+    share: Annotated[
+        list[Path] | None,
+        typer.Option(help="A folder with corpus/ and questions.jsonl, one set (repeatable)."),
+    ] = None,
     config: Annotated[
         list[str] | None,
         typer.Option(help="Preset or key=value,... (repeatable). Default: baseline, default."),
@@ -167,16 +182,29 @@ def answers_cmd(
     ids: Annotated[
         str | None, typer.Option(help="Only these question ids, comma-separated (a slice).")
     ] = None,
-    out_file: Annotated[Path, typer.Option("--out")] = Path("bench/results/answers.md"),
+    out_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Results table. Default: bench/results/answers.md for --corpus alone, "
+            "bench/results/answer-sets.md with --generate or --share.",
+        ),
+    ] = None,
     log_dir: Annotated[
         Path | None, typer.Option(help="Per-question logs (default: beside --out).")
     ] = None,
-    work_dir: Annotated[Path | None, typer.Option(help="Where the corpus is ingested.")] = None,
+    work_dir: Annotated[Path | None, typer.Option(help="Where the sets are ingested.")] = None,
 ) -> None:
-    """Answer benchmark: accuracy, citations, "I don't know", latency and tokens."""
+    """Answer benchmark: accuracy, citations, "I don't know", latency and tokens.
+
+    With --corpus and --questions alone: one set, one row per configuration in
+    bench/results/answers.md. With --generate and/or --share (and the dev set's --corpus
+    if given): every configuration prints one line per set, generated seeds as one group
+    (mean ± spread over the seeds, and per question kind).
+    """
     from app.cli.common import warn
     from app.core.machine import describe
-    from app.evaluation.answer_report import markdown, row_of, update_rows
+    from app.evaluation import answer_report, answer_sets
     from app.evaluation.answers import (
         DEFAULT_CONFIGS,
         AnswerBench,
@@ -187,43 +215,95 @@ def answers_cmd(
     )
     from app.service import FactVault
 
-    if not corpus.is_dir():
-        raise fail(f"{corpus}: no such folder")
-    if not questions.is_file():
-        raise fail(f"{questions}: no such file")
+    if (corpus is None) != (questions is None):
+        raise fail("--corpus and --questions go together")
+    if corpus is None and not generate and not share:
+        raise fail("nothing to answer: give --corpus and --questions, --generate or --share")
+    sets: list[answer_sets.AnswerSet] = []
+    if corpus is not None and questions is not None:
+        sets.append(answer_sets.AnswerSet("dev", corpus, questions, "dev"))
+    for folder in share or []:
+        sets.append(answer_sets.folder_set(folder))
     try:
-        items = load_items(questions)
+        seeds = answer_sets.parse_seeds(generate or [])
         names = config or DEFAULT_CONFIGS
         configs = [parse_config(c, m) for m in (model or [None]) for c in names]
-    except (DatasetError, ValueError) as exc:
+    except ValueError as exc:
         raise fail(str(exc)) from exc
+    root = work_dir or settings().data_dir / "eval"
+    if seeds:
+        group = answer_sets.seed_group(seeds)
+        sets += answer_sets.generated_sets(seeds, root / "generated")
+        say(f"{group}: {len(seeds)} shares written under {root / 'generated'}")
+        if "report seeds" in group:
+            warn("report seeds: measure on them, never tune on them")
+    loaded = []
+    for s in sets:
+        if not s.corpus.is_dir():
+            raise fail(f"{s.corpus}: no such folder")
+        if not s.questions.is_file():
+            raise fail(f"{s.questions}: no such file")
+        try:
+            items = load_items(s.questions)
+        except DatasetError as exc:
+            raise fail(str(exc)) from exc
+        if ids:
+            wanted = {i.strip() for i in ids.split(",") if i.strip()}
+            items = [i for i in items if i.id in wanted]
+        loaded.append((s, items))
     if ids:
-        wanted = [i.strip() for i in ids.split(",") if i.strip()]
-        unknown = sorted(set(wanted) - {i.id for i in items})
+        known = {i.id for _, items in loaded for i in items}
+        unknown = sorted({i.strip() for i in ids.split(",") if i.strip()} - known)
         if unknown:
-            raise fail(f"{questions}: no question ids {', '.join(unknown)}")
-        items = [i for i in items if i.id in wanted]
-    bench = AnswerBench(
-        corpus,
-        items,
-        work_dir or settings().data_dir / "eval" / f"answers-{corpus.resolve().name}",
-        settings(),
-        open_service=FactVault,
-        log=warn,
+            raise fail(f"no question ids {', '.join(unknown)} in the sets given")
+        loaded = [(s, items) for s, items in loaded if items]
+    single = len(loaded) == 1 and loaded[0][0].name == "dev" and not seeds and not share
+
+    def set_dir(s: answer_sets.AnswerSet) -> Path:
+        """Where a set is ingested: --work-dir itself for one set, else one folder each."""
+        if single and work_dir:
+            return work_dir
+        slug = s.corpus.resolve().name if s.name == "dev" else s.name.replace(" ", "-")
+        return root / f"answers-{slug}"
+
+    out_path = out_file or Path(
+        "bench/results/answers.md" if single else "bench/results/answer-sets.md"
     )
     machine = describe()
-    rows = []
-    logs = log_dir or out_file.with_suffix("")
+    logs = log_dir or out_path.with_suffix("")
+    rows, set_rows = [], []
     for cfg in configs:
-        result = bench.run(cfg)
-        say(f"== {cfg.name} {cfg.model} ({cfg.describe()})")
-        for metric, value in result.metrics().items():
-            say(f"{metric}: {value:.2f}" if isinstance(value, float) else f"{metric}: {value}")
-        write_log(logs / f"{cfg.name}--{cfg.model}.jsonl", result)
-        rows.append(row_of(result, str(questions), machine))
-    merged = update_rows(out_file.with_suffix(".json"), rows)
-    out_file.write_text(markdown(merged))
-    say(f"results written to {out_file}; per-question logs in {logs}/")
+        results: dict[str, list] = {}
+        for s, items in loaded:
+            bench = AnswerBench(
+                s.corpus, items, set_dir(s), settings(), open_service=FactVault, log=warn
+            )
+            result = bench.run(cfg)
+            results.setdefault(s.group, []).append(result)
+            if single:
+                say(f"== {cfg.name} {cfg.model} ({cfg.describe()})")
+                for metric, value in result.metrics().items():
+                    shown = f"{value:.2f}" if isinstance(value, float) else f"{value}"
+                    say(f"{metric}: {shown}")
+                write_log(logs / f"{cfg.name}--{cfg.model}.jsonl", result)
+                rows.append(answer_report.row_of(result, str(s.questions), machine))
+            else:
+                slug = s.name.replace(" ", "-")
+                write_log(logs / slug / f"{cfg.name}--{cfg.model}.jsonl", result)
+        if not single:
+            say(f"== {cfg.name} {cfg.model} ({cfg.describe()})")
+            for group, group_results in results.items():
+                row = answer_sets.group_row(group, group_results, machine)
+                set_rows.append(row)
+                say(answer_sets.line_of(row))
+                say(answer_sets.kinds_line(row))
+    if single:
+        merged = answer_report.update_rows(out_path.with_suffix(".json"), rows)
+        out_path.write_text(answer_report.markdown(merged))
+    else:
+        merged = answer_sets.update_rows(out_path.with_suffix(".json"), set_rows)
+        out_path.write_text(answer_sets.markdown(merged))
+    say(f"results written to {out_path}; per-question logs in {logs}/")
 
 
 def share_cmd(
@@ -233,7 +313,7 @@ def share_cmd(
     """Write a generated organisation share: its files under DIR/corpus and its questions in
     DIR/questions.jsonl (score it with `eval answers --corpus DIR/corpus --questions
     DIR/questions.jsonl`). The same seed writes the same bytes."""
-    from app.evaluation.generated_share import write_share
+    from app.evaluation.generated import write_share
 
     written = write_share(seed, write)
     say(f"seed {seed}: {len(written) - 1} files and questions.jsonl written to {write}")

@@ -216,6 +216,9 @@ class ConfigResult:
         idk = [r for r in self.records if r.kind == "unanswerable"]
         readable = [r for r in answerable if r.id in self.readable_ids]
         followups = [r for r in self.records if r.kind == "followup"]
+        by_kind: dict[str, list[QuestionRecord]] = {}
+        for r in self.records:
+            by_kind.setdefault(r.kind, []).append(r)
         by_format: dict[str, list[QuestionRecord]] = {}
         for r in answerable:
             for ext in dict.fromkeys(Path(f).suffix.lstrip(".") for f in r.golden_files):
@@ -239,6 +242,10 @@ class ConfigResult:
             **{
                 f"format_{ext}": share(rs, lambda r: r.verdict.correct)
                 for ext, rs in sorted(by_format.items())
+            },
+            **{
+                f"kind_{kind}": share(rs, lambda r: r.verdict.correct)
+                for kind, rs in sorted(by_kind.items())
             },
             "ttft_p50_s": p50([r.ttft_s for r in self.records]),
             "first_shown_p50_s": p50([r.first_shown_s for r in self.records]),
