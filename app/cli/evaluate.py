@@ -224,17 +224,18 @@ def answers_cmd(
         sets.append(answer_sets.AnswerSet("dev", corpus, questions, "dev"))
     for folder in share or []:
         sets.append(answer_sets.folder_set(folder))
-    try:
-        seeds = answer_sets.parse_seeds(generate or [])
+    try:  # each --generate is a group of its own (tuning seeds apart from report seeds)
+        seed_groups = [answer_sets.parse_seeds([spec]) for spec in generate or []]
         names = config or DEFAULT_CONFIGS
         configs = [parse_config(c, m) for m in (model or [None]) for c in names]
     except ValueError as exc:
         raise fail(str(exc)) from exc
+    seeds = [seed for group in seed_groups for seed in group]
     root = work_dir or settings().data_dir / "eval"
-    if seeds:
-        group = answer_sets.seed_group(seeds)
-        sets += answer_sets.generated_sets(seeds, root / "generated")
-        say(f"{group}: {len(seeds)} shares written under {root / 'generated'}")
+    for group_seeds in seed_groups:
+        group = answer_sets.seed_group(group_seeds)
+        sets += answer_sets.generated_sets(group_seeds, root / "generated")
+        say(f"{group}: {len(group_seeds)} shares written under {root / 'generated'}")
         if "report seeds" in group:
             warn("report seeds: measure on them, never tune on them")
     loaded = []
