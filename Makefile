@@ -16,7 +16,7 @@ LLAMA_GPU_CMAKE_ARGS ?=
 LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/packaging/llama-no-common.cmake $(LLAMA_GPU_CMAKE_ARGS)
 QUESTION ?= How many days of annual leave does an employee get?
 
-.PHONY: install wheels models browser ocr run test lint bench-ingest bench-load bench-contexts bench-answers bench-conversation clean
+.PHONY: install wheels models browser ocr run test lint bench-ingest bench-load bench-contexts bench-answers bench-answers-models bench-conversation bench-peers peer clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -85,12 +85,20 @@ bench-load: install
 bench-contexts: install
 	$(BIN)/python bench/contexts.py
 
-# The answer benchmark on the whole dev set: today's configuration beside the one before
-# issue 18, for every bundled model, one process per model (its peak memory is its own).
-# ~35 min on 2 cores; writes bench/results/answers.md and per-question logs beside it.
+# The answer benchmark by set (issue 30): the dev set, the report seeds 1000-1009 (generated
+# shares, never tuned on) and the Python library reference, each configuration one line per
+# set (bench/results/answer-sets.md, logs beside it); ~75 min per configuration on 2 cores.
 ANSWERS ?= ../shared/eval/answers
-ANSWER_MODELS ?= qwen2.5-coder-1.5b qwen2.5-coder-0.5b smollm2-135m
+REPORT_SEEDS ?= 1000-1009
+ANSWER_CONFIGS ?= --config default
 bench-answers: install
+	$(BIN)/factvault eval answers --corpus $(ANSWERS)/corpus --questions $(ANSWERS)/questions.jsonl \
+		--generate $(REPORT_SEEDS) --share bench/corpora/python-library $(ANSWER_CONFIGS)
+
+# The dev set alone with every bundled model, today's configuration beside the one before
+# issue 18, one process per model (its peak memory is its own): bench/results/answers.md.
+ANSWER_MODELS ?= qwen2.5-coder-1.5b qwen2.5-coder-0.5b smollm2-135m
+bench-answers-models: install
 	for m in $(ANSWER_MODELS); do \
 		$(BIN)/factvault eval answers --corpus $(ANSWERS)/corpus --questions $(ANSWERS)/questions.jsonl \
 			--config baseline --config default --model $$m || exit 1; \
@@ -101,3 +109,22 @@ clean:
 
 bench-conversation: install
 	$(BIN)/python bench/conversation.py
+
+# The peer pipeline (bench/peers/): LlamaIndex configured as PrivateGPT 0.6 configures it, in
+# its own virtualenv so the product never depends on it. Same llama.cpp wheel, same GGUF.
+PEER_VENV := bench/peers/.venv
+PEER_STAMP := $(PEER_VENV)/.peer-installed
+$(PEER_STAMP): bench/peers/requirements.txt $(LLAMA_WHEEL)
+	$(PYTHON) -m venv $(PEER_VENV)
+	$(PEER_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(PEER_VENV)/bin/python -m pip install --quiet torch==2.13.0
+	$(PEER_VENV)/bin/python -m pip install --quiet --find-links $(WHEELHOUSE) \
+		--only-binary llama-cpp-python -r bench/peers/requirements.txt
+	touch $@
+
+peer: $(PEER_STAMP)
+
+# factvault and the peer side by side on the dev set, the report seeds and the library
+# reference corpus, each question asked to both in turn (bench/results/peers.md).
+bench-peers: install peer
+	$(BIN)/python bench/peers/side_by_side.py

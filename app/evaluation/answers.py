@@ -18,7 +18,8 @@ import json
 import resource
 import statistics
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any, Protocol
@@ -327,7 +328,10 @@ class AnswerBench:
             if p.is_file()
         ]
 
-    def run(self, cfg: AnswerConfig, cache_checks: int = 3) -> ConfigResult:
+    @contextmanager
+    def session(self, cfg: AnswerConfig) -> Iterator[Service]:
+        """A service over the ingested corpus with ``cfg``'s model active and the answer
+        cache empty (every question is answered anew); closed on leaving."""
         settings = self.settings_for(cfg)
         settings.ensure_dirs()
         upgrade(settings.sql_url)
@@ -338,13 +342,19 @@ class AnswerBench:
             if service.models.current is None or service.models.current.name != cfg.model:
                 service.activate_model(cfg.model)
             with service.runtime.db.session() as s:
-                s.execute(delete(AnswerCacheEntry))  # every question below is answered anew
+                s.execute(delete(AnswerCacheEntry))
+            yield service
+        finally:
+            service.close()
+
+    def run(self, cfg: AnswerConfig, cache_checks: int = 3) -> ConfigResult:
+        with self.session(cfg) as service:
             result = ConfigResult(cfg, [], {})
             for item in self.items:
                 if item.kind in KINDS_WITHOUT_PATH:
                     result.skipped[item.kind] = result.skipped.get(item.kind, 0) + 1
                     continue
-                record = self._ask(service, cfg, item)
+                record = self.ask(service, cfg, item)
                 mark = "ok " if record.verdict.correct else "BAD"
                 self.log(
                     f"{cfg.name} {cfg.model} {item.id} {mark} {record.total_s:5.1f}s "
@@ -353,7 +363,7 @@ class AnswerBench:
                 result.records.append(record)
             for item in self.items:
                 if item.access == RESTRICTED:
-                    record = self._ask(service, cfg, item, ORDINARY)
+                    record = self.ask(service, cfg, item, ORDINARY)
                     leaked = any(c.startswith(RESTRICTED_DIR) for c in record.cited)
                     text = record.answer.lower().replace("’", "'")
                     declined = any(p in text for p in DECLINED)
@@ -369,8 +379,6 @@ class AnswerBench:
             result.peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             result.readable_ids = readable_items(self.items, self.readable)
             return result
-        finally:
-            service.close()
 
     def _ingest(self, service: Service) -> None:
         files = self.files()
@@ -386,7 +394,7 @@ class AnswerBench:
         for source, reason in sorted(self.refused.items()):
             self.log(f"not readable yet: {source}: {reason}")
 
-    def _ask(
+    def ask(
         self,
         service: Service,
         cfg: AnswerConfig,
