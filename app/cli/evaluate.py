@@ -302,7 +302,9 @@ def answers_cmd(
         merged = answer_report.update_rows(out_path.with_suffix(".json"), rows)
         out_path.write_text(answer_report.markdown(merged))
     else:
-        merged = answer_sets.update_rows(out_path.with_suffix(".json"), set_rows)
+        merged = answer_report.update_rows(
+            out_path.with_suffix(".json"), set_rows, key=("set", "configuration", "model")
+        )
         out_path.write_text(answer_sets.markdown(merged))
     say(f"results written to {out_path}; per-question logs in {logs}/")
 

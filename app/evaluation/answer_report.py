@@ -47,10 +47,13 @@ def row_of(result: ConfigResult, questions: str, machine: str) -> dict:
     }
 
 
-def update_rows(json_path: Path, rows: list[dict]) -> list[dict]:
+def update_rows(
+    json_path: Path, rows: list[dict], key: tuple[str, ...] = ("configuration", "model")
+) -> list[dict]:
+    """Rows of earlier runs kept, a row measured again (same ``key`` fields) replaced."""
     old = json.loads(json_path.read_text()) if json_path.is_file() else []
-    keyed = {(r["configuration"], r["model"]): r for r in old}
-    keyed.update({(r["configuration"], r["model"]): r for r in rows})
+    keyed = {tuple(r[k] for k in key): r for r in old}
+    keyed.update({tuple(r[k] for k in key): r for r in rows})
     merged = list(keyed.values())
     json_path.parent.mkdir(parents=True, exist_ok=True)
     json_path.write_text(json.dumps(merged, indent=1) + "\n")

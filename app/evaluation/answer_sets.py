@@ -11,7 +11,6 @@ the output, as a reminder that nothing may be tuned on it.
 
 from __future__ import annotations
 
-import json
 import math
 import statistics
 from collections.abc import Iterable
@@ -140,17 +139,6 @@ def _value(s: dict) -> str:
     if s["n"] > 1:
         return f"{s['mean']:.2f} ± {s['sd']:.2f} ({s['min']:.2f}-{s['max']:.2f})"
     return f"{s['mean']:.2f}"
-
-
-def update_rows(json_path: Path, rows: list[dict]) -> list[dict]:
-    """Rows of earlier runs kept, a row measured again replaced."""
-    old = json.loads(json_path.read_text()) if json_path.is_file() else []
-    keyed = {(r["set"], r["configuration"], r["model"]): r for r in old}
-    keyed.update({(r["set"], r["configuration"], r["model"]): r for r in rows})
-    merged = list(keyed.values())
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(merged, indent=1) + "\n")
-    return merged
 
 
 def markdown(rows: list[dict]) -> str:

@@ -458,8 +458,11 @@ class AnswerBench:
 
 
 def write_log(path: Path, result: ConfigResult) -> None:
-    """The per-question log: what the model was shown, what it wrote, how it was scored."""
+    """The per-question log: what the model was shown, what it wrote, how it was scored;
+    restricted questions asked again by an ordinary caller follow, marked ``as_ordinary``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w") as fh:
         for r in result.records:
             fh.write(json.dumps(asdict(r), ensure_ascii=False) + "\n")
+        for r in result.denied:
+            fh.write(json.dumps({**asdict(r), "as_ordinary": True}, ensure_ascii=False) + "\n")

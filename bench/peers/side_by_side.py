@@ -76,6 +76,7 @@ class Row:
     total_s: float
     prompt_tokens: int
     golden_files: list[str] = field(default_factory=list)
+    machine: str = ""  # where this set was asked (a resumed run may span machines)
 
 
 def declined(answer: str) -> bool:
@@ -201,6 +202,10 @@ def run(args: argparse.Namespace) -> list[Row]:
                         for r in rows[-2:]
                     )
                     log(f"{name} {item.id} {item.kind}: {marks}")
+            machine = f"{describe()}; {time.strftime('%Y-%m-%d')}"
+            for r in rows:
+                if r.set == name:
+                    r.machine = machine
             with log_path.open("a") as fh:  # a set at a time: a stopped run loses one set
                 fh.writelines(
                     json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rows if r.set == name
@@ -283,7 +288,8 @@ def markdown(summary: list[dict], meta: dict) -> str:
         "declined: unanswerable questions declined. Times are medians in seconds; ratios "
         "are medians of the paired factvault/peer ratios (below 1: factvault faster).",
         "",
-        f"Machine: {meta['machine']}; {meta['date']}; load average at the start "
+        f"Machine: {meta['machine']}; {meta['date']}; sets asked on other machines by a "
+        f"resumed run: {meta['other_machines'] or 'none'}; load average at the start "
         f"{meta['load_start']}, at the end {meta['load_end']}. Peak RSS: factvault "
         f"{meta['factvault_rss']:.0f} MiB (the whole driver process), peer "
         f"{meta['peer_rss']:.0f} MiB.",
@@ -351,6 +357,15 @@ def main() -> None:
         "limit": args.limit,
     }
     summary = summarise(rows)
+    meta["other_machines"] = ", ".join(
+        sorted(
+            {
+                f"{r.set} ({r.machine})"
+                for r in rows
+                if r.machine and meta["machine"] not in r.machine
+            }
+        )
+    )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(markdown(summary, meta))
     args.out.with_suffix(".json").write_text(

@@ -6,15 +6,13 @@ figures are in bench/results/answers.md."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
-from tests.fixtures import REPO, SHARED
+from tests.evaluation.eval_cli import eval_answers
+from tests.fixtures import SHARED
 
 pytestmark = pytest.mark.slow
 ANSWERS = SHARED / "eval" / "answers"
@@ -39,18 +37,11 @@ FLOOR_DENIED = 1.0
 @pytest.mark.skipif(not ANSWERS.exists(), reason="../shared/eval/answers is not present")
 def test_answer_benchmark_slice_meets_its_floor(tmp_path: Path, models_dir: Path) -> None:
     out = tmp_path / "answers.md"
-    cmd = [
-        sys.executable, "-m", "app.cli", "eval", "answers",
+    args = [
         "--corpus", str(ANSWERS / "corpus"), "--questions", str(ANSWERS / "questions.jsonl"),
         "--ids", SLICE, "--config", "default", "--out", str(out),
-        "--work-dir", str(tmp_path / "work"),
     ]  # fmt: skip
-    env = {
-        **os.environ,
-        "FACTVAULT_DATA_DIR": str(tmp_path / "data"),
-        "FACTVAULT_MODELS_PATH": str(models_dir),
-    }
-    run = subprocess.run(cmd, cwd=REPO, env=env, capture_output=True, text=True, timeout=1200)
+    run = eval_answers(args, tmp_path, models_dir)
     assert run.returncode == 0, run.stderr[-3000:]
     figures = dict(re.findall(r"^(\w+): ([0-9.]+)$", run.stdout, re.M))
     assert float(figures["questions"]) == 13
@@ -60,7 +51,11 @@ def test_answer_benchmark_slice_meets_its_floor(tmp_path: Path, models_dir: Path
     assert float(figures["restricted_denied"]) >= FLOOR_DENIED, run.stderr[-3000:]
     # The per-question log says what the model was shown and what it wrote.
     log = tmp_path / "answers" / "default--qwen2.5-coder-1.5b.jsonl"
-    records = [json.loads(line) for line in log.read_text().splitlines()]
+    logged = [json.loads(line) for line in log.read_text().splitlines()]
+    records = [r for r in logged if not r.get("as_ordinary")]
     assert [r["id"] for r in records] == SLICE.split(",")
+    # The restricted question asked again by an ordinary caller is logged too, declined.
+    [again] = [r for r in logged if r.get("as_ordinary")]
+    assert again["id"] == "q47" and again["verdict"]["correct"]
     assert all(r["reply"] and r["sources"] for r in records)
     assert "| default | qwen2.5-coder-1.5b |" in out.read_text()
