@@ -357,14 +357,9 @@ def main() -> None:
         "limit": args.limit,
     }
     summary = summarise(rows)
+    here = meta["machine"].split("; 1-min")[0]  # the machine, without its load average
     meta["other_machines"] = ", ".join(
-        sorted(
-            {
-                f"{r.set} ({r.machine})"
-                for r in rows
-                if r.machine and meta["machine"] not in r.machine
-            }
-        )
+        sorted({f"{r.set} ({r.machine})" for r in rows if r.machine and here not in r.machine})
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(markdown(summary, meta))
