@@ -149,9 +149,6 @@ class Organisation:
     def person(self, name: str) -> Person:
         return next(p for p in self.people if p.name == name)
 
-    def site(self, name: str) -> Site:
-        return next(s for s in self.sites if s.name == name)
-
 
 def _time(rng: random.Random, hours: tuple[int, int], minutes=("00", "15", "30", "45")) -> str:
     return f"{rng.randint(*hours):02d}:{rng.choice(minutes)}"
@@ -172,13 +169,9 @@ def organisation(seed: int) -> Organisation:
     short = unique(lambda: word(rng, 2))
     company = f"{short} {rng.choice(INDUSTRIES)}"
     site_names = [unique(lambda: word(rng, 2)) for _ in range(3)]
-    extensions = set()
 
     def extension() -> str:
-        while (ext := str(rng.randint(2000, 7999))) in extensions:
-            pass
-        extensions.add(ext)
-        return ext
+        return unique(lambda: str(rng.randint(2000, 7999)))
 
     people = [
         Person(unique(lambda: f"{word(rng, 2)} {word(rng, 3)}"), rng.choice(TITLES),
@@ -218,8 +211,9 @@ def organisation(seed: int) -> Organisation:
     # A code with two digits swapped, beside the original: the near-duplicate trap.
     a = products[0]
     d = a.code[-4:]
-    if d[1] != d[2] and f"{prefix}-{d[0]}{d[2]}{d[1]}{d[3]}" not in names:
-        swapped = f"{prefix}-{d[0]}{d[2]}{d[1]}{d[3]}"
+    swapped = f"{prefix}-{d[0]}{d[2]}{d[1]}{d[3]}"
+    if d[1] != d[2] and swapped not in names:
+        names.add(swapped)
         label = unique(lambda: f"{a.name.split(' ')[0]} {rng.choice(PRODUCT_TIERS)} "
                        f"{rng.randint(2, 99)}")  # fmt: skip
         products[1] = Product(swapped, label, rng.randint(40, 4000), rng.randint(150, 9000),
