@@ -106,8 +106,19 @@ class Verdict:
     correct: bool  # both
 
 
+def _normalised(answer: str) -> str:
+    """As the scorer compares: lower case, a typographic apostrophe as a plain one."""
+    return answer.lower().replace("’", "'")
+
+
+def declines(answer: str, phrases: tuple[str, ...] = DECLINED) -> bool:
+    """Whether a reply says it does not know, in one of ``phrases``."""
+    text = _normalised(answer)
+    return any(p in text for p in phrases)
+
+
 def score(item: AnswerItem, answer: str, cited_sources: list[str]) -> Verdict:
-    text = answer.lower().replace("’", "'")
+    text = _normalised(answer)
     has_any = not item.answer_any or any(s in text for s in item.answer_any)
     text_ok = has_any and all(s in text for s in item.answer_all)
     if item.unanswerable:
@@ -365,8 +376,7 @@ class AnswerBench:
                 if item.access == RESTRICTED:
                     record = self.ask(service, cfg, item, ORDINARY)
                     leaked = any(c.startswith(RESTRICTED_DIR) for c in record.cited)
-                    text = record.answer.lower().replace("’", "'")
-                    declined = any(p in text for p in DECLINED)
+                    declined = declines(record.answer)
                     record.verdict = Verdict(declined, not leaked, declined and not leaked)
                     result.denied.append(record)
                     mark = "ok " if record.verdict.correct else "BAD"

@@ -47,6 +47,7 @@ from app.evaluation.answers import (  # noqa: E402
     RESTRICTED_DIR,
     AnswerBench,
     AnswerItem,
+    declines,
     load_items,
     score,
 )
@@ -79,14 +80,9 @@ class Row:
     machine: str = ""  # where this set was asked (a resumed run may span machines)
 
 
-def declined(answer: str) -> bool:
-    text = answer.lower().replace("’", "'")
-    return any(p in text for p in DECLINED_BOTH)
-
-
 def judge(item: AnswerItem, answer: str, sources: list[str]) -> bool:
     if item.unanswerable:
-        return declined(answer)
+        return declines(answer, DECLINED_BOTH)
     return score(item, answer, sources).correct
 
 
