@@ -205,14 +205,7 @@ def answers_cmd(
     from app.cli.common import warn
     from app.core.machine import describe
     from app.evaluation import answer_report, answer_sets
-    from app.evaluation.answers import (
-        DEFAULT_CONFIGS,
-        AnswerBench,
-        DatasetError,
-        load_items,
-        parse_config,
-        write_log,
-    )
+    from app.evaluation.answers import DEFAULT_CONFIGS, AnswerBench, parse_config, write_log
     from app.service import FactVault
 
     if (corpus is None) != (questions is None):
@@ -230,7 +223,6 @@ def answers_cmd(
         configs = [parse_config(c, m) for m in (model or [None]) for c in names]
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    seeds = [seed for group in seed_groups for seed in group]
     root = work_dir or settings().data_dir / "eval"
     for group_seeds in seed_groups:
         group = answer_sets.seed_group(group_seeds)
@@ -238,27 +230,11 @@ def answers_cmd(
         say(f"{group}: {len(group_seeds)} shares written under {root / 'generated'}")
         if "report seeds" in group:
             warn("report seeds: measure on them, never tune on them")
-    loaded = []
-    for s in sets:
-        if not s.corpus.is_dir():
-            raise fail(f"{s.corpus}: no such folder")
-        if not s.questions.is_file():
-            raise fail(f"{s.questions}: no such file")
-        try:
-            items = load_items(s.questions)
-        except DatasetError as exc:
-            raise fail(str(exc)) from exc
-        if ids:
-            wanted = {i.strip() for i in ids.split(",") if i.strip()}
-            items = [i for i in items if i.id in wanted]
-        loaded.append((s, items))
-    if ids:
-        known = {i.id for _, items in loaded for i in items}
-        unknown = sorted({i.strip() for i in ids.split(",") if i.strip()} - known)
-        if unknown:
-            raise fail(f"no question ids {', '.join(unknown)} in the sets given")
-        loaded = [(s, items) for s, items in loaded if items]
-    single = len(loaded) == 1 and loaded[0][0].name == "dev" and not seeds and not share
+    try:
+        loaded = answer_sets.load(sets, ids)
+    except ValueError as exc:
+        raise fail(str(exc)) from exc
+    single = not seed_groups and not share  # the dev set alone: the per-model table
 
     def set_dir(s: answer_sets.AnswerSet) -> Path:
         """Where a set is ingested: --work-dir itself for one set, else one folder each."""

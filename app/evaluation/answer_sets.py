@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.evaluation.answers import ConfigResult
+from app.evaluation.answers import ConfigResult, load_items
 from app.evaluation.generated import REPORT_SEEDS, write_share
 
 # The headline figures of a set's line, in order.
@@ -82,6 +82,27 @@ def folder_set(folder: Path, name: str | None = None) -> AnswerSet:
     folder = Path(folder)
     label = name or folder.resolve().name
     return AnswerSet(label, folder / "corpus", folder / "questions.jsonl", label)
+
+
+def load(sets: list[AnswerSet], ids: str | None = None) -> list[tuple[AnswerSet, list]]:
+    """Each set with its questions: only those of ``ids`` (comma-separated) when given, and
+    then the sets left with none dropped. A missing folder or file, a malformed questions
+    file or an id in no set raises ValueError naming it, before anything is ingested."""
+    wanted = {i.strip() for i in (ids or "").split(",") if i.strip()}
+    loaded = []
+    for s in sets:
+        if not s.corpus.is_dir():
+            raise ValueError(f"{s.corpus}: no such folder")
+        if not s.questions.is_file():
+            raise ValueError(f"{s.questions}: no such file")
+        items = load_items(s.questions)  # DatasetError is a ValueError naming the line
+        loaded.append((s, [i for i in items if i.id in wanted] if wanted else items))
+    if wanted:
+        unknown = sorted(wanted - {i.id for _, items in loaded for i in items})
+        if unknown:
+            raise ValueError(f"no question ids {', '.join(unknown)} in the sets given")
+        loaded = [(s, items) for s, items in loaded if items]
+    return loaded
 
 
 def spread(values: list[float]) -> dict[str, float]:
