@@ -22,8 +22,12 @@ from pathlib import Path
 
 from sqlalchemy import func, select, text
 
+from app.answering.answerer import Answer, Answerer, AnswerSettings, Citation
+from app.answering.cache import AnswerCache
+from app.answering.history import Exchange
 from app.core.config import Settings
 from app.core.conversations import ConversationStore, Summary
+from app.core.cpu_gate import CpuGate
 from app.core.db import (
     DEFAULT_COLLECTION,
     Chunk,
@@ -43,13 +47,13 @@ from app.core.vectorstore import SearchFilter
 from app.errors import ServiceError
 from app.evaluation.selfeval import NoQuestions, quality_gate, questions_for
 from app.evaluation.summary import load_summary
-from app.generation import fingerprint
-from app.generation.answer import Answer, Answerer, AnswerSettings, Citation, CpuGate
-from app.generation.cache import AnswerCache
-from app.generation.fingerprint import FingerprintError
-from app.generation.history import Exchange
-from app.generation.hotswap import ModelManager
-from app.generation.registry import (
+from app.maintenance.backup import BackupReport, backup, restore
+from app.maintenance.reindex_job import ReindexJob
+from app.metrics import Metrics
+from app.models import fingerprint
+from app.models.fingerprint import FingerprintError
+from app.models.manager import ModelManager
+from app.models.registry import (
     ModelNotFound,
     RegistryError,
     active_model,
@@ -64,10 +68,7 @@ from app.generation.registry import (
     set_endpoints,
     verify_weights,
 )
-from app.generation.remote import PoolSettings, RemoteModel
-from app.maintenance.backup import BackupReport, backup, restore
-from app.maintenance.reindex_job import ReindexJob
-from app.metrics import Metrics
+from app.models.remote import PoolSettings, RemoteModel
 from app.ratelimit import RateLimits
 from app.retrieval import RetrievedChunk, Retriever
 from app.retrieval.search import NoIndex

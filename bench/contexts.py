@@ -24,9 +24,9 @@ sys.path.insert(0, str(REPO))
 from app.core.config import get_settings  # noqa: E402
 from app.core.machine import describe  # noqa: E402
 from app.evaluation.dataset import load_corpus  # noqa: E402
-from app.generation.bundled import BUNDLED, materialize  # noqa: E402
-from app.generation.context_writer import ContextWriter, WriterSettings  # noqa: E402
-from app.generation.runner import load_llama  # noqa: E402
+from app.models.bundled import BUNDLED, materialize  # noqa: E402
+from app.models.runner import load_llama  # noqa: E402
+from ingest.contextualize.writer import ContextWriter, WriterSettings  # noqa: E402
 
 CORPUS = REPO.parent / "shared" / "eval" / "contextual" / "codebase_chunks.json"
 RESULTS = REPO / "bench" / "results" / "context-cost.md"

@@ -36,8 +36,8 @@ from app.core.machine import describe  # noqa: E402
 from app.evaluation.dataset import load_corpus, load_queries  # noqa: E402
 from app.evaluation.metrics import summarize  # noqa: E402
 from app.evaluation.runner import Evaluator, parse_config  # noqa: E402
-from app.generation.bundled import BUNDLED, materialize  # noqa: E402
-from app.generation.runner import load_llama  # noqa: E402
+from app.models.bundled import BUNDLED, materialize  # noqa: E402
+from app.models.runner import load_llama  # noqa: E402
 
 DATA = REPO.parent / "shared" / "eval" / "contextual"
 RESULTS = REPO / "bench" / "results" / "rerank.md"

@@ -28,8 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.core.hashing import sha256_text  # noqa: E402
-from app.generation.bundled import BUNDLED  # noqa: E402
-from app.generation.context_writer import WriterSettings, prompt_version  # noqa: E402
+from app.models.bundled import BUNDLED  # noqa: E402
+from ingest.contextualize.writer import WriterSettings, prompt_version  # noqa: E402
 
 EVAL = REPO.parent / "shared" / "eval" / "contextual"
 

@@ -12,12 +12,12 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.answering.answerer import PromptTooLong
 from app.core.embedder import IndexMismatch
 from app.errors import ServiceError
-from app.generation.answer import PromptTooLong
-from app.generation.hotswap import NoActiveModel
-from app.generation.registry import ModelConflict, ModelNotFound, ModelPathRefused, RegistryError
-from app.generation.runner import GenerationFailed, ModelLoadError, Overloaded
+from app.models.manager import NoActiveModel
+from app.models.registry import ModelConflict, ModelNotFound, ModelPathRefused, RegistryError
+from app.models.runner import GenerationFailed, ModelLoadError, Overloaded
 from app.ratelimit import RateLimited
 from app.retrieval.search import NoIndex
 

@@ -16,9 +16,9 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
+from app.answering.answerer import Answer
+from app.answering.history import Exchange
 from app.core.vectorstore import SearchFilter
-from app.generation.answer import Answer
-from app.generation.history import Exchange
 from app.service import FactVault
 
 DISCONNECT_POLL_SECONDS = 0.2  # how often a plain (non-streamed) answer's client is looked at

@@ -22,7 +22,7 @@ def contexts_export(
 ) -> None:
     """Write cached LLM contexts to a file, e.g. to carry a long context run's work to CI or
     another machine (an eval stopped by a signal it cannot catch never writes its file)."""
-    from app.generation.bundled import BundledModelMissing
+    from app.models.bundled import BundledModelMissing
     from ingest.context_cache import ContextCache
     from ingest.contextualize.llm import resolve_context_model
 

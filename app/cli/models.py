@@ -20,7 +20,7 @@ models_app = typer.Typer(no_args_is_help=True, help="Answering models (GGUF).")
 @models_app.command("list")
 def models_list() -> None:
     """Registered models (bundled ones are registered on first use)."""
-    from app.generation.registry import list_models, register_bundled
+    from app.models.registry import list_models, register_bundled
 
     with sql_session() as s:
         register_bundled(s, settings().models_dir)
@@ -48,8 +48,8 @@ def models_add(
     or a model served by inference endpoints: its fingerprint is computed from the GGUF
     when it is given, else taken from the first endpoint; each endpoint is checked against
     it before it answers."""
-    from app.generation import fingerprint
-    from app.generation.registry import (
+    from app.models import fingerprint
+    from app.models.registry import (
         RegistryError,
         check_endpoint,
         checked_model_path,
@@ -89,7 +89,7 @@ def models_endpoint(
     """Add an endpoint to a model's pool (attested before it serves) or drain one (nothing
     new goes to it; its running requests finish; then it leaves). Goes through the running
     service when there is one, else changes the registry for the next start."""
-    from app.generation.registry import RegistryError, check_endpoint, get_model, set_endpoints
+    from app.models.registry import RegistryError, check_endpoint, get_model, set_endpoints
 
     if action not in ("add", "drain"):
         raise fail("ACTION is add or drain")
@@ -117,7 +117,7 @@ def models_endpoint(
 @models_app.command("activate")
 def models_activate(name: str) -> None:
     """Make a model the active one (hot-swapped in the running service, if any)."""
-    from app.generation.registry import RegistryError
+    from app.models.registry import RegistryError
     from app.service import FactVault
 
     client = running_service()

@@ -50,7 +50,7 @@ def tune_queries(
     """Have a local model write a few questions each sampled chunk answers. Cached in SQL
     by content hash: a stopped run resumes, a second run writes nothing new."""
 
-    from app.generation.bundled import BundledModelMissing
+    from app.models.bundled import BundledModelMissing
     from app.tuning.questions import QuestionCache, synthesize
     from ingest.contextualize.llm import resolve_context_model
 

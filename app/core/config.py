@@ -118,7 +118,7 @@ class Settings(BaseSettings):
     # embedder's device ("cuda", "cuda:1", "mps").
     llm_gpu_layers: int = Field(default=0, ge=-1)
     embedder_device: str = Field(default="cpu", pattern=r"^(cpu|cuda(:[0-9]+)?|mps)$")
-    # A model served by inference endpoints (generation/remote.py): connect and read
+    # A model served by inference endpoints (app/models/remote.py): connect and read
     # timeouts, how often each endpoint's health is asked and its weights probed again, how
     # far a probe's log-probabilities may differ from the fingerprint (nats), and how many
     # requests one endpoint runs at once (llama.cpp's server: one).
@@ -151,10 +151,11 @@ class Settings(BaseSettings):
     generation_time_limit: float = Field(
         default=120.0, gt=0, description="Seconds after which an answer stops generating."
     )
-    # Conversations (app/conversation/). Earlier turns go into the prompt within this many
-    # tokens, oldest dropped first; each turn extends the previous one, so llama.cpp reads
-    # only a turn's new tokens. Recent conversations' contexts are kept per model within
-    # conversation_state_mib (least recently used evicted; 0: keep none).
+    # Conversations (app/core/conversations.py, app/answering/history.py). Earlier turns go
+    # into the prompt within this many tokens, oldest dropped first; each turn extends the
+    # previous one, so llama.cpp reads only a turn's new tokens. Recent conversations'
+    # contexts are kept per model within conversation_state_mib (least recently used
+    # evicted; 0: keep none).
     conversation_history_tokens: int = Field(default=2048, ge=0)
     conversation_state_mib: int = Field(default=256, ge=0)
     # A follow-up that does not stand alone ("And the other site?") is rewritten by the

@@ -186,7 +186,7 @@ class ModelRecord(Base):
     provenance: Mapped[str | None] = mapped_column(String(512))
     is_active: Mapped[bool] = mapped_column(Boolean, default=False)
     # Served by these OpenAI-compatible inference endpoints instead of in-process (None:
-    # in-process), and what its weights answer to the probe prompts (generation/fingerprint).
+    # in-process), and what its weights answer to the probe prompts (app/models/fingerprint.py).
     endpoints: Mapped[list[str] | None] = mapped_column(JSON)
     fingerprint: Mapped[dict | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -243,7 +243,7 @@ class SyntheticQuestions(Base):
 
 
 class AnswerCacheEntry(Base):
-    """A greedy answer, keyed by everything that determines it (app/generation/cache.py).
+    """A greedy answer, keyed by everything that determines it (app/answering/cache.py).
 
     The key hashes the question, the retrieved chunks' text, the model's sha256, the prompt
     version and the decoding settings, so a changed document, a swapped model or a new
@@ -289,7 +289,7 @@ class Conversation(Base):
 class ConversationTurn(Base):
     """One question and its answer, with everything needed to replay or audit it: the
     standalone question retrieval ran on, the user message the model was sent (the next
-    turn's prompt repeats it, see app/generation/history.py), the citations' chunk ids, the
+    turn's prompt repeats it, see app/answering/history.py), the citations' chunk ids, the
     model and index that answered, and what the prompt cost."""
 
     __tablename__ = "conversation_turns"

@@ -26,12 +26,12 @@ from typing import Any, Protocol
 
 from sqlalchemy import delete
 
+from app.answering.answerer import Answer
 from app.core.config import Settings
 from app.core.db import AnswerCacheEntry
 from app.core.migrate import upgrade
 from app.core.vectorstore import SearchFilter
-from app.generation.answer import Answer
-from app.generation.hotswap import ModelManager
+from app.models.manager import ModelManager
 
 KINDS_WITHOUT_PATH: dict[str, str] = {}  # question kinds the product cannot ask yet, and why
 # Files under restricted/ go into their own collection. Restricted questions are asked by

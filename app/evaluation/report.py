@@ -66,7 +66,7 @@ def previous_sections(path: Path) -> list[str]:
 def bundled_model_names() -> dict[str, str]:
     """sha256 -> bundled model name, so the cost table names SmolLM2 (unpinned: its sha256 is
     its installed file's hash) like the pinned models."""
-    from app.generation.bundled import BUNDLED, BundledModelMissing
+    from app.models.bundled import BUNDLED, BundledModelMissing
 
     names = {}
     for model in BUNDLED.values():

@@ -10,8 +10,8 @@ import threading
 import time
 from dataclasses import asdict, dataclass, field
 
+from app.core.cpu_gate import CpuGate
 from app.core.runtime import Runtime
-from app.generation.answer import CpuGate
 from ingest.reindex import Judge, ReindexReport, reindex
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from app.core.text import terms
 from app.retrieval.types import RetrievedChunk
 
 GAP = " … "
@@ -28,40 +29,6 @@ RELATIVE_FLOOR = 0.5
 # Sentences end at . ! ? followed by white space, except after a section number ("3. ") or
 # "e.g."; lines always end a unit (code, tables, lists and headings are line-shaped).
 _SENTENCE = re.compile(r"(?<=[.!?])(?<!\b\d\.)(?<!\b\d\d\.)(?<!\be\.g\.)[\"')\]]*\s+(?=\S)")
-_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")  # 2,115 -> 2115
-_POSSESSIVE = re.compile(r"'s\b")
-_TERM = re.compile(r"[a-z0-9]+(?:[-_.'][a-z0-9]+)*")
-_STOPWORDS = """
-    a an and are as at be by can could did do does for from has have how i if in is it its
-    may me must my of on or our should so than that the their them then there these they this
-    to was we were what when where which who whom whose why will with would you your about
-    after before any per into each many much more most not no only other own same such
-    up down out over under again further once here all both few some very just also being
-    been had having he she his her yes"""
-STOPWORDS = frozenset(_STOPWORDS.split())
-
-
-def squash(text: str) -> str:
-    """Lower-cased, thousands separators out (2,115 -> 2115): how text is compared."""
-    return _THOUSANDS.sub("", text.lower())
-
-
-def terms(text: str) -> set[str]:
-    """Content terms: lower-cased words and codes (TQ-4471, 2,115 -> 2115), stopwords out,
-    plurals folded; shared with answer attribution so both judge overlap the same way."""
-    text = _POSSESSIVE.sub("", squash(text).replace("’", "'"))
-    out = set()
-    for whole in _TERM.findall(text):
-        # An identifier also counts by its parts: max_gbp is "max" and "gbp", full-time
-        # is "full" and "time" (but a code such as tq-4471 keeps its whole form too).
-        parts = re.split(r"[-_]", whole) if re.search(r"[a-z][-_][a-z]", whole) else []
-        for t in (whole, *parts):
-            if t in STOPWORDS or not t:
-                continue
-            if len(t) > 3 and t.endswith("s") and not t.endswith("ss"):
-                t = t[:-1]
-            out.add(t)
-    return out
 
 
 @dataclass(frozen=True)

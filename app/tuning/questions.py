@@ -2,7 +2,7 @@
 
 ``synthesize`` walks the documents in SQL, takes a fixed sample of their chunks (by chunk
 hash, so a second run and another machine pick the same ones) and has a bundled or
-registered GGUF model write a few questions per chunk (app/generation/question_writer.py).
+registered GGUF model write a few questions per chunk (app/tuning/question_writer.py).
 Every chunk's questions are stored as soon as they are written, keyed by content hashes, so
 a stopped run resumes where it stopped and a re-ingest or re-index reuses them. The model
 is loaded only on the first chunk that is not cached yet: a run from a shipped file
@@ -20,8 +20,8 @@ from sqlalchemy import select
 
 from app.core.db import Chunk, Database, Document, SyntheticQuestions
 from app.core.keyed_cache import CacheKey, KeyedCache
-from app.generation.question_writer import QuestionSettings, QuestionWriter, prompt_version
-from app.generation.runner import load_llama
+from app.models.runner import load_llama
+from app.tuning.question_writer import QuestionSettings, QuestionWriter, prompt_version
 
 
 class QuestionCache(KeyedCache[list[str]]):

@@ -17,13 +17,13 @@ from sqlalchemy import select
 from app.core.config import Settings
 from app.core.db import Database, ModelRecord
 from app.core.hashing import sha256_text
-from app.generation.bundled import BUNDLED, materialize
-from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
-from app.generation.registry import register_bundled
-from app.generation.runner import load_llama
+from app.models.bundled import BUNDLED, materialize
+from app.models.registry import register_bundled
+from app.models.runner import load_llama
 from ingest.chunking import ChunkDraft
 from ingest.context_cache import ContextCache, ContextKey
 from ingest.contextualize import DocumentContext, StructuralContext
+from ingest.contextualize.writer import ContextWriter, WriterSettings, prompt_version
 
 
 @dataclass(frozen=True)

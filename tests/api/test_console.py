@@ -12,9 +12,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from app.answering.prompts import is_idk
 from app.core.auth import create_key
 from app.evaluation.summary import save_summary
-from app.generation.prompts import is_idk
 from tests.fixtures import FLEET_DOC, FLEET_TURNS, REPO, LiveServer, empty_service
 
 pytestmark = pytest.mark.slow

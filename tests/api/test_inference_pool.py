@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from app.generation.bundled import BUNDLED, materialize
+from app.models.bundled import BUNDLED, materialize
 from app.service import FactVault
 from tests.fixtures import LiveServer, make_service
 from tests.inference import InferenceServer
@@ -330,7 +330,7 @@ def test_a_replica_follows_endpoint_changes_made_through_another(pool: Pool) -> 
     """API replicas share SQL: an endpoint drained or added through one is drained or added
     here when this replica next follows SQL (written to SQL here as the other would). The
     last endpoint of a pool cannot be drained."""
-    from app.generation.registry import set_endpoints
+    from app.models.registry import set_endpoints
 
     p = pool
     with p.service.runtime.db.session() as s:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from app.generation.bundled import BUNDLED
+from app.models.bundled import BUNDLED
 from tests.fixtures import REPO
 
 pytestmark = pytest.mark.slow

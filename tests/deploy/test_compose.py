@@ -101,7 +101,7 @@ def test_nginx_balances_over_the_api_replicas() -> None:
 def test_the_inference_tier_is_a_pool_of_llama_cpp_servers_the_apis_use() -> None:
     from llama_cpp.server.settings import ModelSettings, ServerSettings
 
-    from app.generation.bundled import QWEN_15B
+    from app.models.bundled import QWEN_15B
 
     services = load()["services"]
     servers = {n: s for n, s in services.items() if s.get("entrypoint", [""])[-1:] == [

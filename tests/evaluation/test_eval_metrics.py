@@ -63,7 +63,7 @@ def test_cost_table_names_every_bundled_model_even_unpinned(tmp_path: Path) -> N
 
     from app.core.hashing import sha256_file
     from app.evaluation.report import context_cost_lines
-    from app.generation.bundled import BUNDLED
+    from app.models.bundled import BUNDLED
 
     smol_sha = sha256_file(BUNDLED["smollm2-135m"].parts()[0])
     rows = [

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from app.core.db import Chunk, Database, ModelRecord
 from app.core.hashing import sha256_file, sha256_text
-from app.generation.bundled import BUNDLED, materialize
-from app.generation.context_writer import ContextWriter, WriterSettings, prompt_version
+from app.models.bundled import BUNDLED, materialize
 from ingest.context_cache import ContextCache, ContextKey
 from ingest.contextualize.llm import LlmContextualizer, resolve_context_model
+from ingest.contextualize.writer import ContextWriter, WriterSettings, prompt_version
 from ingest.pipeline import IngestPipeline
 from ingest.sources import SourceFile
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import inspect, text
 
-from app.generation.prompts import is_idk
+from app.answering.prompts import is_idk
 from tests.fixtures import make_service
 
 pytestmark = pytest.mark.slow

@@ -17,7 +17,7 @@ from app.core.db import ChunkContextCache
 from app.core.migrate import upgrade
 from app.core.runtime import open_runtime
 from app.evaluation.dataset import load_corpus
-from app.generation.bundled import BUNDLED
+from app.models.bundled import BUNDLED
 from ingest.contextualize.llm import LlmContextualizer, resolve_context_model
 from ingest.pipeline import IngestPipeline
 from ingest.sources import SourceFile

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
+from app.answering.answerer import Answerer
 from app.core.auth import create_key
-from app.generation.answer import Answerer
 from app.ratelimit import RateLimited, RateLimits
 from app.service import FactVault
 from tests.fixtures import LiveServer, make_service

@@ -138,7 +138,7 @@ def test_reindex_through_the_api_while_queries_run(service: FactVault, client: T
 def test_a_replica_follows_a_swap_made_through_another(service: FactVault) -> None:
     """Two API replicas share SQL: a swap through one marks the model active there, and
     the other follows it (here: the swap is written to SQL as the other replica would)."""
-    from app.generation.registry import mark_active
+    from app.models.registry import mark_active
 
     assert service.models.current.name == "smollm2-135m"
     assert service.follow_active_model() is False  # nothing to do

@@ -9,8 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.generation.release import ReplyRelease
-from app.generation.safety import strip_links
+from app.answering.release import ReplyRelease
+from app.answering.safety import strip_links
 from app.service import FactVault
 from tests.fixtures import make_service
 

@@ -3,7 +3,8 @@ token budget, in document order, with the rest marked as left out. No model invo
 
 from __future__ import annotations
 
-from app.retrieval.evidence import GAP, select_evidence, split_units, terms
+from app.core.text import terms
+from app.retrieval.evidence import GAP, select_evidence, split_units
 from app.retrieval.types import RetrievedChunk
 
 HANDBOOK = (

@@ -17,8 +17,8 @@ import pytest
 from app.core.db import Database
 from app.core.hashing import sha256_text
 from app.core.keyed_cache import CacheKey
-from app.generation.question_writer import QuestionSettings, parse, prompt_version
 from app.tuning.dataset import HELD_OUT, is_held_out
+from app.tuning.question_writer import QuestionSettings, parse, prompt_version
 from app.tuning.questions import QuestionCache, in_sample
 from tests.fixtures import REPO, SAMPLES
 
@@ -92,7 +92,7 @@ def test_shipped_questions_are_what_factvault_writes(tmp_path: Path, minilm, mod
     from app.core.migrate import upgrade
     from app.core.runtime import open_runtime
     from app.evaluation.dataset import load_corpus
-    from app.generation.bundled import BUNDLED, materialize
+    from app.models.bundled import BUNDLED, materialize
     from app.tuning.questions import synthesize
     from ingest.pipeline import IngestPipeline
 

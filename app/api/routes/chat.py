@@ -21,6 +21,8 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
+from app.answering.answerer import Answer
+from app.answering.history import Exchange
 from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.errors import ApiError
 from app.api.guard import GuardedRoute
@@ -28,8 +30,6 @@ from app.api.routes.query import citation_out, error_event
 from app.api.schemas import HAS_TEXT, ChatRequest
 from app.api.streaming import Event, answer_plainly, asker, open_answer_stream
 from app.core.vectorstore import SearchFilter
-from app.generation.answer import Answer
-from app.generation.history import Exchange
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=GuardedRoute)
 

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from app.answering.answerer import Answer, Citation, citation_from_chunk
 from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.errors import ApiError, problem_for
 from app.api.guard import Caller, GuardedRoute
@@ -26,7 +27,6 @@ from app.api.schemas import (
 )
 from app.api.streaming import Event, answer_plainly, asker, open_answer_stream
 from app.core.vectorstore import SearchFilter
-from app.generation.answer import Answer, Citation, citation_from_chunk
 
 router = APIRouter(prefix="/v1", tags=["query"], route_class=GuardedRoute)
 

@@ -16,10 +16,10 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.generation.history import Exchange
-from app.generation.prompts import is_idk
-from app.generation.runner import LoadedModel, StopCheck
-from app.retrieval.evidence import terms
+from app.answering.history import Exchange
+from app.answering.prompts import is_idk
+from app.core.text import terms
+from app.models.runner import LoadedModel, StopCheck
 
 # Words that point back into the conversation: a question holding one does not stand alone.
 # ("that", "then" and "such" are left out: in a question they are mostly not references.)

@@ -4,9 +4,9 @@ sentences withheld, in a stream as in a reply."""
 
 from __future__ import annotations
 
-from app.generation.attribution import Attributor, recite
-from app.generation.prompts import IDK
-from app.generation.release import ReplyRelease
+from app.answering.attribution import Attributor, recite
+from app.answering.prompts import IDK
+from app.answering.release import ReplyRelease
 
 SOURCES = [
     "The rate limiter uses a token bucket per API key. The bucket refills at 600 requests "

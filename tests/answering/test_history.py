@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.generation.history import Exchange, fit_history, history_messages
-from app.generation.rewrite import clean, fallback, rewrite_messages, stands_alone
+from app.answering.history import Exchange, fit_history, history_messages
+from app.answering.rewrite import clean, fallback, rewrite_messages, stands_alone
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from app.retrieval.evidence import squash, terms
+from app.core.text import squash, terms
 
 # A sentence is supported by a source holding at least this share of its (weighted) terms.
 SUPPORT = 0.6

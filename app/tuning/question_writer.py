@@ -3,11 +3,12 @@
 These are the training and self-evaluation queries of a retriever tuned on the user's own
 corpus (app/tuning): no human label is needed, and the answering model is not involved.
 
-Cost decides the layout, as for the contextualizer (context_writer.py): the document's head
-comes first and is the same for every chunk of that document, so llama.cpp evaluates it once
-per document (its KV prefix is reused while the chunks of one document follow each other);
-only the chunk and the reply are paid per chunk. Generation is greedy and capped, so the same
-inputs give the same questions: they can be cached by content hash and shipped as a file.
+Cost decides the layout, as for the contextualizer (ingest/contextualize/writer.py): the
+document's head comes first and is the same for every chunk of that document, so llama.cpp
+evaluates it once per document (its KV prefix is reused while the chunks of one document
+follow each other); only the chunk and the reply are paid per chunk. Generation is greedy
+and capped, so the same inputs give the same questions: they can be cached by content hash
+and shipped as a file.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from app.generation.prompts import neutralise
+from app.core.text import neutralise
 
 # Bump when the prompt or the parsing changes: cached questions are keyed by it.
 PROMPT_VERSION = "q-v1"

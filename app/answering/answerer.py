@@ -5,7 +5,6 @@ Used by the API, the OpenAI-compatible endpoint and ``factvault query`` alike.
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -13,22 +12,22 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from app.core.vectorstore import SearchFilter
-from app.generation.attribution import Attributor
-from app.generation.cache import AnswerCache, answer_key
-from app.generation.history import MESSAGE_OVERHEAD, Exchange, fit_history, history_messages
-from app.generation.hotswap import ModelManager
-from app.generation.prompts import (
+from app.answering.attribution import Attributor
+from app.answering.cache import AnswerCache, answer_key
+from app.answering.history import MESSAGE_OVERHEAD, Exchange, fit_history, history_messages
+from app.answering.prompts import (
     PromptSource,
     build_messages,
     cited_numbers,
     format_sources,
     is_idk,
 )
-from app.generation.release import ReplyRelease
-from app.generation.remote import RemoteModel
-from app.generation.rewrite import Rewrite, rewrite, stands_alone
-from app.generation.runner import LoadedModel
+from app.answering.release import ReplyRelease
+from app.answering.rewrite import Rewrite, rewrite, stands_alone
+from app.core.vectorstore import SearchFilter
+from app.models.manager import ModelManager
+from app.models.remote import RemoteModel
+from app.models.runner import LoadedModel
 from app.retrieval import RetrievedChunk, Retriever
 from app.retrieval.evidence import EvidenceBlock, select_evidence
 
@@ -421,17 +420,3 @@ def fit_prompt(
         question, [PromptSource(s.n, label(s), s.text) for s in shown], version, history
     )
     return messages, shown, max_tokens
-
-
-class CpuGate:
-    """Keeps heavy CPU work (an embedding batch, a generation) from running at once.
-
-    On 2 cores, a generation beside an ingest's embedding slows both by more than half;
-    taking turns finishes each sooner.
-    """
-
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-
-    def __call__(self) -> threading.Lock:
-        return self._lock

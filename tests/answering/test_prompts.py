@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from app.generation.prompts import (
+from app.answering.prompts import (
     IDK,
     PromptSource,
     build_messages,
     cited_numbers,
     is_idk,
-    neutralise,
 )
+from app.core.text import neutralise
 
 
 def test_sources_are_numbered_delimited_untrusted_blocks() -> None:

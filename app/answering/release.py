@@ -21,9 +21,9 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from app.generation.attribution import Attributed, Attributor
-from app.generation.prompts import IDK, cited_numbers, is_idk
-from app.generation.safety import strip_links
+from app.answering.attribution import Attributed, Attributor
+from app.answering.prompts import IDK, cited_numbers, is_idk
+from app.answering.safety import strip_links
 
 # A sentence ends at . ! or ? followed by white space, or at a line break; the white space
 # stays with the sentence it ends, so the pieces concatenate back to the reply.

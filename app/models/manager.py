@@ -16,11 +16,11 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from app.generation import fingerprint
-from app.generation.kv_states import KVStates
-from app.generation.registry import verify_weights
-from app.generation.remote import PoolSettings, RemoteModel
-from app.generation.runner import (
+from app.models import fingerprint
+from app.models.kv_states import KVStates
+from app.models.registry import verify_weights
+from app.models.remote import PoolSettings, RemoteModel
+from app.models.runner import (
     ChatTemplate,
     LoadedModel,
     ModelLoadError,

@@ -11,6 +11,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from app.core.text import neutralise
+
 IDK = "I don't know"
 
 # v1: the first prompt (whole chunks). Its example sentence was a fact of its own, and a
@@ -42,19 +44,12 @@ SYSTEM_V2 = (
 )
 SYSTEMS = {"v1": SYSTEM_V1, "v2": SYSTEM_V2}
 
-_MARKER = re.compile(r"<{1,}\s*/?\s*source[^>]*>{0,}", re.IGNORECASE)
-
 
 @dataclass(frozen=True)
 class PromptSource:
     n: int
     title: str
     text: str
-
-
-def neutralise(text: str) -> str:
-    """Remove anything in a chunk that could pass for our source delimiters."""
-    return _MARKER.sub("[removed marker]", text)
 
 
 def format_sources(sources: Sequence[PromptSource]) -> str:

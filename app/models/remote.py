@@ -3,7 +3,7 @@
 The design this comes from puts each frozen checkpoint on inference servers behind a load
 balancer, so one server can be taken offline without any change in behaviour. A
 :class:`RemoteModel` is that pool, with the surface of an in-process
-:class:`~app.generation.runner.LoadedModel` (``admitted``, ``generate``, ``count_tokens``,
+:class:`~app.models.runner.LoadedModel` (``admitted``, ``generate``, ``count_tokens``,
 ``context_tokens``), so the answerer, hot-swap and the API treat both alike:
 
 - **Only attested endpoints answer.** An endpoint joins by answering the model's probe
@@ -38,9 +38,9 @@ from typing import Any
 
 import httpx
 
-from app.generation import fingerprint
-from app.generation.fingerprint import FingerprintError, Probe
-from app.generation.runner import (
+from app.models import fingerprint
+from app.models.fingerprint import FingerprintError, Probe
+from app.models.runner import (
     ChatTemplate,
     GenerationFailed,
     GenerationResult,
@@ -99,7 +99,7 @@ class RemoteModel:
     template: ChatTemplate | None = None
     settings: PoolSettings = field(default_factory=PoolSettings)
     max_queue: int = 8
-    inflight: int = 0  # leases (hotswap.py)
+    inflight: int = 0  # leases (manager.py)
     retired: bool = False
     closed: bool = False
     states: None = None  # no saved contexts: each server keeps its own

@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session
 
 from app.core.db import ModelRecord
 from app.core.hashing import sha256_file
-from app.generation.bundled import BUNDLED, BundledModelMissing, materialize
-from app.generation.gguf import GGUFError, read_gguf_info
+from app.models.bundled import BUNDLED, BundledModelMissing, materialize
+from app.models.gguf import GGUFError, read_gguf_info
 
 
 class RegistryError(ValueError):

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from app.generation.prompts import neutralise
+from app.core.text import neutralise
 
 # Bump when a prompt, windowing or post-processing changes: cached contexts are keyed by it.
 PROMPT_VERSIONS = {"marked": "ctx-v1-marked", "restate": "ctx-v1-restate"}

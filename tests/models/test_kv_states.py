@@ -8,9 +8,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.generation.bundled import BUNDLED, materialize
-from app.generation.kv_states import KVStates
-from app.generation.runner import LoadedModel, load_llama
+from app.models.bundled import BUNDLED, materialize
+from app.models.kv_states import KVStates
+from app.models.runner import LoadedModel, load_llama
 
 pytestmark = pytest.mark.slow
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from app.generation.kv_states import KVStates, common_prefix
+from app.models.kv_states import KVStates, common_prefix
 
 
 class Overloaded(RuntimeError):

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from app.generation.answer import Answerer
-from app.generation.cache import AnswerCache
+from app.answering.answerer import Answerer
+from app.answering.cache import AnswerCache
 from app.service import FactVault
 from ingest.pipeline import IngestPipeline
 from tests.fixtures import make_service

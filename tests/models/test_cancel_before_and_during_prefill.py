@@ -11,8 +11,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.generation.bundled import BUNDLED, materialize
-from app.generation.runner import LoadedModel, load_llama
+from app.models.bundled import BUNDLED, materialize
+from app.models.runner import LoadedModel, load_llama
 
 pytestmark = pytest.mark.slow
 

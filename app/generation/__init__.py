@@ -1,1 +1,0 @@
-"""Everything that touches a language model: GGUF files, the registry, llama.cpp, prompts."""
