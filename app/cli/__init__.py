@@ -1,8 +1,9 @@
 """The ``factvault`` command: db, ingest, sync, docs, retrieve, query, serve, models, keys, backup,
 restore, reindex, contexts, eval, chat, conversations, tune.
 
-Each command group is a module here; each drives the application (app/service.py) in this
-process, or the running service over HTTP (app/client.py) when a server owns the store.
+Each command group is a module here. Most drive the application (app/service/) in this
+process, or the running service over HTTP (app/client.py) when a server owns the store;
+keys, models, contexts and tune still open the stores themselves.
 Errors are printed plainly (file and reason) and the exit code says whether anything failed.
 """
 

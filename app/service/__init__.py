@@ -1,0 +1,11 @@
+"""The application layer: the use cases the API, the CLI and the tests all drive.
+
+``FactVault`` (vault.py) is the root: it owns the parts (parts.py) and goes through the
+lifecycle; each subject's use cases live in a module of their own (asking, conversations,
+documents, index, model_admin)."""
+
+from app.service.conversations import Reply
+from app.service.documents import Ingested
+from app.service.vault import FactVault
+
+__all__ = ["FactVault", "Ingested", "Reply"]

@@ -1,0 +1,69 @@
+"""Asking: ranked chunks for a question, and one grounded, cited answer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from app.answering.answerer import Answer
+from app.answering.history import Exchange
+from app.core.vectorstore import SearchFilter
+from app.retrieval import RetrievedChunk
+from app.service.parts import ServiceParts
+
+
+class Asking(ServiceParts):
+    """Retrieval and grounded answers, within the server's bounds."""
+
+    def retrieve(
+        self,
+        question: str,
+        top_k: int,
+        mode: str = "hybrid",
+        filter: SearchFilter | None = None,
+    ) -> list[RetrievedChunk]:
+        return self.retriever.retrieve(question, top_k, mode, filter)
+
+    def ask(
+        self,
+        caller_key: int | None,
+        question: str,
+        top_k: int | None = None,
+        filter: SearchFilter | None = None,
+        max_tokens: int | None = None,
+        temperature: float = 0.0,
+        on_token: Callable[[str], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        on_start: Callable[[], None] | None = None,
+        history: Sequence[Exchange] = (),
+        keep_state: bool = False,
+    ) -> Answer:
+        """One grounded answer for a caller (an API key's id, None with auth off), within
+        the server's bounds: the reply cap and the key's generated-token rate. ``history``:
+        earlier turns of a conversation (the OpenAI endpoint's messages, or ``say``)."""
+        cap = self.settings.answer_max_tokens  # a server-side bound: no client asks for more
+        limit = min(max_tokens or cap, cap)
+        rate_key = None if caller_key is None else str(caller_key)
+        if rate_key is not None:  # charged before generating; what is not used comes back
+            limit = self.limits.reserve_tokens(rate_key, limit)
+        used = 0
+        try:
+            answer = self.answerer.answer(
+                question,
+                top_k or self.settings.answer_top_k,
+                filter,
+                limit,
+                temperature,
+                on_token=on_token,
+                cancelled=cancelled,
+                on_start=on_start,
+                history=history,
+                keep_state=keep_state,
+            )
+            used = answer.completion_tokens
+        finally:
+            if rate_key is not None:
+                self.limits.refund_tokens(rate_key, limit - used)
+        for stage, seconds in answer.timings.items():
+            self.metrics.stage(stage, seconds)
+        self.metrics.generated(answer.completion_tokens, answer.timings.get("generate", 0.0))
+        return answer

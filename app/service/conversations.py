@@ -1,0 +1,114 @@
+"""Conversations: follow-up questions answered with their earlier turns, stored per caller."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from app.answering.answerer import Answer, Citation
+from app.answering.history import Exchange
+from app.core.conversations import ConversationStore, Summary
+from app.core.db import Conversation, ConversationTurn
+from app.core.vectorstore import SearchFilter
+from app.errors import ServiceError
+from app.service.asking import Asking
+
+
+@dataclass
+class Reply:
+    """A conversation turn: the answer, and the turn as stored."""
+
+    conversation_id: str
+    turn: ConversationTurn
+    answer: Answer
+
+
+class Conversations(Asking):
+    """A caller's conversations: each turn answered with the earlier ones, then stored."""
+
+    @property
+    def conversations(self) -> ConversationStore:
+        return ConversationStore(self.runtime.db)
+
+    def new_conversation(self, caller_key: int | None) -> Conversation:
+        return self.conversations.create(caller_key)
+
+    def list_conversations(self, caller_key: int | None) -> list[Summary]:
+        return self.conversations.list(caller_key)
+
+    def get_conversation(self, caller_key: int | None, conversation_id: str) -> Conversation:
+        conv = self.conversations.get(caller_key, conversation_id)
+        if conv is None:  # unknown and someone else's look the same
+            raise ServiceError(404, "not_found", f"no conversation {conversation_id}")
+        return conv
+
+    def delete_conversation(self, caller_key: int | None, conversation_id: str) -> None:
+        if not self.conversations.delete(caller_key, conversation_id):
+            raise ServiceError(404, "not_found", f"no conversation {conversation_id}")
+
+    def say(
+        self,
+        caller_key: int | None,
+        conversation_id: str,
+        question: str,
+        top_k: int | None = None,
+        filter: SearchFilter | None = None,
+        max_tokens: int | None = None,
+        temperature: float = 0.0,
+        on_token: Callable[[str], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+        on_start: Callable[[], None] | None = None,
+    ) -> Reply:
+        """The next turn of a caller's conversation: answered with its earlier turns (a
+        follow-up rewritten to stand alone for retrieval), then stored. Whichever model is
+        active answers; the history is text, so a swap between turns loses nothing."""
+        conv = self.get_conversation(caller_key, conversation_id)
+        history = [Exchange(t.standalone, t.prompt, t.answer) for t in conv.turns]
+        answer = self.ask(
+            caller_key, question, top_k, filter, max_tokens, temperature,
+            on_token=on_token, cancelled=cancelled, on_start=on_start,
+            history=history, keep_state=True,
+        )  # fmt: skip
+        turn = self.conversations.add_turn(
+            caller_key,
+            conversation_id,
+            question=question,
+            standalone=answer.standalone,
+            prompt=answer.prompt_message,
+            answer=answer.answer,
+            citations=[_turn_citation(c) for c in answer.citations],
+            grounded=answer.grounded,
+            model_name=answer.model_name,
+            model_sha256=answer.model_sha256,
+            model_endpoint=answer.endpoint,
+            index_version=answer.index_version,
+            timings={k: round(v, 4) for k, v in answer.timings.items()},
+            prompt_tokens=answer.prompt_tokens,
+            prompt_reused=answer.prompt_reused,
+            completion_tokens=answer.completion_tokens,
+        )
+        if turn is None:  # deleted while it was being answered
+            raise ServiceError(404, "not_found", f"no conversation {conversation_id}")
+        return Reply(conversation_id, turn, answer)
+
+    def purge_conversations(self, older_than_days: float | None = None) -> int:
+        """Deletes conversations untouched for longer than the given age (default: the
+        retention setting); returns how many. Without either, keeps everything."""
+        days = older_than_days or self.settings.conversation_retention_days
+        if days is None:
+            return 0
+        return self.conversations.purge(timedelta(days=days))
+
+
+def _turn_citation(c: Citation) -> dict:
+    """What a stored turn keeps of a citation: where it points, not the text shown."""
+    return {
+        "n": c.n,
+        "document_id": c.document_id,
+        "chunk_id": c.chunk_id,
+        "source": c.source,
+        "title": c.title,
+        "span": list(c.span),
+        "page": c.page,
+    }
