@@ -136,7 +136,7 @@ def main() -> None:
             for clients in levels:
                 row = run_level(url, kind, clients, args.seconds)
                 rows.append(row)
-                print(row, flush=True)  # noqa: T201
+                print(row, flush=True)
     finally:
         proc.terminate()
         proc.wait(timeout=60)
@@ -159,7 +159,7 @@ def main() -> None:
             f"{r['p95']:.3f} | {r['p99']:.3f} | {statuses} | {'yes' if r['swap'] else 'NO'} |"
         )
     RESULTS.write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))  # noqa: T201
+    print("\n".join(lines))
 
 
 if __name__ == "__main__":

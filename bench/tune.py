@@ -33,7 +33,7 @@ TUNED = ["tuned-structural-dense", "tuned-structural-hybrid"]
 RERANKED = ["rerank-structural-hybrid", "tuned-rerank-structural-hybrid"]
 
 
-def evaluator(work_dir: Path, epochs: int, mini_batch: int = 8):  # noqa: ANN201
+def evaluator(work_dir: Path, epochs: int, mini_batch: int = 8):
     from app.core.config import get_settings
     from app.evaluation.dataset import load_corpus, load_queries
     from app.evaluation.runner import Evaluator

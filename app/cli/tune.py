@@ -64,7 +64,7 @@ def tune_queries(
     except (ValueError, BundledModelMissing) as exc:
         raise fail(str(exc)) from exc
 
-    def line(r) -> str:  # noqa: ANN001
+    def line(r) -> str:
         rate = r.seconds / max(r.written, 1)
         return (
             f"questions: {r.written} chunk(s) written ({rate:.1f} s each), "
@@ -134,7 +134,7 @@ def _step_line(step: int, total: int, loss: float | None) -> str:
     return f"training: step {step}/{total}" + (f", loss {loss:.3f}" if loss else "")
 
 
-def _train(train, settings):  # noqa: ANN001, ANN202
+def _train(train, settings):
     """Open the stores, build the question set, train with progress on stderr."""
 
     from app.cli.common import open_runtime

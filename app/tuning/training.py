@@ -63,11 +63,11 @@ def progress_callback(on_step: StepCallback | None, losses: list[float]) -> Any:
     from transformers import TrainerCallback
 
     class Report(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001, ANN003
+        def on_log(self, args, state, control, logs=None, **kwargs):
             if logs and "loss" in logs:
                 losses.append(float(logs["loss"]))
 
-        def on_step_end(self, args, state, control, **kwargs):  # noqa: ANN001, ANN003
+        def on_step_end(self, args, state, control, **kwargs):
             if on_step is not None:
                 on_step(state.global_step, state.max_steps, losses[-1] if losses else None)
 

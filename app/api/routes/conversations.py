@@ -122,7 +122,7 @@ async def message(  # JSON or SSE
     await run_in_threadpool(service.get_conversation, caller.key_id, conversation_id)
     flt = to_filter(req.filters, caller)
 
-    def say(on_start=None, on_token=None, cancelled=None) -> Reply:  # noqa: ANN001
+    def say(on_start=None, on_token=None, cancelled=None) -> Reply:
         return service.say(
             caller.key_id, conversation_id, req.question, req.top_k, flt, req.max_tokens,
             req.temperature, on_token=on_token, cancelled=cancelled, on_start=on_start,
