@@ -200,9 +200,10 @@ class Answerer:
     def answer(
         self,
         question: str,
-        top_k: int = 5,
+        top_k: int,
         filter: SearchFilter | None = None,
-        max_tokens: int = 256,
+        *,
+        max_tokens: int,
         temperature: float = 0.0,
         on_token: Callable[[str], None] | None = None,
         cancelled: Callable[[], bool] | None = None,

@@ -36,12 +36,17 @@ HAS_TEXT = (
 class RetrieveRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1, max_length=4000, pattern=HAS_TEXT)
-    top_k: int = Field(default=5, ge=1, le=50)
+    top_k: int | None = Field(
+        default=None, ge=1, le=50, description="Chunks to return; default FACTVAULT_SEARCH_TOP_K."
+    )
     filters: Filters = Field(default_factory=Filters)
 
 
 class QueryRequest(RetrieveRequest):
-    top_k: int | None = Field(default=None, ge=1, le=50)  # default: settings.answer_top_k
+    top_k: int | None = Field(
+        default=None, ge=1, le=50,
+        description="Chunks the model reads; default FACTVAULT_ANSWER_TOP_K.",
+    )  # fmt: skip
     stream: bool = False
     max_tokens: int | None = Field(default=None, ge=1, le=2048)
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)

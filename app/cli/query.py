@@ -12,7 +12,9 @@ from app.errors import ServiceError
 
 def retrieve(
     question: str,
-    top_k: Annotated[int, typer.Option("--top-k", "-k")] = 5,
+    top_k: Annotated[
+        int | None, typer.Option("--top-k", "-k", help="Default: FACTVAULT_SEARCH_TOP_K (5).")
+    ] = None,
     mode: Annotated[str, typer.Option(help="hybrid, dense or sparse")] = "hybrid",
     source_prefix: Annotated[str | None, typer.Option(help="Only sources under this path.")] = None,
 ) -> None:
@@ -50,7 +52,9 @@ def retrieve(
 
 def query(
     question: str,
-    top_k: Annotated[int | None, typer.Option("--top-k", "-k")] = None,
+    top_k: Annotated[
+        int | None, typer.Option("--top-k", "-k", help="Default: FACTVAULT_ANSWER_TOP_K (4).")
+    ] = None,
     max_tokens: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Answer a question from the knowledge base, with citations."""

@@ -17,7 +17,7 @@ class Asking(ServiceParts):
     def retrieve(
         self,
         question: str,
-        top_k: int,
+        top_k: int | None = None,
         mode: str = "hybrid",
         filter: SearchFilter | None = None,
     ) -> list[RetrievedChunk]:
@@ -51,8 +51,8 @@ class Asking(ServiceParts):
                 question,
                 top_k or self.settings.answer_top_k,
                 filter,
-                limit,
-                temperature,
+                max_tokens=limit,
+                temperature=temperature,
                 on_token=on_token,
                 cancelled=cancelled,
                 on_start=on_start,

@@ -60,7 +60,7 @@ def test_a_prompt_change_misses_the_cache(service: FactVault) -> None:
         current.retriever, current.models, config=replace(current.config, prompt="v1"),
         cache=AnswerCache(service.runtime.db),
     )  # fmt: skip
-    assert not other.answer(QUESTION, max_tokens=48).cached
+    assert not other.answer(QUESTION, service.settings.answer_top_k, max_tokens=48).cached
     assert ask(service).cached  # the v2 entry is still there for v2
 
 

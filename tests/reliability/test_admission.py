@@ -90,7 +90,9 @@ def test_closed_streams_stop_generating(live_server, key) -> None:
 
 def test_generation_time_limit(service: FactVault) -> None:
     answerer = Answerer(service.retriever, service.models, time_limit=0.5)
-    result = answerer.answer(QUESTION, max_tokens=256, temperature=2.0)
+    result = answerer.answer(
+        QUESTION, service.settings.answer_top_k, max_tokens=256, temperature=2.0
+    )
     assert result.finish_reason == "time_limit"
     assert result.timings["total"] < 0.5 + 5.0  # the prompt read, then at most one token
 
