@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from app.core.config import Settings
+from app.core.serving_address import recorded_address
 from app.errors import ServiceError
 
 
@@ -26,12 +27,17 @@ class ServiceClient:
 
     @classmethod
     def running(cls, settings: Settings) -> ServiceClient | None:
-        """A client of the service at the configured host and port, if one answers there."""
-        try:
-            alive = httpx.get(f"{settings.server_url}/healthz", timeout=1.0).status_code == 200
-        except httpx.HTTPError:
-            alive = False
-        return cls(settings.server_url, settings.api_key) if alive else None
+        """A client of the service that owns this data dir, if one answers: at the address
+        it recorded there (`factvault serve --port N`), else at the configured host and
+        port (a server on another machine, or one started before addresses were recorded)."""
+        candidates = [recorded_address(settings.data_dir), settings.server_url]
+        for url in dict.fromkeys(u for u in candidates if u):
+            try:
+                if httpx.get(f"{url}/healthz", timeout=1.0).status_code == 200:
+                    return cls(url, settings.api_key)
+            except httpx.HTTPError:
+                continue
+        return None
 
     def close(self) -> None:
         self._http.close()

@@ -10,7 +10,9 @@ body's own read timeout is the guard's (guard.py), counted between two pieces of
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import Callable
+from pathlib import Path
 from types import FrameType
 
 import uvicorn
@@ -18,6 +20,7 @@ from fastapi import FastAPI
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from app.core.config import Settings
+from app.core.serving_address import forget_address, record_address, url_for
 
 _LATE = b"request headers sent too slowly\n"
 TIMEOUT_RESPONSE = (
@@ -58,16 +61,33 @@ def header_deadline_protocol(seconds: float) -> type[H11Protocol]:
 
 
 class Server(uvicorn.Server):
-    """uvicorn's server, telling the service at SIGTERM (not only once the grace period is
-    over) that it is stopping: an ingest then ends between two steps at once (its files are
-    read again by the next run), while questions being answered get the grace period."""
+    """uvicorn's server, recording where it listens in the data dir it serves (the CLI finds
+    it there whatever the port) and telling the service at SIGTERM (not only once the grace
+    period is over) that it is stopping: an ingest then ends between two steps at once (its
+    files are read again by the next run), while questions being answered get the grace
+    period."""
 
-    def __init__(self, config: uvicorn.Config, on_exit: Callable[[], None]) -> None:
+    def __init__(
+        self, config: uvicorn.Config, data_dir: Path, on_exit: Callable[[], None] | None = None
+    ) -> None:
         super().__init__(config)
+        self._data_dir = data_dir
         self._on_exit = on_exit
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        listening = [s for server in getattr(self, "servers", []) for s in server.sockets]
+        if listening:
+            host, port = listening[0].getsockname()[:2]
+            record_address(self._data_dir, url_for(host, port))
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        forget_address(self._data_dir)
+        await super().shutdown(sockets)
+
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self._on_exit()
+        if self._on_exit is not None:
+            self._on_exit()
         super().handle_exit(sig, frame)
 
 
@@ -79,7 +99,7 @@ def run(app: FastAPI, settings: Settings) -> None:
         if service is not None:
             service.stopping()
 
-    Server(uvicorn_config(app, settings), stopping).run()
+    Server(uvicorn_config(app, settings), settings.data_dir, stopping).run()
 
 
 def uvicorn_config(app: FastAPI, settings: Settings, **overrides: object) -> uvicorn.Config:

@@ -113,9 +113,14 @@ def sql_session() -> Iterator[Session]:
 
 
 def running_service() -> ServiceClient | None:
+    """A client of the server that owns this data dir, if one runs; says which URL it uses
+    (on stderr, so piped output stays the command's own)."""
     from app.client import ServiceClient
 
-    return ServiceClient.running(settings())
+    client = ServiceClient.running(settings())
+    if client is not None:
+        warn(f"using the service at {client.base_url} (it owns {settings().data_dir})")
+    return client
 
 
 @contextmanager

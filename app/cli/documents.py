@@ -69,7 +69,7 @@ def _ingest_via_server(client: ServiceClient, paths: list[Path], collection: str
     files, bad = discover(paths)
     failed = list(bad)
     counts = {"new": 0, "changed": 0, "unchanged": 0, "chunks_written": 0}
-    say(f"service at {client.base_url} is running: sending {len(files)} file(s) to it")
+    say(f"sending {len(files)} file(s) to the running service")
     with progress_bar("upload") as advance:
         for done, f in enumerate(files, start=1):
             try:

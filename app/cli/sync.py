@@ -114,7 +114,7 @@ def sync(
     client = running_service()
     rt = None
     if client is not None:
-        say(f"service at {client.base_url} is running: syncing through it")
+        say("syncing through the running service")
         target = ApiTarget(client)
     else:
         rt = open_runtime()

@@ -50,6 +50,19 @@ def test_health_ready_metrics(client: TestClient) -> None:
     assert 'factvault_active_model_info{name="smollm2-135m"} 1' in metrics
 
 
+def test_retrieve_without_top_k_returns_the_configured_number(
+    client: TestClient, service: FactVault
+) -> None:
+    """The default lives in Settings alone (FACTVAULT_SEARCH_TOP_K), not in the schema."""
+    before = service.settings.search_top_k
+    service.settings.search_top_k = 2
+    try:
+        resp = client.post("/v1/retrieve", json={"question": "guest wifi network name"})
+        assert resp.status_code == 200 and len(resp.json()["chunks"]) == 2
+    finally:
+        service.settings.search_top_k = before
+
+
 def test_retrieve(client: TestClient) -> None:
     resp = client.post("/v1/retrieve", json={"question": "guest wifi network name", "top_k": 2})
     assert resp.status_code == 200
@@ -257,26 +270,31 @@ def test_hot_swap_under_8_concurrent_clients(client: TestClient, service: FactVa
 
 
 def test_cli_goes_through_the_running_service(service: FactVault, tmp_path: Path) -> None:
-    """The service owns the embedded stores; the CLI must use its API, not the lock."""
+    """The service owns the embedded stores; the CLI must use its API, not the lock. It finds
+    the server by the address recorded in the data dir, though FACTVAULT_PORT names another
+    (`factvault serve --port N` and a CLI told nothing)."""
     import os
     import socket
     import subprocess
     import sys
 
-    import uvicorn
+    from app.api.server import Server, uvicorn_config
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(service.settings, service), host="127.0.0.1", port=port)
-    )
+    def free_port() -> int:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            return s.getsockname()[1]
+
+    port, configured = free_port(), free_port()
+    app = create_app(service.settings, service)
+    data_dir = service.settings.data_dir
+    server = Server(uvicorn_config(app, service.settings, host="127.0.0.1", port=port), data_dir)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     env = {
         **os.environ,
-        "FACTVAULT_DATA_DIR": str(service.settings.data_dir),
-        "FACTVAULT_PORT": str(port),
+        "FACTVAULT_DATA_DIR": str(data_dir),
+        "FACTVAULT_PORT": str(configured),  # nothing listens there
         "COLUMNS": "200",
     }
     try:
@@ -292,7 +310,8 @@ def test_cli_goes_through_the_running_service(service: FactVault, tmp_path: Path
             [sys.executable, "-m", "app.cli", "ingest", str(folder)],
             env=env, cwd=repo, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
-        assert "service at" in run.stdout and "new 1" in run.stdout, run.stdout + run.stderr
+        assert f"using the service at http://127.0.0.1:{port}" in run.stderr, run.stderr
+        assert "new 1" in run.stdout, run.stdout + run.stderr
         assert run.returncode == 1 and "broken.pdf" in run.stderr
         hit = service.retriever.retrieve("where is visitor parking", 1)[0]
         assert "level -2" in hit.text and hit.source == "upload/parking.md"
@@ -307,3 +326,4 @@ def test_cli_goes_through_the_running_service(service: FactVault, tmp_path: Path
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+    assert not (data_dir / "server.json").exists()  # a stopped server leaves no address
