@@ -10,6 +10,7 @@ body's own read timeout is the guard's (guard.py), counted between two pieces of
 from __future__ import annotations
 
 import asyncio
+import logging
 import socket
 from collections.abc import Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from uvicorn.protocols.http.h11_impl import H11Protocol
 from app.core.config import Settings
 from app.core.serving_address import forget_address, record_address, url_for
 
+log = logging.getLogger("factvault.server")
 _LATE = b"request headers sent too slowly\n"
 TIMEOUT_RESPONSE = (
     b"HTTP/1.1 408 Request Timeout\r\ncontent-type: text/plain\r\n"
@@ -79,7 +81,9 @@ class Server(uvicorn.Server):
         listening = [s for server in getattr(self, "servers", []) for s in server.sockets]
         if listening:
             host, port = listening[0].getsockname()[:2]
-            record_address(self._data_dir, url_for(host, port))
+            problem = record_address(self._data_dir, url_for(host, port))
+            if problem:
+                log.warning("could not record this server's address: %s", problem)
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         forget_address(self._data_dir)

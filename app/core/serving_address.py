@@ -10,6 +10,7 @@ ignored (and the address must still answer before the CLI uses it).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -24,13 +25,21 @@ def url_for(host: str, port: int) -> str:
     return f"http://{host}:{port}"
 
 
-def record_address(data_dir: Path, url: str) -> None:
-    """Write this process's address (atomically: a reader never sees half a file)."""
+def record_address(data_dir: Path, url: str) -> str | None:
+    """Write this process's address (atomically: a reader never sees half a file). Returns
+    why it could not (a read-only data dir, say): the server still serves, and the CLI then
+    finds it only at the configured address."""
     path = data_dir / RECORD
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}))
-    tmp.chmod(0o600)
-    tmp.replace(path)
+    try:
+        tmp.write_text(json.dumps({"url": url, "pid": os.getpid()}))
+        tmp.chmod(0o600)
+        tmp.replace(path)
+    except OSError as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink(missing_ok=True)
+        return str(exc)
+    return None
 
 
 def forget_address(data_dir: Path) -> None:

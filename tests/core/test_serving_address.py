@@ -51,3 +51,10 @@ def test_a_server_on_every_interface_is_reached_on_loopback() -> None:
     assert url_for("::", 8000) == "http://[::1]:8000"
     assert url_for("::1", 8000) == "http://[::1]:8000"
     assert url_for("10.1.2.3", 80) == "http://10.1.2.3:80"
+
+
+def test_a_data_dir_that_cannot_be_written_is_reported_not_raised(tmp_path: Path) -> None:
+    missing = tmp_path / "not-there"
+    problem = record_address(missing, "http://127.0.0.1:9125")
+    assert problem and "not-there" in problem
+    assert recorded_address(missing) is None
