@@ -16,7 +16,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.api import errors, openapi
+from app.api import openapi, problems
 from app.api.guard import RequestGuard
 from app.api.routes import (
     chat,
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None, service: FactVault | None = Non
         docs_url=None,
         redoc_url=None,
     )
-    errors.install(app)
+    problems.install(app)
     openapi.install(app)
     for module in (health, query, chat, conversations, documents, models, index):
         app.include_router(module.router)

@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 from app.core.config import get_settings  # noqa: E402
 from app.core.machine import describe  # noqa: E402
 from app.evaluation.dataset import load_corpus, load_queries  # noqa: E402
-from app.evaluation.metrics import summarize  # noqa: E402
+from app.evaluation.retrieval_metrics import summarize  # noqa: E402
 from app.evaluation.runner import Evaluator, parse_config  # noqa: E402
 from app.models.bundled import BUNDLED, materialize  # noqa: E402
 from app.models.runner import load_llama  # noqa: E402

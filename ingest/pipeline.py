@@ -47,7 +47,7 @@ from ingest.contextualize import (
     make_contextualizer,
 )
 from ingest.forget import forget
-from ingest.index_sync import index_text, sync_index
+from ingest.index_points import index_text, sync_index
 from ingest.loaders import (
     LoadedDocument,
     LoaderBudget,

@@ -27,10 +27,10 @@ from sqlalchemy import func, select
 
 from app.core.config import EMBEDDER_NAMES
 from app.core.db import Chunk, IndexStatus, IndexVersion
-from app.core.embedders import embedder_from_settings
+from app.core.embedder_choice import embedder_from_settings
 from app.core.index_versions import active_index, bm25_for, collection_name
 from app.core.runtime import Runtime
-from ingest.index_sync import sync_index
+from ingest.index_points import sync_index
 
 
 @dataclass

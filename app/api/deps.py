@@ -16,8 +16,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from app.api.errors import ApiError
 from app.api.guard import Caller, refusal
+from app.api.problems import ApiError
 from app.core.auth import allows
 from app.service import FactVault
 

@@ -36,7 +36,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.api.errors import problem
+from app.api.problems import problem
 from app.core.auth import allows, lookup_key
 from app.core.netpolicy import serves_host
 from app.ratelimit import RateLimited

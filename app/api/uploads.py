@@ -20,7 +20,7 @@ from python_multipart.exceptions import MultipartParseError
 from python_multipart.multipart import MultipartParser, parse_options_header
 from starlette.requests import Request
 
-from app.api.errors import ApiError
+from app.api.problems import ApiError
 
 FIELD = "files"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._ -]")

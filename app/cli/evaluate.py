@@ -205,7 +205,7 @@ def answers_cmd(
     from app.cli.common import warn
     from app.core.machine import describe
     from app.evaluation import answer_report, answer_sets
-    from app.evaluation.answers import DEFAULT_CONFIGS, AnswerBench, parse_config, write_log
+    from app.evaluation.answer_bench import DEFAULT_CONFIGS, AnswerBench, parse_config, write_log
     from app.service import FactVault
 
     if (corpus is None) != (questions is None):

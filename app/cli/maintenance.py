@@ -100,7 +100,7 @@ def reindex_cmd(
         return
     from dataclasses import asdict
 
-    from app.core.embedders import check_embedder_name
+    from app.core.embedder_choice import check_embedder_name
     from app.evaluation.selfeval import NoQuestions, quality_gate, questions_for
     from ingest.reindex import reindex
 

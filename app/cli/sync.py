@@ -1,6 +1,6 @@
 """`factvault sync PATH... --collection C [--watch]`: keep a collection in step with folders.
 
-The pass and the watcher are ingest/sync.py. Here they get their target: the running
+The pass and the watcher are ingest/folder_sync.py. Here they get their target: the running
 service over HTTP when one owns the stores (files are sent under their absolute path, gone
 ones deleted by id), else this process's stores. Each change is printed as it is applied,
 with how long the pass took: ``+`` new, ``~`` changed, ``-`` forgotten, ``!`` failed.
@@ -21,19 +21,19 @@ from app.errors import ServiceError
 
 if TYPE_CHECKING:
     from app.client import ServiceClient
-    from ingest.sync import Stored, SyncReport
+    from ingest.folder_sync import Stored, SyncReport
 
 MARKS = {"new": "+", "changed": "~", "forgotten": "-"}
 
 
 class ApiTarget:
-    """A sync through the running service's documents API (ingest/sync.py's SyncTarget)."""
+    """A sync through the running service's documents API (ingest/folder_sync.py's SyncTarget)."""
 
     def __init__(self, client: ServiceClient) -> None:
         self.client = client
 
     def stored(self, scopes: Sequence[str]) -> dict[str, Stored]:
-        from ingest.sync import Stored
+        from ingest.folder_sync import Stored
 
         found: dict[str, Stored] = {}
         for scope in scopes:
@@ -100,8 +100,8 @@ def sync(
     --watch, holds the embedded store until stopped).
     """
     from app.core.auth import check_collection
+    from ingest.folder_sync import LocalTarget, Syncer, Watcher
     from ingest.progress import terminal_progress
-    from ingest.sync import LocalTarget, Syncer, Watcher
 
     try:
         check_collection(collection)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from app.core.config import EMBEDDER_NAMES, Settings
 from app.core.db import Database, IndexVersion
 from app.core.embedder import Embedder, IndexMismatch
-from app.core.embedders import embedder_from_settings
+from app.core.embedder_choice import embedder_from_settings
 from app.core.migrate import head_revision, is_up_to_date
 from app.core.sparse import Bm25Encoder
 from app.core.vectorstore import VectorStore, open_vector_store

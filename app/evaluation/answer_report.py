@@ -13,7 +13,7 @@ import math
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.evaluation.answers import ConfigResult
+from app.evaluation.answer_bench import ConfigResult
 
 COLUMNS = [
     ("configuration", None),

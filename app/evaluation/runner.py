@@ -21,7 +21,7 @@ from app.core.db import Chunk, Document
 from app.core.migrate import upgrade
 from app.core.runtime import Runtime, open_runtime
 from app.evaluation.dataset import EvalCorpus, EvalQuery
-from app.evaluation.metrics import pass_at_k, summarize
+from app.evaluation.retrieval_metrics import pass_at_k, summarize
 from app.retrieval import Retriever
 from app.retrieval.rerank import make_reranker
 from ingest.context_cache import ContextCache

@@ -16,7 +16,7 @@ from app.core.db import IndexVersion
 from app.core.index_versions import active_index
 from app.core.runtime import Runtime
 from app.core.vectorstore.base import SearchMode
-from app.evaluation.metrics import summarize
+from app.evaluation.retrieval_metrics import summarize
 from app.retrieval import Retriever
 from app.retrieval.rerank import NoReranker, Reranker
 from app.retrieval.search import NoIndex

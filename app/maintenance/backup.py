@@ -31,7 +31,7 @@ from sqlalchemy.engine import Connection
 from app.core.backup_log import MANIFEST, record
 from app.core.config import Settings
 from app.core.db import Base, Document, IndexStatus, IndexVersion
-from app.core.embedders import TUNED_DIR, tuned_dir
+from app.core.embedder_choice import TUNED_DIR, tuned_dir
 from app.core.hashing import sha256_file
 from app.core.migrate import current_revision, upgrade
 from app.core.runtime import Runtime, open_runtime

@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from app.core.db import Chunk, Document, IndexVersion
 from app.core.embedder import EmbedderUnavailable
-from app.core.embedders import check_embedder_name, embedder_from_settings
+from app.core.embedder_choice import check_embedder_name, embedder_from_settings
 from app.errors import ServiceError
 from app.evaluation.selfeval import NoQuestions, quality_gate, questions_for
 from app.evaluation.summary import load_summary

@@ -11,7 +11,7 @@ from app.core.cpu_gate import CpuGate
 from app.core.embedder import Embedder
 from app.core.index_versions import active_collection
 from app.core.runtime import Runtime, open_runtime
-from app.maintenance.reindex_job import ReindexJob
+from app.maintenance.background_reindex import ReindexJob
 from app.metrics import Metrics
 from app.models.manager import ModelManager
 from app.models.remote import PoolSettings

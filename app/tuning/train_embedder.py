@@ -19,12 +19,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from app.core.embedder import MiniLMEmbedder
-from app.core.embedders import TUNED_DIR, tuned_name
+from app.core.embedder_choice import TUNED_DIR, tuned_name
 from app.core.runtime import Runtime
 from app.tuning.dataset import QuestionSet
 from app.tuning.pairs import mine
 from app.tuning.training import StepCallback, cpu_training_args, quiet, train_into
-from ingest.index_sync import index_text
+from ingest.index_points import index_text
 
 log = logging.getLogger("factvault.tuning")
 

@@ -39,8 +39,7 @@ sys.path.insert(0, str(REPO))
 
 from app.core.config import Settings  # noqa: E402
 from app.core.machine import describe  # noqa: E402
-from app.evaluation.answer_sets import parse_seeds  # noqa: E402
-from app.evaluation.answers import (  # noqa: E402
+from app.evaluation.answer_bench import (  # noqa: E402
     DECLINED,
     PRESETS,
     RESTRICTED,
@@ -51,6 +50,7 @@ from app.evaluation.answers import (  # noqa: E402
     load_items,
     score,
 )
+from app.evaluation.answer_sets import parse_seeds  # noqa: E402
 from app.evaluation.generated import write_share  # noqa: E402
 
 PEER_PYTHON = REPO / "bench" / "peers" / ".venv" / "bin" / "python"

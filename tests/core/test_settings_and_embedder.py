@@ -7,7 +7,7 @@ import pytest
 
 from app.core.config import Settings
 from app.core.embedder import E5SmallEmbedder, EmbedderUnavailable, MiniLMEmbedder
-from app.core.embedders import make_embedder
+from app.core.embedder_choice import make_embedder
 
 
 def test_env_prefix_and_data_dir(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from app.evaluation.dataset import load_corpus, load_queries
-from app.evaluation.metrics import pass_at_k, reciprocal_rank, summarize
+from app.evaluation.retrieval_metrics import pass_at_k, reciprocal_rank, summarize
 from app.evaluation.runner import PRESETS, parse_config
 
 

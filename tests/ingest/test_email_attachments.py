@@ -14,10 +14,10 @@ from sqlalchemy import select
 from app.core.db import Document
 from app.core.runtime import Runtime
 from app.retrieval.search import Retriever
+from ingest.folder_sync import LocalTarget, Syncer
 from ingest.forget import forget
 from ingest.loaders import load_bytes
 from ingest.pipeline import IngestPipeline
-from ingest.sync import LocalTarget, Syncer
 from tests.fixtures import assert_consistent
 from tests.pdfgen import make_pdf
 

@@ -16,8 +16,8 @@ from app.core.db import Document
 from app.core.migrate import upgrade
 from app.core.runtime import Runtime, open_runtime
 from app.retrieval.search import Retriever
+from ingest.folder_sync import LocalTarget, Syncer
 from ingest.pipeline import IngestPipeline
-from ingest.sync import LocalTarget, Syncer
 from tests.fixtures import assert_consistent
 
 pytestmark = pytest.mark.slow
@@ -134,7 +134,7 @@ def test_the_watcher_in_this_process_follows_events(runtime: Runtime, tmp_path: 
     import threading
     import time
 
-    from ingest.sync import Watcher
+    from ingest.folder_sync import Watcher
 
     docs = tmp_path / "docs"
     docs.mkdir()

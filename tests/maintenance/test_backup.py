@@ -143,7 +143,7 @@ def test_an_index_built_with_a_tuned_embedder_restores_with_its_weights(
     """A tuned embedder exists only in its data dir: the backup carries its folder (under
     the manifest's sha256s) and the restored installation embeds queries with it."""
     from app.core.embedder import MiniLMEmbedder
-    from app.core.embedders import TUNED_DIR, tuned_name
+    from app.core.embedder_choice import TUNED_DIR, tuned_name
     from app.core.hashing import sha256_file
     from ingest.reindex import reindex
 

@@ -13,7 +13,7 @@ from safetensors.torch import load_file, save_file
 
 from app.core.db import IndexStatus, IndexVersion
 from app.core.embedder import MiniLMEmbedder
-from app.core.embedders import TUNED_DIR, tuned_name
+from app.core.embedder_choice import TUNED_DIR, tuned_name
 from app.core.hashing import sha256_file
 from app.evaluation.dataset import load_corpus
 from app.evaluation.selfeval import quality_gate, questions_for, self_eval

@@ -24,8 +24,8 @@ from fastapi.responses import StreamingResponse
 from app.answering.answerer import Answer
 from app.answering.history import Exchange
 from app.api.deps import CallerDep, ReadScope, ServiceDep
-from app.api.errors import ApiError
 from app.api.guard import GuardedRoute
+from app.api.problems import ApiError
 from app.api.routes.query import citation_out, error_event
 from app.api.schemas import HAS_TEXT, ChatRequest
 from app.api.streaming import Event, answer_plainly, asker, open_answer_stream

@@ -13,8 +13,8 @@ from fastapi import Path as FastApiPath
 from starlette.concurrency import run_in_threadpool
 
 from app.api.deps import AdminScope, CallerDep, ServiceDep, UploadBody
-from app.api.errors import ApiError
 from app.api.guard import GuardedRoute
+from app.api.problems import ApiError
 from app.api.schemas import MAX_ID, DeletionReceipt, DocumentOut, UploadResult
 from app.api.uploads import OPENAPI_BODY, SpooledFile, UploadReader, safe_name
 from app.core.db import DEFAULT_COLLECTION, Document

@@ -13,8 +13,8 @@ from pydantic import BaseModel
 
 from app.answering.answerer import Answer, Citation, citation_from_chunk
 from app.api.deps import CallerDep, ReadScope, ServiceDep
-from app.api.errors import ApiError, problem_for
 from app.api.guard import Caller, GuardedRoute
+from app.api.problems import ApiError, problem_for
 from app.api.schemas import (
     CitationOut,
     Filters,

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from app.evaluation.answers import DECLINED
+from app.evaluation.answer_bench import DECLINED
 from app.evaluation.generated import files as f
 from app.evaluation.generated.world import INSTRUMENT_CLASSES, TIERS, Organisation
 
