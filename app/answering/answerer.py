@@ -22,12 +22,12 @@ from app.answering.prompts import (
     format_sources,
     is_idk,
 )
-from app.answering.release import ReplyRelease
+from app.answering.release import Released, ReplyRelease
 from app.answering.rewrite import Rewrite, rewrite, stands_alone
 from app.core.vectorstore import SearchFilter
 from app.models.manager import ModelManager
 from app.models.remote import RemoteModel
-from app.models.runner import LoadedModel
+from app.models.runner import GenerationResult, LoadedModel
 from app.retrieval import RetrievedChunk, Retriever
 from app.retrieval.evidence import EvidenceBlock, select_evidence
 
@@ -172,6 +172,24 @@ class AnswerSettings:
     rewrite: bool = True  # follow-ups rewritten into standalone questions (rewrite.py)
 
 
+@dataclass
+class FittedPrompt:
+    """One answer's model call: the messages, the sources they hold, the reply budget left,
+    and the attributor for the reply (None: citations as the model wrote them)."""
+
+    messages: list[dict[str, str]]
+    shown: list[Citation]
+    max_tokens: int
+    attributor: Attributor | None
+
+    def cited(self, final: Released) -> list[int]:
+        """The sources the released answer cites: those attribution found for its
+        sentences, or (citations as written) the numbers the model put in its text."""
+        if self.attributor is not None:
+            return list(dict.fromkeys(n for s in final.sentences for n in s.sources))
+        return [] if is_idk(final.text) else cited_numbers(final.text, len(self.shown))
+
+
 class Answerer:
     def __init__(
         self,
@@ -222,62 +240,26 @@ class Answerer:
         cfg = self.config
         stop_check = self._stop_check(t0, cancelled)
         with self.models.lease() as model, model.admitted():
-            budget = min(cfg.history_tokens, model.context_tokens // 2)
-            kept = fit_history(history, budget, model.count_tokens) if history else []
-            earlier = history_messages(kept)
-            turn = Rewrite(question, question, rewritten=False)
-            if kept and cfg.rewrite and not stands_alone(question):
-                with self._gate(model):
-                    turn = rewrite(model, question, kept, stop_check)
-                timings["rewrite"] = turn.seconds
-            standalone, asked = turn.search, turn.question
+            kept, turn = self._standalone(model, question, history, stop_check, timings)
+            standalone = turn.search
             t1 = time.perf_counter()
-            chunks = self.retriever.retrieve(turn.search, top_k, "hybrid", filter)
+            chunks = self.retriever.retrieve(standalone, top_k, "hybrid", filter)
             timings["retrieve"] = time.perf_counter() - t1
-            key = None
-            if self._cache is not None and temperature == 0.0 and not kept:
-                key = answer_key(
-                    standalone, chunks, model.sha256, cfg.prompt, self._key_settings(max_tokens)
-                )
-                t1 = time.perf_counter()
-                hit = self._cache.get(key)
-                if hit is not None:
-                    timings["cache"] = time.perf_counter() - t1
-                    return self._from_cache(hit, timings, t0, on_start, on_token)
-            t1 = time.perf_counter()
-            sources = self._evidence(model, standalone, chunks)
-            timings["evidence"] = time.perf_counter() - t1
-            messages, shown, max_tokens = fit_prompt(
-                model, asked, sources, max_tokens, cfg.prompt, earlier
+            key, hit = self._lookup(
+                model, standalone, chunks, max_tokens, temperature, kept, timings
             )
-            attributor = (
-                Attributor(standalone, [f"{heading(s)}\n{s.text}" for s in shown])
-                if cfg.citations == "attributed"
-                else None
-            )
-            release = ReplyRelease(len(shown), self._hosts, on_token, attributor)
+            if hit is not None:
+                return self._from_cache(hit, timings, t0, on_start, on_token)
+            prompt = self._prompt(model, turn, chunks, max_tokens, kept, timings)
+            release = ReplyRelease(len(prompt.shown), self._hosts, on_token, prompt.attributor)
             if on_start is not None:
                 on_start()
-            t1 = time.perf_counter()
-            with self._gate(model):
-                timings["queue"] = time.perf_counter() - t1
-                result = model.generate(
-                    messages,
-                    max_tokens=max_tokens,
-                    temperature=temperature,
-                    on_token=release.feed,
-                    should_stop=stop_check,
-                    keep_state=keep_state,
-                )
-            timings["generate"] = result.seconds
-            if result.first_token_seconds is not None:
-                timings["first_token"] = result.first_token_seconds
+            result = self._generate(model, prompt, release.feed, temperature, stop_check,
+                                    keep_state, timings)  # fmt: skip
             name, sha = model.name, model.sha256
+        messages, shown = prompt.messages, prompt.shown
         final = release.finish()
-        if attributor is not None:
-            cited = list(dict.fromkeys(n for s in final.sentences for n in s.sources))
-        else:
-            cited = [] if is_idk(final.text) else cited_numbers(final.text, len(shown))
+        cited = prompt.cited(final)
         # The version the chunks came from: during an index switch the active one may
         # already be another.
         index_version = chunks[0].index_version if chunks else self._collection_name()
@@ -310,6 +292,95 @@ class Answerer:
         if key is not None and answer.finish_reason in CACHEABLE and self._cache is not None:
             self._cache.put(key, sha, cfg.prompt, answer)
         return answer
+
+    def _standalone(
+        self,
+        model: LoadedModel | RemoteModel,
+        question: str,
+        history: Sequence[Exchange],
+        stop_check: Callable[[], str | None],
+        timings: dict[str, float],
+    ) -> tuple[list[Exchange], Rewrite]:
+        """The earlier turns that fit, and the question retrieval runs on: a follow-up that
+        does not stand alone is rewritten with them (rewrite.py)."""
+        budget = min(self.config.history_tokens, model.context_tokens // 2)
+        kept = fit_history(history, budget, model.count_tokens) if history else []
+        turn = Rewrite(question, question, rewritten=False)
+        if kept and self.config.rewrite and not stands_alone(question):
+            with self._gate(model):
+                turn = rewrite(model, question, kept, stop_check)
+            timings["rewrite"] = turn.seconds
+        return kept, turn
+
+    def _prompt(
+        self,
+        model: LoadedModel | RemoteModel,
+        turn: Rewrite,
+        chunks: list[RetrievedChunk],
+        max_tokens: int,
+        kept: list[Exchange],
+        timings: dict[str, float],
+    ) -> FittedPrompt:
+        """The evidence, fitted into the model's context with the earlier turns, and the
+        attributor that will check each sentence of the reply against what was shown."""
+        t1 = time.perf_counter()
+        sources = self._evidence(model, turn.search, chunks)
+        timings["evidence"] = time.perf_counter() - t1
+        messages, shown, max_tokens = fit_prompt(
+            model, turn.question, sources, max_tokens, self.config.prompt, history_messages(kept)
+        )
+        attributor = (
+            Attributor(turn.search, [f"{heading(s)}\n{s.text}" for s in shown])
+            if self.config.citations == "attributed"
+            else None
+        )
+        return FittedPrompt(messages, shown, max_tokens, attributor)
+
+    def _lookup(
+        self,
+        model: LoadedModel | RemoteModel,
+        standalone: str,
+        chunks: list[RetrievedChunk],
+        max_tokens: int,
+        temperature: float,
+        kept: list[Exchange],
+        timings: dict[str, float],
+    ) -> tuple[str | None, dict | None]:
+        """The answer cache's key for this question and evidence, and its entry if there is
+        one (timed as "cache"). Only greedy answers outside a conversation are cached."""
+        if self._cache is None or temperature != 0.0 or kept:
+            return None, None
+        settings = self._key_settings(max_tokens)
+        key = answer_key(standalone, chunks, model.sha256, self.config.prompt, settings)
+        t1 = time.perf_counter()
+        hit = self._cache.get(key)
+        if hit is not None:
+            timings["cache"] = time.perf_counter() - t1
+        return key, hit
+
+    def _generate(
+        self,
+        model: LoadedModel | RemoteModel,
+        prompt: FittedPrompt,
+        on_token: Callable[[str], None],
+        temperature: float,
+        stop_check: Callable[[], str | None],
+        keep_state: bool,
+        timings: dict[str, float],
+    ) -> GenerationResult:
+        """The model's reply, each piece fed to ``on_token`` as it comes; the wait for the
+        CPU and the generation are timed apart."""
+        t1 = time.perf_counter()
+        with self._gate(model):
+            timings["queue"] = time.perf_counter() - t1
+            result = model.generate(
+                prompt.messages, max_tokens=prompt.max_tokens, temperature=temperature,
+                on_token=on_token, should_stop=stop_check, keep_state=keep_state,
+            )  # fmt: skip
+        timings["generate"] = result.seconds
+        if result.first_token_seconds is not None:
+            timings["first_token"] = result.first_token_seconds
+        return result
 
     def _key_settings(self, max_tokens: int) -> dict[str, object]:
         c = self.config
