@@ -9,11 +9,16 @@ markdown table and a chart, and the console's Index page shows the latest of the
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from app.cli.common import fail, out, say, settings
+
+if TYPE_CHECKING:
+    from app.evaluation.answer_bench import AnswerConfig, AnswerItem
+    from app.evaluation.answer_sets import AnswerSet
+    from app.evaluation.runner import EvalConfig, EvalResult, Evaluator
 
 
 def eval_cmd(
@@ -70,6 +75,19 @@ def eval_cmd(
         return
     if corpus is None or queries is None:
         raise fail("retrieval evaluation needs --corpus and --queries (or: eval answers ...)")
+    _retrieval_eval(corpus, queries, config, out_file, work_dir, contexts, questions_file)
+
+
+def _retrieval_eval(
+    corpus: Path,
+    queries: Path,
+    config: list[str] | None,
+    out_file: Path,
+    work_dir: Path | None,
+    contexts: Path | None,
+    questions_file: Path | None,
+) -> None:
+    """Build each configuration's index, rank every query, print and write the figures."""
     from app.evaluation.dataset import load_corpus, load_queries
     from app.evaluation.report import (
         context_cost_lines,
@@ -103,39 +121,7 @@ def eval_cmd(
         for cfg in configs:
             result = evaluator.run(cfg)
             results.append(result)
-            out.print(f"== {cfg.name} ({cfg.describe()})", markup=False)
-            for metric, value in result.metrics.items():
-                out.print(f"{metric}: {value:.3f}")
-            build = (
-                "reused"
-                if result.index_reused
-                else ", ".join(f"{k} {v:.1f}" for k, v in result.index_seconds.items())
-            )
-            out.print(
-                f"seconds: index ({build}), queries {result.query_seconds:.1f} "
-                f"({result.ms_per_query:.0f} ms/query)",
-                markup=False,
-                highlight=False,
-            )
-            for kind in ("embedder", "reranker"):
-                trained = evaluator.train_reports.pop((kind, cfg.context), None)
-                if trained is not None:
-                    out.print(
-                        f"tuned {kind} {trained.name}: {trained.steps} steps, "
-                        f"{trained.seconds:.0f} s of training",
-                        markup=False,
-                        highlight=False,
-                    )
-            stats = evaluator.context_stats.pop(cfg.context_model, None) if cfg.uses_llm else None
-            if stats is not None:
-                per_1k = 1000 * stats.cpu_seconds / max(1, stats.written)
-                out.print(
-                    f"llm contexts ({cfg.context_model}): {stats.cached} cached, "
-                    f"{stats.written} written in {stats.cpu_seconds:.0f} CPU s "
-                    f"({per_1k:.0f} CPU s per 1k chunks)",
-                    markup=False,
-                    highlight=False,
-                )
+            _print_result(evaluator, cfg, result)
     finally:
         evaluator.close()
     from app.core.machine import describe
@@ -152,6 +138,43 @@ def eval_cmd(
 
     save_results(settings().data_dir, str(queries), results)
     out.print(f"results written to {out_file} and {image}")
+
+
+def _print_result(evaluator: Evaluator, cfg: EvalConfig, result: EvalResult) -> None:
+    """One configuration's figures, build times, training and LLM-context costs."""
+    out.print(f"== {cfg.name} ({cfg.describe()})", markup=False)
+    for metric, value in result.metrics.items():
+        out.print(f"{metric}: {value:.3f}")
+    build = (
+        "reused"
+        if result.index_reused
+        else ", ".join(f"{k} {v:.1f}" for k, v in result.index_seconds.items())
+    )
+    out.print(
+        f"seconds: index ({build}), queries {result.query_seconds:.1f} "
+        f"({result.ms_per_query:.0f} ms/query)",
+        markup=False,
+        highlight=False,
+    )
+    for kind in ("embedder", "reranker"):
+        trained = evaluator.train_reports.pop((kind, cfg.context), None)
+        if trained is not None:
+            out.print(
+                f"tuned {kind} {trained.name}: {trained.steps} steps, "
+                f"{trained.seconds:.0f} s of training",
+                markup=False,
+                highlight=False,
+            )
+    stats = evaluator.context_stats.pop(cfg.context_model, None) if cfg.uses_llm else None
+    if stats is not None:
+        per_1k = 1000 * stats.cpu_seconds / max(1, stats.written)
+        out.print(
+            f"llm contexts ({cfg.context_model}): {stats.cached} cached, "
+            f"{stats.written} written in {stats.cpu_seconds:.0f} CPU s "
+            f"({per_1k:.0f} CPU s per 1k chunks)",
+            markup=False,
+            highlight=False,
+        )
 
 
 def answers_cmd(
@@ -202,52 +225,81 @@ def answers_cmd(
     if given): every configuration prints one line per set, generated seeds as one group
     (mean ± spread over the seeds, and per question kind).
     """
-    from app.cli.common import warn
-    from app.core.machine import describe
-    from app.evaluation import answer_report, answer_sets
-    from app.evaluation.answer_bench import DEFAULT_CONFIGS, AnswerBench, parse_config, write_log
-    from app.service import FactVault
+    from app.evaluation import answer_sets
+    from app.evaluation.answer_bench import DEFAULT_CONFIGS, parse_config
 
     if (corpus is None) != (questions is None):
         raise fail("--corpus and --questions go together")
     if corpus is None and not generate and not share:
         raise fail("nothing to answer: give --corpus and --questions, --generate or --share")
-    sets: list[answer_sets.AnswerSet] = []
-    if corpus is not None and questions is not None:
-        sets.append(answer_sets.AnswerSet("dev", corpus, questions, "dev"))
-    for folder in share or []:
-        sets.append(answer_sets.folder_set(folder))
+    root = work_dir or settings().data_dir / "eval"
     try:  # each --generate is a group of its own (tuning seeds apart from report seeds)
         seed_groups = [answer_sets.parse_seeds([spec]) for spec in generate or []]
         names = config or DEFAULT_CONFIGS
         configs = [parse_config(c, m) for m in (model or [None]) for c in names]
+        sets = _answer_sets(corpus, questions, share or [], seed_groups, root)
+        loaded = answer_sets.load(sets, ids)
     except ValueError as exc:
         raise fail(str(exc)) from exc
-    root = work_dir or settings().data_dir / "eval"
+    single = not seed_groups and not share  # the dev set alone: the per-model table
+    out_path = out_file or Path(
+        "bench/results/answers.md" if single else "bench/results/answer-sets.md"
+    )
+    logs = log_dir or out_path.with_suffix("")
+    _answer_and_write(configs, loaded, single, work_dir if single else None, root, out_path, logs)
+    say(f"results written to {out_path}; per-question logs in {logs}/")
+
+
+def _answer_sets(
+    corpus: Path | None,
+    questions: Path | None,
+    shares: list[Path],
+    seed_groups: list[list[int]],
+    root: Path,
+) -> list[AnswerSet]:
+    """The sets asked for: the dev set, shares from folders, generated shares (written)."""
+    from app.cli.common import warn
+    from app.evaluation import answer_sets
+
+    sets: list[AnswerSet] = []
+    if corpus is not None and questions is not None:
+        sets.append(answer_sets.AnswerSet("dev", corpus, questions, "dev"))
+    for folder in shares:
+        sets.append(answer_sets.folder_set(folder))
     for group_seeds in seed_groups:
         group = answer_sets.seed_group(group_seeds)
         sets += answer_sets.generated_sets(group_seeds, root / "generated")
         say(f"{group}: {len(group_seeds)} shares written under {root / 'generated'}")
         if "report seeds" in group:
             warn("report seeds: measure on them, never tune on them")
-    try:
-        loaded = answer_sets.load(sets, ids)
-    except ValueError as exc:
-        raise fail(str(exc)) from exc
-    single = not seed_groups and not share  # the dev set alone: the per-model table
+    return sets
 
-    def set_dir(s: answer_sets.AnswerSet) -> Path:
+
+def _answer_and_write(
+    configs: list[AnswerConfig],
+    loaded: list[tuple[AnswerSet, list[AnswerItem]]],
+    single: bool,
+    single_dir: Path | None,
+    root: Path,
+    out_path: Path,
+    logs: Path,
+) -> None:
+    """Every configuration on every set, printed as it finishes and merged into the
+    results table: one row per configuration (the dev set alone) or per set group."""
+    from app.cli.common import warn
+    from app.core.machine import describe
+    from app.evaluation import answer_report, answer_sets
+    from app.evaluation.answer_bench import AnswerBench, write_log
+    from app.service import FactVault
+
+    def set_dir(s: AnswerSet) -> Path:
         """Where a set is ingested: --work-dir itself for one set, else one folder each."""
-        if single and work_dir:
-            return work_dir
+        if single_dir is not None:
+            return single_dir
         slug = s.corpus.resolve().name if s.name == "dev" else s.name.replace(" ", "-")
         return root / f"answers-{slug}"
 
-    out_path = out_file or Path(
-        "bench/results/answers.md" if single else "bench/results/answer-sets.md"
-    )
     machine = describe()
-    logs = log_dir or out_path.with_suffix("")
     rows, set_rows = [], []
     for cfg in configs:
         results: dict[str, list] = {}
@@ -282,7 +334,6 @@ def answers_cmd(
             out_path.with_suffix(".json"), set_rows, key=("set", "configuration", "model")
         )
         out_path.write_text(answer_sets.markdown(merged))
-    say(f"results written to {out_path}; per-question logs in {logs}/")
 
 
 def share_cmd(
