@@ -12,7 +12,7 @@ from app.core.db import Chunk, Document, IndexVersion
 from app.core.index_versions import active_index, bm25_for
 from app.core.runtime import Runtime
 from app.core.vectorstore import SearchFilter, SearchRequest
-from app.core.vectorstore.base import FusionMethod, SearchMode
+from app.core.vectorstore.base import FusionMethod, Hit, SearchMode
 from app.retrieval.rerank import NoReranker, Reranker, make_reranker
 from app.retrieval.types import RetrievedChunk
 
@@ -82,6 +82,19 @@ class Retriever:
         )
         if not hits:
             return []
+        out = self._read_back(hits, index, request.filter.collections, top_k)
+        return self.reranker.rerank(question, out, wanted)
+
+    def _read_back(
+        self,
+        hits: list[Hit],
+        index: IndexVersion,
+        allowed: tuple[str, ...] | None,
+        top_k: int,
+    ) -> list[RetrievedChunk]:
+        """The first ``top_k`` hits as chunks read from SQL, in the hits' order. A point
+        with no chunk (an orphan awaiting repair) or outside the allowed collections is
+        skipped: the vector filter excludes those already, and SQL is checked again."""
         with self.rt.db.session() as s:
             rows = {
                 chunk.id: (chunk, doc)
@@ -95,11 +108,10 @@ class Retriever:
         for hit in hits:
             row = rows.get(hit.chunk_id)
             if row is None:
-                continue  # an orphan point awaiting repair
+                continue
             chunk, doc = row
-            allowed = request.filter.collections
             if allowed is not None and doc.collection not in allowed:
-                continue  # the vector filter excludes these; SQL is checked again anyway
+                continue
             if len(out) == top_k:
                 break
             out.append(
@@ -119,4 +131,4 @@ class Retriever:
                     collection=doc.collection,
                 )
             )
-        return self.reranker.rerank(question, out, wanted)
+        return out
