@@ -154,82 +154,128 @@ def _time(rng: random.Random, hours: tuple[int, int], minutes=("00", "15", "30",
     return f"{rng.randint(*hours):02d}:{rng.choice(minutes)}"
 
 
-def organisation(seed: int) -> Organisation:
-    """The company of ``seed``: every name, number and code drawn from it."""
-    rng = random.Random(seed)
-    names: set[str] = set()
+class _Draw:
+    """The seed's random stream and every name drawn from it so far: ``unique`` redraws a
+    name, code or extension until it is new, so no two things in a company look alike by
+    accident (the look-alikes are made on purpose)."""
 
-    def unique(make: Callable[[], str]) -> str:
+    def __init__(self, seed: int) -> None:
+        self.rng = random.Random(seed)
+        self.names: set[str] = set()
+
+    def unique(self, make: Callable[[], str]) -> str:
         while True:
             value = make()
-            if value not in names:
-                names.add(value)
+            if value not in self.names:
+                self.names.add(value)
                 return value
 
-    short = unique(lambda: word(rng, 2))
+    def word(self, syllables: int) -> str:
+        return self.unique(lambda: word(self.rng, syllables))
+
+    def extension(self) -> str:
+        return self.unique(lambda: str(self.rng.randint(2000, 7999)))
+
+    def letters(self, n: int) -> str:
+        return "".join(self.rng.choice(POSTCODE_LETTERS) for _ in range(n))
+
+
+def organisation(seed: int) -> Organisation:
+    """The company of ``seed``: every name, number and code drawn from it, in a fixed order
+    (so the same seed gives the same company, byte for byte)."""
+    draw = _Draw(seed)
+    rng = draw.rng
+    short = draw.word(2)
     company = f"{short} {rng.choice(INDUSTRIES)}"
-    site_names = [unique(lambda: word(rng, 2)) for _ in range(3)]
+    site_names = [draw.word(2) for _ in range(3)]
+    people, absent = _people(draw, site_names)
+    sites = _sites(draw, site_names, people)
+    suppliers = []
+    for _ in range(20):
+        code = draw.unique(lambda: f"SUP-{rng.randint(100, 999)}")
+        suppliers.append(Supplier(code, f"{draw.word(2)} Ltd", rng.randint(3, 60)))
+    products = _products(draw, site_names, suppliers)
+    customers = []
+    stem = ""
+    for i in range(24):
+        if i % 4 != 1:  # every fourth customer shares the name's first word with the last
+            stem = draw.word(2)
+        cname = draw.unique(lambda s=stem: f"{s} {rng.choice(CUSTOMER_KINDS)}")
+        customers.append(Customer(cname, rng.choice(TIERS), rng.choice(people[3:]).name))
+    rules = _rules(draw, short)
+    domain = f"{short.lower()}.example"
+    return Organisation(
+        seed, company, short, domain, tuple(people), tuple(sites), tuple(products),
+        tuple(suppliers), tuple(customers), rules, absent,
+    )  # fmt: skip
 
-    def extension() -> str:
-        return unique(lambda: str(rng.randint(2000, 7999)))
 
+def _people(draw: _Draw, site_names: list[str]) -> tuple[list[Person], str]:
+    """31 people, the last two near-namesakes, and a third such name no file mentions."""
+    rng = draw.rng
     people = [
-        Person(unique(lambda: f"{word(rng, 2)} {word(rng, 3)}"), rng.choice(TITLES),
-               rng.choice(site_names), extension())
+        Person(draw.unique(lambda: f"{word(rng, 2)} {word(rng, 3)}"), rng.choice(TITLES),
+               rng.choice(site_names), draw.extension())
         for _ in range(30)
     ]  # fmt: skip
     # A near-namesake pair: the same first name, surnames one letter apart.
     first, surname = people[-1].name.split(" ")
     twin = f"{first} {surname[:-1]}{'a' if surname[-1] != 'a' else 'o'}"
-    names.add(twin)
-    people.append(Person(twin, rng.choice(TITLES), rng.choice(site_names), extension()))
-    absent = f"{first} {surname}s"  # never written anywhere
+    draw.names.add(twin)
+    people.append(Person(twin, rng.choice(TITLES), rng.choice(site_names), draw.extension()))
+    return people, f"{first} {surname}s"  # the absent one: never written anywhere
+
+
+def _sites(draw: _Draw, site_names: list[str], people: list[Person]) -> list[Site]:
+    """The sites; the first three people become their managers."""
+    rng = draw.rng
     sites = []
     for i, site in enumerate(site_names):
-        area = "".join(rng.choice(POSTCODE_LETTERS) for _ in range(2))
-        inward = "".join(rng.choice(POSTCODE_LETTERS) for _ in range(2))
+        area = draw.letters(2)
+        inward = draw.letters(2)
         postcode = f"{area}{rng.randint(1, 19)} {rng.randint(1, 9)}{inward}"
         people[i] = Person(people[i].name, "Site Manager", site, people[i].extension)
         sites.append(
             Site(site, postcode, rng.randint(10, 48), _time(rng, (6, 9), ("00", "30")),
                  people[i].name)
         )  # fmt: skip
-    suppliers = []
-    for _ in range(20):
-        code = unique(lambda: f"SUP-{rng.randint(100, 999)}")
-        suppliers.append(Supplier(code, f"{unique(lambda: word(rng, 2))} Ltd", rng.randint(3, 60)))
-    prefix = "".join(rng.choice(POSTCODE_LETTERS) for _ in range(2))
+    return sites
+
+
+def _products(draw: _Draw, site_names: list[str], suppliers: list[Supplier]) -> list[Product]:
+    """160 products under one code prefix; the second one's code is the first's with two
+    digits swapped (the near-duplicate trap), where the digits differ."""
+    rng = draw.rng
+    prefix = draw.letters(2)
     products = []
     for _ in range(160):
-        code = unique(lambda: f"{prefix}-{rng.randint(1000, 9999)}")
-        label = unique(lambda: f"{rng.choice(PRODUCT_WORDS)} {rng.choice(PRODUCT_TIERS)} "
-                       f"{rng.randint(2, 99)}")  # fmt: skip
+        code = draw.unique(lambda: f"{prefix}-{rng.randint(1000, 9999)}")
+        label = draw.unique(lambda: f"{rng.choice(PRODUCT_WORDS)} {rng.choice(PRODUCT_TIERS)} "
+                            f"{rng.randint(2, 99)}")  # fmt: skip
         products.append(
             Product(code, label, rng.randint(40, 4000), rng.randint(150, 9000),
                     rng.choice(site_names), rng.choice(suppliers).code)
         )  # fmt: skip
-    # A code with two digits swapped, beside the original: the near-duplicate trap.
     a = products[0]
     d = a.code[-4:]
     swapped = f"{prefix}-{d[0]}{d[2]}{d[1]}{d[3]}"
-    if d[1] != d[2] and swapped not in names:
-        names.add(swapped)
-        label = unique(lambda: f"{a.name.split(' ')[0]} {rng.choice(PRODUCT_TIERS)} "
-                       f"{rng.randint(2, 99)}")  # fmt: skip
+    if d[1] != d[2] and swapped not in draw.names:
+        draw.names.add(swapped)
+        label = draw.unique(lambda: f"{a.name.split(' ')[0]} {rng.choice(PRODUCT_TIERS)} "
+                            f"{rng.randint(2, 99)}")  # fmt: skip
         products[1] = Product(swapped, label, rng.randint(40, 4000), rng.randint(150, 9000),
                               rng.choice(site_names), rng.choice(suppliers).code)  # fmt: skip
-    customers = []
-    stem = ""
-    for i in range(24):
-        if i % 4 != 1:  # every fourth customer shares the name's first word with the last
-            stem = unique(lambda: word(rng, 2))
-        cname = unique(lambda s=stem: f"{s} {rng.choice(CUSTOMER_KINDS)}")
-        customers.append(Customer(cname, rng.choice(TIERS), rng.choice(people[3:]).name))
+    return products
+
+
+def _rules(draw: _Draw, short: str) -> Rules:
+    """The rules the documents state, each value drawn from a plausible range."""
+    rng = draw.rng
     remote_old = rng.randint(2, 3)
     lock_old = rng.choice((10, 15, 20))
     meal_old = rng.randint(25, 40)
     band = f"{rng.choice('TKR')}{rng.randint(3, 7)}"
-    rules = Rules(
+    return Rules(
         annual_leave_days=rng.randint(22, 31),
         long_service_days=rng.randint(2, 5),
         carry_over_days=rng.randint(3, 9),
@@ -259,9 +305,9 @@ def organisation(seed: int) -> Organisation:
         free_shipping=rng.choice((250, 300, 400, 450, 500, 750)),
         quote_days=rng.choice((14, 21, 28, 30, 45, 60)),
         reorder_level=rng.randint(5, 80),
-        consignment_prefix="".join(rng.choice(POSTCODE_LETTERS) for _ in range(3)),
+        consignment_prefix=draw.letters(3),
         wifi_network=f"{short.upper()}-{rng.choice(('STAFF', 'CORP', 'WORK', 'SECURE'))}",
-        helpdesk_extension=extension(),
+        helpdesk_extension=draw.extension(),
         migration_day=rng.randint(2, 27),
         migration_month=rng.choice(MONTHS),
         readonly_from=_time(rng, (16, 19), ("00", "30")),
@@ -272,8 +318,3 @@ def organisation(seed: int) -> Organisation:
         incident_flag=f"skip_{rng.choice(('cal', 'qa', 'sig', 'crc'))}_"
         f"{rng.choice(('verify', 'check', 'gate'))}",
     )
-    domain = f"{short.lower()}.example"
-    return Organisation(
-        seed, company, short, domain, tuple(people), tuple(sites), tuple(products),
-        tuple(suppliers), tuple(customers), rules, absent,
-    )  # fmt: skip
