@@ -12,7 +12,7 @@ import pytest
 
 from app.evaluation.answer_bench import load_items
 from app.evaluation.generated import organisation, write_share
-from app.evaluation.generated.questions import ASK
+from app.evaluation.generated.phrasings import ASK
 from ingest.loaders import load_bytes, ocr
 
 # Tuning seeds only: the report seeds 1000-1009 are never looked at by a test.

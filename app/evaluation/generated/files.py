@@ -3,7 +3,7 @@
 About twenty files in every format the loaders read: Markdown, HTML with navigation and
 footers, plain text, PDF with a text layer and scanned, Word with tables, PowerPoint with
 speaker notes, Excel with several sheets and a hundred and sixty rows, CSV, e-mail with an
-attachment, Python and SQL. Each rule is stated one of five ways (``pick``), the sites
+attachment, Python and SQL. Each rule is stated one of five ways (phrasings.py), the sites
 table is laid out one of five ways, and every fact has neighbours that look like it: the
 contractors' rule beside the employees', the superseded value in the older document, other
 rows with the same columns.
@@ -19,6 +19,7 @@ import random
 from collections.abc import Sequence
 
 from app.evaluation.generated import formats
+from app.evaluation.generated.phrasings import pick
 from app.evaluation.generated.world import INSTRUMENT_CLASSES, TIERS, Organisation
 
 HANDBOOK = "handbook.md"
@@ -58,107 +59,6 @@ def checklist_source() -> str:
 
 def _layout(org: Organisation) -> str:
     return random.Random(org.seed * 31 + 7).choice(SITE_LAYOUTS)
-
-
-# -- phrasings: five ways to state each rule ----------------------------------------------
-
-PHRASES: dict[str, tuple[str, ...]] = {
-    "leave": (
-        "Every employee is entitled to {d} days of annual leave per leave year.",
-        "Annual leave: {d} days a year for all staff.",
-        "The leave year gives each member of staff {d} days of paid annual leave.",
-        "Staff receive an annual leave allowance of {d} days.",
-        "You get {d} days of annual leave each year, on top of public holidays.",
-    ),
-    "long_service": (
-        "After five years of service, {d} further days are added.",
-        "Long service adds {d} days once you have worked here five years.",
-        "Five years' service earns {d} extra days a year.",
-        "From the fifth anniversary, the allowance grows by {d} days.",
-        "Staff with five or more years of service get {d} additional days.",
-    ),
-    "carry": (
-        "Up to {d} unused days may be carried over into the next leave year.",
-        "At most {d} days of unused leave can be carried into the following year.",
-        "Unused leave beyond {d} days is lost at the end of the leave year.",
-        "A carry-over of no more than {d} days is allowed.",
-        "You may carry {d} unused days forward; the rest lapses.",
-    ),
-    "gifts": (
-        "Any gift or hospitality worth more than £{v} must be recorded in the gift register.",
-        "Record gifts above £{v} in the gift register.",
-        "The gift register threshold is £{v}.",
-        "Offers of hospitality valued over £{v} are entered in the gift register.",
-        "Gifts worth £{v} or less need not be registered; anything above goes in the register.",
-    ),
-    "sick": (
-        "On the first day of sickness absence, phone your manager by {t}.",
-        "If you are ill, call your line manager no later than {t} on the first day.",
-        "Sickness must be reported by telephone before {t} on the first morning.",
-        "Ring your manager by {t} on your first day off sick.",
-        "The first-day sickness call is due by {t}.",
-    ),
-    "remote_old": (
-        "Office-based staff may work remotely for up to {d} days a week.",
-        "Remote working is allowed on {d} days per week for office roles.",
-        "You may work from home up to {d} days each week if your role is office-based.",
-        "The remote-working allowance is {d} days a week.",
-        "Office staff can spend at most {d} days a week working remotely.",
-    ),
-    "lock": (
-        "Screens lock automatically after {m} minutes without input.",
-        "The automatic screen lock engages after {m} minutes of inactivity.",
-        "Idle workstations lock themselves after {m} minutes.",
-        "Screen lock timeout: {m} minutes.",
-        "Your screen will lock when it has been idle for {m} minutes.",
-    ),
-    "mileage": (
-        "Business mileage in a private car is reimbursed at {p}p per mile.",
-        "The mileage rate for private cars is {p} pence a mile.",
-        "Claim {p}p for each business mile driven in your own car.",
-        "Private car use on business: {p}p per mile.",
-        "Mileage is paid at {p}p a mile when you use your own vehicle.",
-    ),
-    "hotel": (
-        "Hotel rooms may cost at most £{v} per night outside London.",
-        "The nightly hotel cap outside London is £{v}.",
-        "Book hotels up to £{v} a night (outside London).",
-        "Outside London, accommodation is limited to £{v} per night.",
-        "A hotel night outside London must not exceed £{v}.",
-    ),
-    "retention": (
-        "Calibration records are kept for {y} years.",
-        "Keep every calibration record for {y} years after the calibration date.",
-        "The retention period for calibration records is {y} years.",
-        "Calibration certificates and records are retained {y} years.",
-        "Calibration records must be stored for {y} years, then destroyed.",
-    ),
-    "dozen": (
-        "On a {c} purchase order, a 'dozen' always means {n} units.",
-        "Dozen (purchase orders): {n} units, not twelve.",
-        "When a {c} purchase order says 'dozen', order {n} units.",
-        "A purchase-order dozen at {c} is {n} units.",
-        "In purchasing, one dozen = {n} units (house rule).",
-    ),
-    "gross": (
-        "A 'gross' in the warehouse system is {n} units.",
-        "Gross (warehouse): {n} units.",
-        "The warehouse counts a gross as {n} units.",
-        "One gross = {n} units in stock records.",
-        "Stock records treat a gross as {n} units, not 144.",
-    ),
-    "earth": (
-        "Protective earth conductors on test rigs are {c}.",
-        "Test rigs use {c} wire for protective earth.",
-        "Wire protective earth in {c} on every test rig.",
-        "The protective earth colour on our test rigs is {c}.",
-        "On test rigs, protective earth is always {c}.",
-    ),
-}
-
-
-def pick(rng: random.Random, key: str, **values: object) -> str:
-    return rng.choice(PHRASES[key]).format(**values)
 
 
 # -- the files ----------------------------------------------------------------------------
