@@ -16,7 +16,8 @@ import typer
 from app.cli.common import fail, out, say, settings
 
 if TYPE_CHECKING:
-    from app.evaluation.answer_bench import AnswerConfig, AnswerItem
+    from app.evaluation.answer_bench import AnswerConfig
+    from app.evaluation.answer_items import AnswerItem
     from app.evaluation.answer_sets import AnswerSet
     from app.evaluation.runner import EvalConfig, EvalResult, Evaluator
 

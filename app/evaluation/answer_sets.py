@@ -18,7 +18,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from app.evaluation.answer_bench import ConfigResult, load_items
+from app.evaluation.answer_bench import ConfigResult
+from app.evaluation.answer_items import load_items
 from app.evaluation.generated import REPORT_SEEDS, write_share
 
 # The headline figures of a set's line, in order.

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from app.evaluation.answer_bench import load_items
+from app.evaluation.answer_items import load_items
 from app.evaluation.generated import organisation, write_share
 from app.evaluation.generated.phrasings import ASK
 from ingest.loaders import load_bytes, ocr

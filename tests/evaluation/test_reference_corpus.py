@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from functools import cache
 
-from app.evaluation.answer_bench import load_items
+from app.evaluation.answer_items import load_items
 from ingest.loaders import load_bytes
 from tests.fixtures import REPO
 

@@ -1,5 +1,5 @@
 """The questions of a generated share, in the answer benchmark's schema
-(``answers.load_items``), with answers and golden files known by construction.
+(``answer_items.load_items``), with answers and golden files known by construction.
 
 Every kind of the dev set is asked: fact, numeric, table, slides, email, ocr, superseded,
 counterfactual, multihop, unanswerable near-misses, two-turn follow-ups and restricted,
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 
-from app.evaluation.answer_bench import DECLINED
+from app.evaluation.answer_items import DECLINED
 from app.evaluation.generated import files as f
 from app.evaluation.generated.phrasings import ASK, FOLLOW
 from app.evaluation.generated.world import INSTRUMENT_CLASSES, TIERS, Organisation
