@@ -207,7 +207,7 @@ class LocalTarget:
         return IngestPipeline(self.rt, progress=progress).run(items).errors
 
     def forget(self, doc_ids: Sequence[int]) -> int:
-        from ingest.pipeline import remove_documents
+        from ingest.forget import remove_documents
 
         return remove_documents(self.rt, doc_ids)
 

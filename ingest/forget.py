@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 from sqlalchemy import delete, select, text
@@ -145,3 +146,8 @@ def forget(runtime: Runtime, doc_id: int) -> Receipt | None:
     for part in parts:
         receipt.add(part)
     return receipt
+
+
+def remove_documents(runtime: Runtime, doc_ids: Sequence[int]) -> int:
+    """Delete documents and everything derived from them; returns how many."""
+    return sum(forget(runtime, doc_id) is not None for doc_id in doc_ids)

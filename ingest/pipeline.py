@@ -2,51 +2,41 @@
 
 The CLI, the REST upload and the evaluator all call :class:`IngestPipeline`.
 
-Crash safety. SQL and Qdrant cannot commit together, so writes are ordered so that any
-prefix of them is repairable:
-
-1. a new document gets a ``pending`` row (so it has an id);
-2. its points are upserted (ids derived from document id, content hash and ordinal);
-3. one SQL transaction swaps the document's chunk rows and marks it ``active``;
-4. the previous version's points are deleted.
-
-A kill anywhere leaves at worst points without chunk rows (never returned: retrieval only
-returns chunks that exist in SQL) or a ``pending`` row. :meth:`IngestPipeline.reconcile`
-runs at the start of every ingest and deletes both, and re-embeds any chunk row whose
+Crash safety: each document is written in an order any prefix of which is repairable
+(document_write.py), and :meth:`IngestPipeline.reconcile` runs at the start of every ingest:
+it deletes points without chunk rows and ``pending`` rows, and re-embeds any chunk row whose
 point is missing, so SQL and the vector store agree exactly again.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 from sqlalchemy import delete, select
-from sqlalchemy.orm import Session
 
 from app.core.config import Settings
-from app.core.db import Chunk, Document, DocumentStatus, IndexVersion, IngestionRun, RunStatus
+from app.core.db import Document, DocumentStatus, IndexVersion, IngestionRun, RunStatus
 from app.core.db import utcnow as _now
 from app.core.embedder import Embedder
-from app.core.hashing import sha256_bytes, sha256_text
+from app.core.hashing import sha256_bytes
 from app.core.index_versions import active_index, bm25_for, ensure_active_index
 from app.core.runtime import Runtime
 from app.core.sparse import Bm25Encoder
-from app.core.vectorstore import PointRecord
-from ingest.chunking import ChunkDraft, chunk_document, locate_chunks
+from ingest.chunking import chunk_document, locate_chunks
 from ingest.contextualize import (
     Contextualizer,
     DocumentContext,
     NoContext,
     make_contextualizer,
 )
-from ingest.forget import forget
+from ingest.document_write import PreparedDocument, write_document
+from ingest.forget import remove_documents
 from ingest.index_points import index_text, sync_index
 from ingest.loaders import (
     LoadedDocument,
@@ -61,13 +51,6 @@ from ingest.progress import NullProgress, ProgressSink
 from ingest.report import IngestReport, StageTimer
 from ingest.sources import SourceFile, discover
 
-CHUNK_ID_NAMESPACE = uuid.UUID("5b0f3c1e-6a57-4d4e-9d2b-8f0c6a1d2e3f")
-
-
-def chunk_point_id(document_id: int, document_sha: str, ordinal: int) -> str:
-    return str(uuid.uuid5(CHUNK_ID_NAMESPACE, f"{document_id}:{document_sha}:{ordinal}"))
-
-
 # Texts embedded between two looks at ``stopping`` (and two turns of the CPU gate): one
 # huge file's thousands of chunks must not hold a stopping service for minutes.
 EMBED_SLICE = 128
@@ -75,17 +58,6 @@ EMBED_SLICE = 128
 
 class IngestStopped(Exception):
     """The service is stopping: the run ended between two steps, nothing half-written."""
-
-
-@dataclass
-class _Prepared:
-    item: SourceFile
-    sha256: str
-    size: int
-    doc_id: int | None
-    loaded: LoadedDocument
-    chunks: list[ChunkDraft]
-    contexts: list[str]
 
 
 class IngestPipeline:
@@ -240,7 +212,7 @@ class IngestPipeline:
                     )
                 )
             }
-        batch: list[_Prepared] = []
+        batch: list[PreparedDocument] = []
         seen: set[str] = set()
         stale: list[int] = []  # attachments a changed mail no longer has
         queue = deque(files)
@@ -288,7 +260,7 @@ class IngestPipeline:
         item: SourceFile,
         known: dict[str, tuple[int, str, DocumentStatus, str, str, int | None]],
         report: IngestReport,
-    ) -> _Prepared | None:
+    ) -> PreparedDocument | None:
         try:
             with StageTimer(report, "read"):
                 data = (
@@ -337,13 +309,13 @@ class IngestPipeline:
                 DocumentContext(item.source, loaded, sha), chunks
             )
         self.progress.advance("chunk", len(chunks))
-        return _Prepared(
+        return PreparedDocument(
             item, sha, len(data), existing[0] if existing else None, loaded, chunks, contexts
         )
 
     def _write_batch(
         self,
-        batch: list[_Prepared],
+        batch: list[PreparedDocument],
         index: IndexVersion,
         bm25: Bm25Encoder,
         report: IngestReport,
@@ -377,71 +349,14 @@ class IngestPipeline:
 
     def _write_document(
         self,
-        p: _Prepared,
+        p: PreparedDocument,
         index: IndexVersion,
         dense: Sequence[Sequence[float]],
         sparse: Sequence,
         report: IngestReport,
     ) -> None:
         with StageTimer(report, "write"):
-            doc_id = p.doc_id
-            if doc_id is None:
-                with self.rt.db.session() as s:
-                    doc = Document(
-                        source=p.item.source,
-                        parent_id=_document_id(s, p.item.parent),
-                        collection=p.item.collection,
-                        sha256=p.sha256,
-                        loader_version=loader_version(p.item.path),
-                        title=p.loaded.title,
-                        media_type=p.loaded.media_type,
-                        size_bytes=p.size,
-                        status=DocumentStatus.pending,
-                        chunk_count=0,
-                    )
-                    s.add(doc)
-                    s.flush()
-                    doc_id = doc.id
-                old_ids: set[str] = set()
-            else:
-                with self.rt.db.session() as s:
-                    old_ids = set(s.scalars(select(Chunk.id).where(Chunk.document_id == doc_id)))
-            ids = [chunk_point_id(doc_id, p.sha256, ch.ordinal) for ch in p.chunks]
-            self.rt.store.upsert(
-                index.collection,
-                [
-                    PointRecord(cid, vec, sp, doc_id, ch.ordinal, p.item.source, p.item.collection)
-                    for cid, vec, sp, ch in zip(ids, dense, sparse, p.chunks, strict=True)
-                ],
-            )
-            with self.rt.db.session() as s:
-                s.execute(delete(Chunk).where(Chunk.document_id == doc_id))
-                doc = s.get(Document, doc_id)
-                assert doc is not None
-                doc.sha256 = p.sha256
-                doc.collection = p.item.collection  # a file moved to another collection
-                doc.loader_version = loader_version(p.item.path)
-                doc.title = p.loaded.title
-                doc.media_type = p.loaded.media_type
-                doc.size_bytes = p.size
-                doc.status = DocumentStatus.active
-                doc.chunk_count = len(p.chunks)
-                s.add_all(
-                    Chunk(
-                        id=cid,
-                        document_id=doc_id,
-                        ordinal=ch.ordinal,
-                        text=ch.text,
-                        context=ctx,
-                        token_count=ch.token_count,
-                        sha256=sha256_text(ch.text),
-                        char_start=ch.start,
-                        char_end=ch.end,
-                        page=ch.page,
-                    )
-                    for cid, ch, ctx in zip(ids, p.chunks, p.contexts, strict=True)
-                )
-            self.rt.store.delete(index.collection, old_ids - set(ids))
+            doc_id = write_document(self.rt, p, index, dense, sparse)
         if p.doc_id is None:
             report.new += 1
         else:
@@ -520,14 +435,3 @@ def attachment_files(item: SourceFile, loaded: LoadedDocument) -> list[SourceFil
         )
         for a in loaded.attachments
     ]  # fmt: skip
-
-
-def _document_id(s: Session, source: str | None) -> int | None:
-    if source is None:
-        return None
-    return s.scalar(select(Document.id).where(Document.source == source))
-
-
-def remove_documents(runtime: Runtime, doc_ids: Sequence[int]) -> int:
-    """Delete documents and everything derived from them (forget.py); returns how many."""
-    return sum(forget(runtime, doc_id) is not None for doc_id in doc_ids)
