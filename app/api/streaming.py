@@ -16,8 +16,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from app.answering.answerer import Answer
 from app.answering.history import Exchange
+from app.answering.types import Answer
 from app.core.vectorstore import SearchFilter
 from app.service import FactVault
 

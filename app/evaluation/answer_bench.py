@@ -26,7 +26,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import delete
 
-from app.answering.answerer import Answer
+from app.answering.types import Answer
 from app.core.config import Settings
 from app.core.db import AnswerCacheEntry
 from app.core.migrate import upgrade

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from app.answering.answerer import Answer
 from app.answering.history import Exchange
+from app.answering.types import Answer
 from app.core.vectorstore import SearchFilter
 from app.retrieval import RetrievedChunk
 from app.service.parts import ServiceParts

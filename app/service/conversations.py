@@ -6,8 +6,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from app.answering.answerer import Answer, Citation
 from app.answering.history import Exchange
+from app.answering.types import Answer, Citation
 from app.core.conversations import ConversationStore, Summary
 from app.core.db import Conversation, ConversationTurn
 from app.core.vectorstore import SearchFilter

@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from app.answering.answerer import Answer
 from app.answering.prompts import is_idk
+from app.answering.types import Answer
 from app.service import FactVault
 from tests.fixtures import LiveServer, make_service
 

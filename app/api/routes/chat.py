@@ -21,8 +21,8 @@ from collections.abc import AsyncIterator
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
-from app.answering.answerer import Answer
 from app.answering.history import Exchange
+from app.answering.types import Answer
 from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.guard import GuardedRoute
 from app.api.problems import ApiError

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
-from app.answering.answerer import Answer, Citation, citation_from_chunk
+from app.answering.types import Answer, Citation, citation_from_chunk
 from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.guard import Caller, GuardedRoute
 from app.api.problems import ApiError, problem_for
