@@ -201,6 +201,7 @@ def run(args: argparse.Namespace) -> list[Row]:
             for r in rows:
                 if r.set == name:
                     r.machine = machine
+            args.asked.append(name)
             with log_path.open("a") as fh:  # a set at a time: a stopped run loses one set
                 fh.writelines(
                     json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rows if r.set == name
@@ -283,11 +284,16 @@ def markdown(summary: list[dict], meta: dict) -> str:
         "declined: unanswerable questions declined. Times are medians in seconds; ratios "
         "are medians of the paired factvault/peer ratios (below 1: factvault faster).",
         "",
-        f"Machine: {meta['machine']}; {meta['date']}; sets asked on other machines by a "
-        f"resumed run: {meta['other_machines'] or 'none'}; load average at the start "
-        f"{meta['load_start']}, at the end {meta['load_end']}. Peak RSS: factvault "
-        f"{meta['factvault_rss']:.0f} MiB (the whole driver process), peer "
-        f"{meta['peer_rss']:.0f} MiB.",
+        "Where each set was asked (the machine, the 1-min load average when the set began, "
+        "the date): "
+        + "; ".join(f"{name}: {machine}" for name, machine in meta["set_machines"].items())
+        + ". "
+        + (
+            f"Peak RSS in the run that wrote this table: factvault {meta['factvault_rss']:.0f} "
+            f"MiB (the whole driver process), peer {meta['peer_rss']:.0f} MiB."
+            if meta["asked_now"]
+            else "Peak RSS: not measured (this table was summarised from the log of a stopped run)."
+        ),
         "",
         "| set | kind | system | correct | declined | TTFT | first word | total | "
         "prompt tok | ratio TTFT | ratio first word | ratio total |",
@@ -326,6 +332,7 @@ def main() -> None:
     ap.add_argument("--resume", action="store_true",
                     help="keep the sets already in the log; ask the rest")  # fmt: skip
     args = ap.parse_args()
+    args.asked = []  # the sets this invocation asks (the rest come from the log)
     args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
     unknown = set(args.sets) - {"dev", "generated", "library"}
     if unknown:
@@ -352,10 +359,8 @@ def main() -> None:
         "limit": args.limit,
     }
     summary = summarise(rows)
-    here = meta["machine"].split("; 1-min")[0]  # the machine, without its load average
-    meta["other_machines"] = ", ".join(
-        sorted({f"{r.set} ({r.machine})" for r in rows if r.machine and here not in r.machine})
-    )
+    meta["asked_now"] = args.asked
+    meta["set_machines"] = {r.set: r.machine for r in rows}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(markdown(summary, meta))
     args.out.with_suffix(".json").write_text(
