@@ -149,22 +149,25 @@ def run(args: argparse.Namespace) -> list[Row]:
     rows: list[Row] = []
     peer: PeerProcess | None = None
     log_path = args.out.with_suffix(".jsonl")
-    done: set[str] = set()
-    if args.resume and log_path.exists():  # sets finished by an earlier run are kept
+    done: set[tuple[str, str]] = set()
+    if args.resume and log_path.exists():  # questions answered by an earlier run are kept
         for line in log_path.read_text().splitlines():
             rows.append(Row(**json.loads(line)))
-        done = {r.set for r in rows}
-        log(f"resuming: {len(rows)} answers of {', '.join(sorted(done))} kept from {log_path}")
+        done = {(r.set, r.id) for r in rows}
+        log(f"resuming: {len(done)} questions of {len({r.set for r in rows})} sets kept "
+            f"from {log_path}")  # fmt: skip
     else:
         log_path.parent.mkdir(parents=True, exist_ok=True)
         log_path.write_text("")
     try:
         for name, group, corpus, questions in sets(args.sets, args.seeds, args.work):
-            if name in done:
-                continue
             items = load_items(questions)
             if args.limit:
                 items = items[: args.limit]
+            items = [item for item in items if (name, item.id) not in done]
+            if not items:
+                continue
+            machine = f"{describe()}; {time.strftime('%Y-%m-%d')}"  # as the set begins
             slug = name.replace(" ", "-")
             bench = AnswerBench(corpus, items, args.work / slug, base, FactVault, log=log)
             with bench.session(cfg) as service:
@@ -175,37 +178,16 @@ def run(args: argparse.Namespace) -> list[Row]:
                 for source, reason in sorted(report["refused"].items()):
                     log(f"peer could not read {source}: {reason[:160]}")
                 for item in items:
-                    fv = bench.ask(service, cfg, item)
-                    rows.append(Row(name, group, item.id, item.kind, "factvault", item.question,
-                                    fv.answer, fv.cited, judge(item, fv.answer, fv.cited),
-                                    fv.ttft_s, fv.first_shown_s, fv.total_s, fv.prompt_tokens,
-                                    list(item.golden_files)))  # fmt: skip
-                    if item.access == RESTRICTED:
-                        continue  # the peer has no access control to ask it through
-                    history: list[list[str]] = []
-                    for turn in item.turns[:-1]:
-                        earlier = peer.call("ask", question=turn, history=history)
-                        history.append([turn, earlier["answer"]])
-                    p = peer.call("ask", question=item.question, history=history)
-                    rows.append(Row(name, group, item.id, item.kind, "peer", item.question,
-                                    p["answer"], p["sources"],
-                                    judge(item, p["answer"], p["sources"]), p["ttft_s"],
-                                    p["first_shown_s"], p["total_s"], p["prompt_tokens"],
-                                    list(item.golden_files)))  # fmt: skip
+                    pair = ask_both(bench, service, cfg, peer, item, name, group, machine)
+                    rows += pair
+                    with log_path.open("a") as fh:  # a stopped run loses one question
+                        fh.writelines(json.dumps(asdict(r), ensure_ascii=False) + "\n"
+                                      for r in pair)  # fmt: skip
                     marks = " ".join(
-                        f"{r.system}={'ok' if r.correct else 'BAD'} {r.total_s:4.1f}s"
-                        for r in rows[-2:]
+                        f"{r.system}={'ok' if r.correct else 'BAD'} {r.total_s:4.1f}s" for r in pair
                     )
                     log(f"{name} {item.id} {item.kind}: {marks}")
-            machine = f"{describe()}; {time.strftime('%Y-%m-%d')}"
-            for r in rows:
-                if r.set == name:
-                    r.machine = machine
             args.asked.append(name)
-            with log_path.open("a") as fh:  # a set at a time: a stopped run loses one set
-                fh.writelines(
-                    json.dumps(asdict(r), ensure_ascii=False) + "\n" for r in rows if r.set == name
-                )
         if peer is not None:
             args.peer_rss = peer.call("stats")["peak_rss_mib"]
     finally:
@@ -215,6 +197,35 @@ def run(args: argparse.Namespace) -> list[Row]:
 
     args.factvault_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return rows
+
+
+def ask_both(
+    bench: AnswerBench,
+    service: object,
+    cfg: object,
+    peer: PeerProcess,
+    item: AnswerItem,
+    name: str,
+    group: str,
+    machine: str,
+) -> list[Row]:
+    """One question to factvault, then (unless restricted) to the peer: their rows."""
+    fv = bench.ask(service, cfg, item)
+    out = [Row(name, group, item.id, item.kind, "factvault", item.question, fv.answer,
+               fv.cited, judge(item, fv.answer, fv.cited), fv.ttft_s, fv.first_shown_s,
+               fv.total_s, fv.prompt_tokens, list(item.golden_files), machine)]  # fmt: skip
+    if item.access == RESTRICTED:
+        return out  # the peer has no access control to ask it through
+    history: list[list[str]] = []
+    for turn in item.turns[:-1]:
+        earlier = peer.call("ask", question=turn, history=history)
+        history.append([turn, earlier["answer"]])
+    p = peer.call("ask", question=item.question, history=history)
+    out.append(Row(name, group, item.id, item.kind, "peer", item.question, p["answer"],
+                   p["sources"], judge(item, p["answer"], p["sources"]), p["ttft_s"],
+                   p["first_shown_s"], p["total_s"], p["prompt_tokens"],
+                   list(item.golden_files), machine))  # fmt: skip
+    return out
 
 
 def _embedder_path() -> Path:
@@ -330,7 +341,7 @@ def main() -> None:
     ap.add_argument("--work", type=Path, default=REPO / "bench" / ".work" / "peers")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "peers.md")
     ap.add_argument("--resume", action="store_true",
-                    help="keep the sets already in the log; ask the rest")  # fmt: skip
+                    help="keep the questions already in the log; ask the rest")  # fmt: skip
     args = ap.parse_args()
     args.asked = []  # the sets this invocation asks (the rest come from the log)
     args.sets = [s.strip() for s in args.sets.split(",") if s.strip()]
