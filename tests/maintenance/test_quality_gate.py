@@ -151,16 +151,22 @@ def test_the_api_refuses_a_gated_reindex_with_nothing_to_score(tmp_path: Path, m
 def test_a_tuned_embedder_is_trained_indexed_and_served_after_a_restart(
     runtime, tmp_path: Path
 ) -> None:
-    """MiniLM fine-tuned on the slice's train questions (one epoch on the CPU): its folder is
-    named by its weights' sha256, the index version records it, and a new process (a fresh
-    runtime) queries that index with it, loaded from the data dir."""
+    """MiniLM fine-tuned on the slice's train questions (one epoch on the CPU, texts cut to
+    128 tokens to keep CI short): its folder is named by its weights' sha256, the index
+    version records it, and a new process (a fresh runtime) queries that index with it,
+    loaded from the data dir."""
     from app.core.runtime import open_runtime
-    from app.tuning.train_embedder import train_embedder
+    from app.tuning.train_embedder import TrainSettings, train_embedder
 
     ingest_slice(runtime, tmp_path)
     questions = questions_for(runtime)
     steps: list[int] = []
-    report = train_embedder(runtime, questions, on_step=lambda n, total, loss: steps.append(n))
+    report = train_embedder(
+        runtime,
+        questions,
+        TrainSettings(max_seq_length=128),
+        lambda n, total, loss: steps.append(n),
+    )
     assert report.pairs >= 32 and report.steps == steps[-1] >= 1
     assert report.name == tuned_name(report.sha256) == f"tuned:{report.path.name}"
     assert sha256_file(report.path / "model.safetensors") == report.sha256
@@ -182,14 +188,15 @@ def test_a_tuned_embedder_is_trained_indexed_and_served_after_a_restart(
 @pytest.mark.skipif(not EVAL.exists(), reason="../shared/eval/contextual is not present")
 def test_a_tuned_reranker_is_trained_and_reranks(runtime, tmp_path: Path) -> None:
     """A cross-encoder from MiniLM's weights, trained on the slice (one hard negative per
-    question, to keep CI short), lands in the data dir under its sha256 and reorders the
-    fused candidates by its own scores when FACTVAULT_RERANKER=tuned."""
+    question and pairs cut to 128 word pieces, to keep CI short), lands in the data dir
+    under its sha256 and reorders the fused candidates by its own scores when
+    FACTVAULT_RERANKER=tuned."""
     from app.retrieval.rerank import CrossEncoderReranker, make_reranker
     from app.tuning.train_reranker import RerankerSettings, train_reranker
 
     ingest_slice(runtime, tmp_path)
     questions = questions_for(runtime)
-    report = train_reranker(runtime, questions, RerankerSettings(negatives=1))
+    report = train_reranker(runtime, questions, RerankerSettings(negatives=1, max_length=128))
     assert report.examples == 2 * len(questions.train)  # each: its chunk and one near miss
     assert report.name == f"tuned:{report.path.name}" and report.path.name.startswith("minilm-ce-")
     assert (report.path / "config.json").is_file()
