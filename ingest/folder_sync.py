@@ -143,6 +143,7 @@ class Syncer:
         report = SyncReport()
         stored = self.target.stored([s.as_posix() for s in scopes])
         to_put: list[tuple[Path, str]] = []
+        present = set(present)
         for path in sorted(present):
             doc = stored.get(path.as_posix())
             try:
@@ -152,6 +153,9 @@ class Syncer:
                     and doc.loader_version == loader_version(path)
                     and doc.sha256 == file_sha256(path)
                 )
+            except FileNotFoundError:  # deleted since it was listed: it is gone, not broken
+                present.discard(path)
+                continue
             except OSError as exc:
                 report.failed.append((path.as_posix(), f"cannot read file ({exc.strerror})"))
                 continue
@@ -164,7 +168,9 @@ class Syncer:
         failures = dict(self.target.put([p for p, _ in to_put], self.collection)) if to_put else {}
         for path, action in to_put:
             source = path.as_posix()
-            if source in failures:
+            if source in failures and not path.exists():  # deleted while it was read
+                present.discard(path)
+            elif source in failures:
                 report.failed.append((source, failures[source]))
             else:
                 report.actions.append((action, source))

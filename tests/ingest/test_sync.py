@@ -129,6 +129,36 @@ def test_a_file_that_fails_is_named_and_the_others_go_in(runtime: Runtime, tmp_p
     assert "zip" in report.failed[0][1]
 
 
+class _DeletesWhileListed(LocalTarget):
+    """A user deleting the files between the listing and the reading of a pass."""
+
+    def __init__(self, runtime: Runtime, doomed: list[Path]) -> None:
+        super().__init__(runtime)
+        self.doomed = doomed
+
+    def stored(self, scopes):
+        found = super().stored(scopes)
+        for path in self.doomed:
+            path.unlink(missing_ok=True)
+        return found
+
+
+def test_a_file_deleted_during_a_pass_is_gone_not_failed(runtime: Runtime, tmp_path: Path):
+    """A watcher's batch can name a file that vanishes before it is read: the pass treats
+    it as deleted (forgotten if it was stored), never as a broken file."""
+    docs = tmp_path / "docs"
+    kept = write(docs / "kept.md", "The archive room key hangs by the east door.\n")
+    brief = write(docs / "brief.md", "The fire drill is on the first Monday of March.\n")
+    assert Syncer(LocalTarget(runtime), [docs], "default").full_pass().count("new") == 2
+    write(brief, "The fire drill moved to the second Monday of March.\n")  # changed, then gone
+    fresh = write(docs / "fresh.md", "Visitors sign in at the north desk.\n")  # new, then gone
+    target = _DeletesWhileListed(runtime, [brief, fresh])
+    report = Syncer(target, [docs], "default").paths_changed([brief, fresh])
+    assert report.failed == []
+    assert report.actions == [("forgotten", brief.as_posix())]
+    assert set(stored(runtime)) == {kept.as_posix()}
+
+
 def test_the_watcher_in_this_process_follows_events(runtime: Runtime, tmp_path: Path) -> None:
     """The local path of --watch (the CLI's, when no service runs): events, debounce, pass."""
     import threading
