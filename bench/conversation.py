@@ -24,7 +24,7 @@ sys.path.insert(0, str(REPO))
 from app.core.config import Settings  # noqa: E402
 from app.core.machine import describe  # noqa: E402
 from app.core.migrate import upgrade  # noqa: E402
-from app.service import FactVault  # noqa: E402
+from app.service import AskRequest, FactVault  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "conversation.md"
 FLEET = """# Company vehicles
@@ -60,7 +60,7 @@ def run(service: FactVault, reuse: bool) -> list[dict]:
     for n, question in enumerate(TURNS, start=1):
         if not reuse:  # nothing kept: llama.cpp reads the whole prompt again
             forget(service)
-        reply = service.say(None, conv.id, question)
+        reply = service.say(None, conv.id, AskRequest(question))
         a = reply.answer
         t = a.timings
         ttft = t.get("rewrite", 0) + t["retrieve"] + t.get("evidence", 0) + t.get("first_token", 0)

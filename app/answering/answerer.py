@@ -23,6 +23,7 @@ from app.answering.prompts import (
     is_idk,
 )
 from app.answering.release import Released, ReplyRelease
+from app.answering.request import QUIET, AskRequest, Stream
 from app.answering.rewrite import Rewrite, rewrite, stands_alone
 from app.answering.types import (
     Answer,
@@ -33,7 +34,6 @@ from app.answering.types import (
     citation_from_evidence,
     heading,
 )
-from app.core.vectorstore import SearchFilter
 from app.models.manager import ModelManager
 from app.models.remote import RemoteModel
 from app.models.runner import GenerationResult, LoadedModel
@@ -109,47 +109,37 @@ class Answerer:
         self._cache = cache if self.config.cache else None
         self._embed = embed
 
-    def answer(
-        self,
-        question: str,
-        top_k: int,
-        filter: SearchFilter | None = None,
-        *,
-        max_tokens: int,
-        temperature: float = 0.0,
-        on_token: Callable[[str], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
-        on_start: Callable[[], None] | None = None,
-        history: Sequence[Exchange] = (),
-        keep_state: bool = False,
-    ) -> Answer:
-        """``on_start`` is called once the prompt is ready (nothing can be refused after it
-        but generation itself); ``on_token`` sees only text the final answer keeps (see
-        release.py); generation stops when ``cancelled()`` turns true or the time limit
-        passes. ``history``: the conversation's earlier turns, oldest first (a follow-up
-        is rewritten to stand alone); ``keep_state``: a next turn is expected, so the
-        model keeps this turn's context (kv_states.py)."""
+    def answer(self, request: AskRequest, stream: Stream = QUIET) -> Answer:
+        """The request's ``top_k`` and ``max_tokens`` must be set (the service fills them
+        from its settings). Generation stops when ``stream.cancelled()`` turns true or the
+        time limit passes."""
+        if request.top_k is None or request.max_tokens is None:
+            raise ValueError("Answerer.answer needs top_k and max_tokens set (the service's)")
+        question, history = request.question, request.history
+        max_tokens, temperature = request.max_tokens, request.temperature
         timings: dict[str, float] = {}
         t0 = time.perf_counter()
         cfg = self.config
-        stop_check = self._stop_check(t0, cancelled)
+        stop_check = self._stop_check(t0, stream.cancelled)
         with self.models.lease() as model, model.admitted():
             kept, turn = self._standalone(model, question, history, stop_check, timings)
             standalone = turn.search
             t1 = time.perf_counter()
-            chunks = self.retriever.retrieve(standalone, top_k, "hybrid", filter)
+            chunks = self.retriever.retrieve(standalone, request.top_k, "hybrid", request.filter)
             timings["retrieve"] = time.perf_counter() - t1
             key, hit = self._lookup(
                 model, standalone, chunks, max_tokens, temperature, kept, timings
             )
             if hit is not None:
-                return self._from_cache(hit, timings, t0, on_start, on_token)
+                return self._from_cache(hit, timings, t0, stream)
             prompt = self._prompt(model, turn, chunks, max_tokens, kept, timings)
-            release = ReplyRelease(len(prompt.shown), self._hosts, on_token, prompt.attributor)
-            if on_start is not None:
-                on_start()
+            release = ReplyRelease(
+                len(prompt.shown), self._hosts, stream.on_token, prompt.attributor
+            )
+            if stream.on_start is not None:
+                stream.on_start()
             result = self._generate(model, prompt, release.feed, temperature, stop_check,
-                                    keep_state, timings)  # fmt: skip
+                                    request.keep_state, timings)  # fmt: skip
             name, sha = model.name, model.sha256
         messages, shown = prompt.messages, prompt.shown
         final = release.finish()
@@ -302,15 +292,14 @@ class Answerer:
         hit: dict,
         timings: dict[str, float],
         t0: float,
-        on_start: Callable[[], None] | None,
-        on_token: Callable[[str], None] | None,
+        stream: Stream,
     ) -> Answer:
         answer = answer_from_dict(hit)
         answer.prompt_reused = answer.prompt_tokens  # nothing was read: the answer was kept
-        if on_start is not None:
-            on_start()
-        if on_token is not None:
-            on_token(answer.answer)
+        if stream.on_start is not None:
+            stream.on_start()
+        if stream.on_token is not None:
+            stream.on_token(answer.answer)
         timings["total"] = time.perf_counter() - t0
         answer.timings = timings
         answer.cached = True

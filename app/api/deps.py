@@ -16,10 +16,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
 
-from app.api.guard import Caller, refusal
 from app.api.problems import ApiError
-from app.core.auth import allows
 from app.service import FactVault
+from app.service.access import Access
 
 
 def get_service(request: Request) -> FactVault:
@@ -32,24 +31,23 @@ _bearer = HTTPBearer(auto_error=False, description="an API key from `factvault k
 _api_key_header = APIKeyHeader(name="X-API-Key", auto_error=False)
 
 
-def get_caller(request: Request) -> Caller:
+def get_caller(request: Request) -> Access:
     caller = request.scope.get("state", {}).get("caller")
     if caller is None:  # only when the app runs without its guard, which create_app never does
         raise ApiError(401, "unauthorized", "an API key is required")
     return caller
 
 
-CallerDep = Annotated[Caller, Depends(get_caller)]
+CallerDep = Annotated[Access, Depends(get_caller)]
 
 
-def _require(scope: str) -> Callable[..., Caller]:
+def _require(scope: str) -> Callable[..., Access]:
     def check(
         caller: CallerDep,
         _bearer_key: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
         _header_key: Annotated[str | None, Depends(_api_key_header)],
-    ) -> Caller:
-        if not allows(caller.scope, scope, caller.collections):
-            raise ApiError(403, "forbidden", refusal(caller, scope))
+    ) -> Access:
+        caller.require(scope)
         return caller
 
     check.required_scope = scope  # type: ignore[attr-defined] - read by the guard

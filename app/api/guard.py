@@ -25,7 +25,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Coroutine
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -37,9 +36,10 @@ from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.api.problems import problem
-from app.core.auth import allows, lookup_key
+from app.core.auth import lookup_key
 from app.core.netpolicy import serves_host
 from app.ratelimit import RateLimited
+from app.service.access import EVERYONE, Access
 
 if TYPE_CHECKING:
     from app.service import FactVault
@@ -49,16 +49,6 @@ log = logging.getLogger("factvault.service")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 MULTIPART_FRAMING = 1 << 20  # room for part headers and boundaries around the files
 CLOSE = {"Connection": "close"}  # a body not read to its end: the connection cannot go on
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling: an API key's id, scope and the collections it may see (None: all),
-    or everybody (key_id None) with auth off."""
-
-    key_id: int | None
-    scope: str
-    collections: tuple[str, ...] | None = None
 
 
 class BodyTooLarge(HTTPException):
@@ -180,7 +170,7 @@ async def _authenticate(scope: Scope, needed: str | None, service: FactVault) ->
     in ``scope["state"]["caller"]`` for the route's dependencies)."""
     if needed is None:
         return None  # a public route
-    caller = Caller(None, "admin")
+    caller = EVERYONE
     if service.settings.auth_enabled:
         key = _api_key(scope)
         if not key:
@@ -190,25 +180,15 @@ async def _authenticate(scope: Scope, needed: str | None, service: FactVault) ->
         found = await anyio.to_thread.run_sync(_lookup, service, key)
         if found is None:
             return problem(401, "unauthorized", "unknown or revoked API key")
-        caller = Caller(*found)
-        if not allows(caller.scope, needed, caller.collections):
-            return problem(403, "forbidden", refusal(caller, needed))
+        caller = Access(*found)
+        if not caller.allows(needed):
+            return problem(403, "forbidden", caller.refusal(needed))
         try:
             service.limits.take_request(str(caller.key_id))
         except RateLimited as exc:
             return problem(429, "rate_limited", str(exc), {"Retry-After": str(exc.retry_after)})
     scope.setdefault("state", {})["caller"] = caller
     return None
-
-
-def refusal(caller: Caller, needed: str) -> str:
-    """Why a caller may not do what needs ``needed``, in words."""
-    if needed == "operator" and caller.scope == "admin":
-        return (
-            "this admin key is limited to collections; acting on the whole installation "
-            "needs an admin key limited to none"
-        )
-    return f"this key has scope '{caller.scope}'; '{needed}' needed"
 
 
 def _header(scope: Scope, name: bytes) -> str | None:

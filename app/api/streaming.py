@@ -10,51 +10,25 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 
-from app.answering.history import Exchange
-from app.answering.types import Answer
-from app.core.vectorstore import SearchFilter
+from app.answering.request import AskRequest, Stream
 from app.service import FactVault
 
 DISCONNECT_POLL_SECONDS = 0.2  # how often a plain (non-streamed) answer's client is looked at
 Event = tuple[str, Any]  # ("started", ""), ("token", str), ("done", result), ("error", exc)
 
 
-Ask = Callable[..., Any]  # ask(on_start, on_token, cancelled) -> an Answer, or a Reply
+Ask = Callable[[Stream], Any]  # ask(stream) -> an Answer, or a Reply
 
 
-def asker(
-    service: FactVault,
-    caller_key: int | None,
-    question: str,
-    top_k: int | None,
-    filter: SearchFilter | None,
-    max_tokens: int | None,
-    temperature: float,
-    history: Sequence[Exchange] = (),
-    keep_state: bool = False,
-) -> Ask:
-    """One question of one caller, ready to run plainly or streamed; with ``history`` (a
-    chat client's earlier turns); ``keep_state``: a next turn is likely (a chat), so the
-    model keeps this context (kv_states.py)."""
-
-    def ask(
-        on_start: Callable[[], None] | None = None,
-        on_token: Callable[[str], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
-    ) -> Answer:
-        return service.ask(
-            caller_key, question, top_k, filter, max_tokens, temperature,
-            on_token=on_token, cancelled=cancelled, on_start=on_start,
-            history=history, keep_state=keep_state,
-        )  # fmt: skip
-
-    return ask
+def asker(service: FactVault, caller_key: int | None, request: AskRequest) -> Ask:
+    """One question of one caller, ready to run plainly or streamed."""
+    return lambda stream: service.ask(caller_key, request, stream)
 
 
 async def answer_plainly(ask: Ask, request: Request) -> Any:
@@ -66,7 +40,7 @@ async def answer_plainly(ask: Ask, request: Request) -> Any:
     cancel = threading.Event()
     watcher = asyncio.create_task(_watch_disconnect(request, cancel))
     try:
-        return await run_in_threadpool(ask, None, None, cancel.is_set)
+        return await run_in_threadpool(ask, Stream(cancelled=cancel.is_set))
     finally:
         watcher.cancel()
 
@@ -95,7 +69,7 @@ async def answer_events(ask: Ask) -> AsyncIterator[Event]:
     """Yields ("started", ""), then ("token", text) as released, then ("done", Answer); or
     ("error", exception) at any point.
 
-    ``ask(on_start, on_token, cancelled)`` runs the answer in a worker thread."""
+    ``ask(stream)`` runs the answer in a worker thread."""
     loop = asyncio.get_running_loop()
     events: asyncio.Queue[Event] = asyncio.Queue()
     cancel = threading.Event()
@@ -108,7 +82,8 @@ async def answer_events(ask: Ask) -> AsyncIterator[Event]:
 
     def work() -> None:
         try:
-            answer = ask(lambda: put(("started", "")), lambda t: put(("token", t)), cancel.is_set)
+            hooks = Stream(lambda: put(("started", "")), lambda t: put(("token", t)), cancel.is_set)
+            answer = ask(hooks)
             put(("done", answer))
         except Exception as exc:  # reported in-band: the HTTP status is already sent
             put(("error", exc))

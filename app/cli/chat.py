@@ -29,7 +29,9 @@ class _Local:
         return {"id": self.service.new_conversation(None).id}
 
     def say(self, conversation_id: str, question: str) -> dict:
-        reply = self.service.say(None, conversation_id, question)
+        from app.service import AskRequest
+
+        reply = self.service.say(None, conversation_id, AskRequest(question))
         a = reply.answer
         return {
             "answer": a.answer,

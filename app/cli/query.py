@@ -58,7 +58,7 @@ def query(
     max_tokens: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Answer a question from the knowledge base, with citations."""
-    from app.service import FactVault
+    from app.service import AskRequest, FactVault
 
     client = running_service()
     try:
@@ -68,9 +68,8 @@ def query(
         else:
             service = FactVault(settings(), runtime=open_runtime())
             try:
-                result = service.start(background=False).ask(
-                    None, question, top_k, None, max_tokens
-                )
+                asked = AskRequest(question, top_k, max_tokens=max_tokens)
+                result = service.start(background=False).ask(None, asked)
             finally:
                 service.close()
             answer, model = result.answer, result.model_name

@@ -8,7 +8,8 @@ What acts on the whole installation (models and inference endpoints, reindex and
 server paths and totals) needs ``operator``: an admin key limited to no collection. A key
 that may manage only some collections' documents must not choose the model that every
 collection's evidence is sent to. ``operator`` is a requirement, not a scope a key is
-created with, so no stored key changes meaning.
+created with, so no stored key changes meaning. The rules themselves are applied in one
+place: app/service/access.py.
 """
 
 from __future__ import annotations
@@ -96,11 +97,3 @@ def revoke_key(session: Session, key_id_or_prefix: str) -> ApiKey:
         record.revoked_at = utcnow()
     session.flush()
     return record
-
-
-def allows(granted: str, needed: str, collections: tuple[str, ...] | None = None) -> bool:
-    """Whether a key of scope ``granted``, limited to ``collections`` (None: all), may do
-    what needs ``needed`` (read, admin or operator)."""
-    if needed == "operator":
-        return granted == "admin" and collections is None
-    return granted == "admin" or granted == needed

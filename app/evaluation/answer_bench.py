@@ -26,6 +26,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import delete
 
+from app.answering.request import AskRequest, Stream
 from app.answering.types import Answer
 from app.core.config import Settings
 from app.core.db import AnswerCacheEntry
@@ -304,7 +305,7 @@ class AnswerBench:
                     self.log(f"{cfg.name} {cfg.model} {item.id} as ordinary caller {mark}")
             for record in result.records[:cache_checks]:
                 t0 = time.perf_counter()
-                hit = service.ask(None, record.question, top_k=cfg.top_k)
+                hit = service.ask(None, AskRequest(record.question, cfg.top_k))
                 if hit.cached:
                     result.cache_hit_ms.append(1000 * (time.perf_counter() - t0))
             result.peak_rss_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -344,15 +345,13 @@ class AnswerBench:
         if len(item.turns) > 1:  # a conversation: earlier turns asked first, in one thread
             conv = service.new_conversation(None)
             for turn in item.turns[:-1]:
-                service.say(None, conv.id, turn, top_k=cfg.top_k, filter=flt)
+                service.say(None, conv.id, AskRequest(turn, cfg.top_k, flt))
             t0 = time.perf_counter()
-            answer = service.say(
-                None, conv.id, item.turns[-1], top_k=cfg.top_k, filter=flt, on_token=on_token
-            ).answer
+            last = AskRequest(item.turns[-1], cfg.top_k, flt)
+            answer = service.say(None, conv.id, last, Stream(on_token=on_token)).answer
         else:
-            answer = service.ask(
-                None, item.question, top_k=cfg.top_k, filter=flt, on_token=on_token
-            )
+            asked = AskRequest(item.question, cfg.top_k, flt)
+            answer = service.ask(None, asked, Stream(on_token=on_token))
         t = answer.timings
         ttft = None
         if "first_token" in t:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from dataclasses import replace
 
-from app.answering.history import Exchange
+from app.answering.request import QUIET, AskRequest, Stream
 from app.answering.types import Answer
 from app.core.vectorstore import SearchFilter
 from app.retrieval import RetrievedChunk
@@ -23,42 +23,18 @@ class Asking(ServiceParts):
     ) -> list[RetrievedChunk]:
         return self.retriever.retrieve(question, top_k, mode, filter)
 
-    def ask(
-        self,
-        caller_key: int | None,
-        question: str,
-        top_k: int | None = None,
-        filter: SearchFilter | None = None,
-        max_tokens: int | None = None,
-        temperature: float = 0.0,
-        on_token: Callable[[str], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
-        on_start: Callable[[], None] | None = None,
-        history: Sequence[Exchange] = (),
-        keep_state: bool = False,
-    ) -> Answer:
+    def ask(self, caller_key: int | None, request: AskRequest, stream: Stream = QUIET) -> Answer:
         """One grounded answer for a caller (an API key's id, None with auth off), within
-        the server's bounds: the reply cap and the key's generated-token rate. ``history``:
-        earlier turns of a conversation (the OpenAI endpoint's messages, or ``say``)."""
+        the server's bounds: the reply cap and the key's generated-token rate."""
         cap = self.settings.answer_max_tokens  # a server-side bound: no client asks for more
-        limit = min(max_tokens or cap, cap)
+        limit = min(request.max_tokens or cap, cap)
         rate_key = None if caller_key is None else str(caller_key)
         if rate_key is not None:  # charged before generating; what is not used comes back
             limit = self.limits.reserve_tokens(rate_key, limit)
+        top_k = request.top_k or self.settings.answer_top_k
         used = 0
         try:
-            answer = self.answerer.answer(
-                question,
-                top_k or self.settings.answer_top_k,
-                filter,
-                max_tokens=limit,
-                temperature=temperature,
-                on_token=on_token,
-                cancelled=cancelled,
-                on_start=on_start,
-                history=history,
-                keep_state=keep_state,
-            )
+            answer = self.answerer.answer(replace(request, top_k=top_k, max_tokens=limit), stream)
             used = answer.completion_tokens
         finally:
             if rate_key is not None:

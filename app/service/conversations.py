@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 
 from app.answering.history import Exchange
+from app.answering.request import QUIET, AskRequest, Stream
 from app.answering.types import Answer, Citation
 from app.core.conversations import ConversationStore, Summary
 from app.core.db import Conversation, ConversationTurn
-from app.core.vectorstore import SearchFilter
 from app.errors import ServiceError
 from app.service.asking import Asking
 
@@ -51,29 +50,21 @@ class Conversations(Asking):
         self,
         caller_key: int | None,
         conversation_id: str,
-        question: str,
-        top_k: int | None = None,
-        filter: SearchFilter | None = None,
-        max_tokens: int | None = None,
-        temperature: float = 0.0,
-        on_token: Callable[[str], None] | None = None,
-        cancelled: Callable[[], bool] | None = None,
-        on_start: Callable[[], None] | None = None,
+        request: AskRequest,
+        stream: Stream = QUIET,
     ) -> Reply:
         """The next turn of a caller's conversation: answered with its earlier turns (a
         follow-up rewritten to stand alone for retrieval), then stored. Whichever model is
-        active answers; the history is text, so a swap between turns loses nothing."""
+        active answers; the history is text, so a swap between turns loses nothing. The
+        request's own history is replaced by the stored one."""
         conv = self.get_conversation(caller_key, conversation_id)
-        history = [Exchange(t.standalone, t.prompt, t.answer) for t in conv.turns]
-        answer = self.ask(
-            caller_key, question, top_k, filter, max_tokens, temperature,
-            on_token=on_token, cancelled=cancelled, on_start=on_start,
-            history=history, keep_state=True,
-        )  # fmt: skip
+        history = tuple(Exchange(t.standalone, t.prompt, t.answer) for t in conv.turns)
+        turn_request = replace(request, history=history, keep_state=True)
+        answer = self.ask(caller_key, turn_request, stream)
         turn = self.conversations.add_turn(
             caller_key,
             conversation_id,
-            question=question,
+            question=request.question,
             standalone=answer.standalone,
             prompt=answer.prompt_message,
             answer=answer.answer,

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from sqlalchemy import select
 
 from app.core.db import DEFAULT_COLLECTION, Document, source_under
 from app.core.index_versions import active_index
 from app.errors import ServiceError
+from app.service.access import EVERYONE, Access
 from app.service.parts import ServiceParts
 from ingest.forget import Receipt, forget
 from ingest.pipeline import IngestPipeline
@@ -24,6 +25,13 @@ class Ingested:
 
     report: IngestReport
     documents: list[Document]
+
+
+def upload_name(collection: str, name: str) -> str:
+    """Where an uploaded file is stored: one name space per collection, so a name in two
+    collections is two documents."""
+    prefix = "upload/" if collection == DEFAULT_COLLECTION else f"upload/{collection}/"
+    return prefix + name
 
 
 class Documents(ServiceParts):
@@ -45,14 +53,44 @@ class Documents(ServiceParts):
             s.expunge_all()
         return Ingested(report, list(docs))
 
-    def list_documents(
-        self, collections: Sequence[str] | None = None, under: str | None = None
-    ) -> list[Document]:
-        """Every document, or those in ``collections`` (a limited key's), or those whose
-        source is ``under`` a path (what a folder sync compares with)."""
+    def writable_source(self, caller: Access, source: str) -> str:
+        """The source as it is stored: an absolute path normalised once (``//x`` and
+        ``/a/./x`` name ``/x`` and ``/a/x``), with no ``..`` and no control characters; and
+        one the caller may write (not held by a collection it lacks)."""
+        if ".." in PurePosixPath(source).parts or any(ord(c) < 32 or ord(c) == 127 for c in source):
+            raise ServiceError(
+                422, "validation_error", "source: an absolute, normalised path is needed"
+            )
+        normalised = PurePosixPath("/" + source.lstrip("/")).as_posix()
+        caller.check_takeover(self.document_collection(normalised))
+        return normalised
+
+    def upload(
+        self,
+        caller: Access,
+        files: Sequence[tuple[str, Path]],
+        collection: str = DEFAULT_COLLECTION,
+        source: str | None = None,
+    ) -> Ingested:
+        """Files a caller sent, as (file name, path on disk): stored under ``upload/`` in
+        the collection's name space, or the one file under ``source`` (how ``factvault
+        sync`` keeps a folder in step through a running service: a file is the same
+        document whichever way it came in)."""
+        caller.check_write(collection)
+        if source is None:
+            pairs = [(upload_name(collection, name), path) for name, path in files]
+        elif len(files) == 1:
+            pairs = [(self.writable_source(caller, source), files[0][1])]
+        else:
+            raise ServiceError(422, "validation_error", "source: names exactly one file")
+        return self.ingest_files(pairs, collection)
+
+    def list_documents(self, caller: Access = EVERYONE, under: str | None = None) -> list[Document]:
+        """Every document the caller sees, or those whose source is ``under`` a path (what
+        a folder sync compares with)."""
         query = select(Document).order_by(Document.id)
-        if collections is not None:
-            query = query.where(Document.collection.in_(list(collections)))
+        if caller.collections is not None:
+            query = query.where(Document.collection.in_(list(caller.collections)))
         if under is not None:
             query = query.where(source_under(under))
         with self.runtime.db.session() as s:
@@ -65,15 +103,12 @@ class Documents(ServiceParts):
         with self.runtime.db.session() as s:
             return s.scalar(select(Document.collection).where(Document.source == source))
 
-    def remove_document(self, doc_id: int, collections: Sequence[str] | None = None) -> Receipt:
+    def remove_document(self, doc_id: int, caller: Access = EVERYONE) -> Receipt:
         """Delete a document and everything derived from it; the receipt says what went.
         (404 as well when it is in a collection the caller lacks.)"""
         with self.runtime.db.session() as s:
             doc = s.get(Document, doc_id)
-            hidden = (
-                doc is not None and collections is not None and doc.collection not in collections
-            )
-            if active_index(s) is None or doc is None or hidden:
+            if active_index(s) is None or doc is None or not caller.sees(doc.collection):
                 raise ServiceError(404, "not_found", f"no document {doc_id}")
         with self.ingest_lock:
             receipt = forget(self.runtime, doc_id)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
 
@@ -16,6 +15,7 @@ from app.evaluation.selfeval import NoQuestions, quality_gate, questions_for
 from app.evaluation.summary import load_summary
 from app.maintenance.backup import BackupReport, backup, restore
 from app.retrieval.search import NoIndex
+from app.service.access import EVERYONE, Access
 from app.service.parts import ServiceParts
 from ingest.reindex import RollbackImpossible, rollback
 
@@ -23,15 +23,16 @@ from ingest.reindex import RollbackImpossible, rollback
 class IndexAndStore(ServiceParts):
     """Index versions (status, reindex, rollback) and the whole store (backup, restore)."""
 
-    def index_status(self, collections: Sequence[str] | None = None) -> dict:
+    def index_status(self, caller: Access = EVERYONE) -> dict:
         """What serves now, its size as SQL and the vector store see it, the running
         reindex, and the latest `factvault eval` figures of this data dir (None if none).
 
-        For a caller limited to ``collections`` the sizes are those of its collections, and
+        For a caller limited to collections the sizes are those of its collections, and
         the store-wide ones (points, each version's chunks) are null: a total would tell it
         how much it cannot see."""
         documents = select(func.count()).select_from(Document)
         chunks = select(func.count()).select_from(Chunk)
+        collections = caller.collections
         if collections is not None:
             documents = documents.where(Document.collection.in_(list(collections)))
             chunks = chunks.join(Document, Chunk.document_id == Document.id).where(

@@ -12,7 +12,7 @@ import pytest
 
 from app.answering.answerer import Answerer
 from app.answering.cache import AnswerCache
-from app.service import FactVault
+from app.service import QUIET, AskRequest, FactVault, Stream
 from ingest.pipeline import IngestPipeline
 from tests.fixtures import make_service
 
@@ -32,15 +32,15 @@ def service(root, minilm, models_dir) -> Iterator[FactVault]:
     state.close()
 
 
-def ask(service: FactVault, question: str = QUESTION, **kw):
-    return service.ask(None, question, max_tokens=48, **kw)
+def ask(service: FactVault, temperature: float = 0.0, stream: Stream = QUIET):
+    return service.ask(None, AskRequest(QUESTION, max_tokens=48, temperature=temperature), stream)
 
 
 def test_a_repeated_question_is_answered_from_the_cache(service: FactVault) -> None:
     first = ask(service)
     assert not first.cached and "generate" in first.timings
     shown: list[str] = []
-    second = ask(service, on_token=shown.append)
+    second = ask(service, stream=Stream(on_token=shown.append))
     assert second.cached and "generate" not in second.timings
     assert second.answer == first.answer and "".join(shown) == first.answer
     assert [c.chunk_id for c in second.citations] == [c.chunk_id for c in first.citations]
@@ -60,7 +60,8 @@ def test_a_prompt_change_misses_the_cache(service: FactVault) -> None:
         current.retriever, current.models, config=replace(current.config, prompt="v1"),
         cache=AnswerCache(service.runtime.db),
     )  # fmt: skip
-    assert not other.answer(QUESTION, service.settings.answer_top_k, max_tokens=48).cached
+    asked = AskRequest(QUESTION, service.settings.answer_top_k, max_tokens=48)
+    assert not other.answer(asked).cached
     assert ask(service).cached  # the v2 entry is still there for v2
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from app.answering.prompts import is_idk
 from app.answering.types import Answer
-from app.service import FactVault
+from app.service import AskRequest, FactVault
 from tests.fixtures import LiveServer, make_service
 
 pytestmark = pytest.mark.slow
@@ -32,7 +32,7 @@ def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
 
 
 def ask(service: FactVault, question: str) -> Answer:
-    return service.answerer.answer(question, top_k=3, max_tokens=80)
+    return service.answerer.answer(AskRequest(question, top_k=3, max_tokens=80))
 
 
 def test_answer_cites_the_chunk_that_holds_the_fact(service: FactVault) -> None:

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import inspect, text
 
 from app.answering.prompts import is_idk
+from app.service import AskRequest
 from tests.fixtures import make_service
 
 pytestmark = pytest.mark.slow
@@ -38,11 +39,11 @@ def test_a_deleted_document_leaves_nothing_behind(
         extra={"vault.md": DOC}, **backends,
     )  # fmt: skip
     try:
-        first = service.ask(None, QUESTION)
+        first = service.ask(None, AskRequest(QUESTION))
         assert CANARY in first.answer, first.answer
-        assert service.ask(None, QUESTION).cached  # the answer cache holds it now
+        assert service.ask(None, AskRequest(QUESTION)).cached  # the answer cache holds it now
         conv = service.new_conversation(None)
-        turn = service.say(None, conv.id, QUESTION)
+        turn = service.say(None, conv.id, AskRequest(QUESTION))
         assert CANARY in turn.answer.answer
         doc = next(d for d in service.list_documents() if d.source.endswith("vault.md"))
 
@@ -62,7 +63,7 @@ def test_a_deleted_document_leaves_nothing_behind(
             assert not point.source.endswith("vault.md")
         kept = service.get_conversation(None, conv.id).turns[0]
         assert CANARY not in kept.answer and CANARY not in kept.prompt
-        again = service.ask(None, QUESTION)
+        again = service.ask(None, AskRequest(QUESTION))
         assert CANARY not in again.answer and (is_idk(again.answer) or not again.citations)
         # Every file under the data dir: the SQLite file and its log (secure_delete
         # overwrote the rows, the log was emptied) and the vector store (whose payloads

@@ -15,7 +15,7 @@ import pytest
 from app.answering.answerer import Answerer
 from app.core.auth import create_key
 from app.ratelimit import RateLimited, RateLimits
-from app.service import FactVault
+from app.service import AskRequest, FactVault
 from tests.fixtures import LiveServer, make_service
 
 pytestmark = pytest.mark.slow
@@ -90,9 +90,8 @@ def test_closed_streams_stop_generating(live_server, key) -> None:
 
 def test_generation_time_limit(service: FactVault) -> None:
     answerer = Answerer(service.retriever, service.models, time_limit=0.5)
-    result = answerer.answer(
-        QUESTION, service.settings.answer_top_k, max_tokens=256, temperature=2.0
-    )
+    asked = AskRequest(QUESTION, service.settings.answer_top_k, max_tokens=256, temperature=2.0)
+    result = answerer.answer(asked)
     assert result.finish_reason == "time_limit"
     assert result.timings["total"] < 0.5 + 5.0  # the prompt read, then at most one token
 

@@ -22,6 +22,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 
 from app.answering.history import Exchange
+from app.answering.request import AskRequest
 from app.answering.types import Answer
 from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.guard import GuardedRoute
@@ -29,7 +30,6 @@ from app.api.problems import ApiError
 from app.api.routes.query import citation_out, error_event
 from app.api.schemas import HAS_TEXT, ChatRequest
 from app.api.streaming import Event, answer_plainly, asker, open_answer_stream
-from app.core.vectorstore import SearchFilter
 
 router = APIRouter(prefix="/v1", tags=["openai"], route_class=GuardedRoute)
 
@@ -98,11 +98,15 @@ async def chat_completions(
     question, history = _question(req)
     cid = f"chatcmpl-{uuid.uuid4().hex}"
 
-    ask = asker(
-        service, caller.key_id, question, None, SearchFilter(collections=caller.collections),
-        req.max_tokens, req.temperature or 0.0,
-        history=history, keep_state=True,
-    )  # fmt: skip
+    asked = AskRequest(
+        question,
+        filter=caller.search_filter(),
+        max_tokens=req.max_tokens,
+        temperature=req.temperature or 0.0,
+        history=tuple(history),
+        keep_state=True,
+    )
+    ask = asker(service, caller.key_id, asked)
 
     if not req.stream:
         return _completion(await answer_plainly(ask, request), cid)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from app.answering.request import AskRequest, Stream
 from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.guard import GuardedRoute
 from app.api.routes.query import answer_out, sse_stream, to_filter
@@ -122,11 +123,10 @@ async def message(  # JSON or SSE
     await run_in_threadpool(service.get_conversation, caller.key_id, conversation_id)
     flt = to_filter(req.filters, caller)
 
-    def say(on_start=None, on_token=None, cancelled=None) -> Reply:
-        return service.say(
-            caller.key_id, conversation_id, req.question, req.top_k, flt, req.max_tokens,
-            req.temperature, on_token=on_token, cancelled=cancelled, on_start=on_start,
-        )  # fmt: skip
+    asked = AskRequest(req.question, req.top_k, flt, req.max_tokens, req.temperature)
+
+    def say(stream: Stream) -> Reply:
+        return service.say(caller.key_id, conversation_id, asked, stream)
 
     if not req.stream:
         return reply_out(await answer_plainly(say, request))

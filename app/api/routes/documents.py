@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Sequence
 from pathlib import Path, PurePosixPath
 from typing import Annotated
 
@@ -19,6 +18,8 @@ from app.api.schemas import MAX_ID, DeletionReceipt, DocumentOut, UploadResult
 from app.api.uploads import OPENAPI_BODY, SpooledFile, UploadReader, safe_name
 from app.core.db import DEFAULT_COLLECTION, Document
 from app.service import FactVault
+from app.service.access import Access
+from app.service.documents import upload_name
 
 router = APIRouter(
     prefix="/v1/documents", tags=["documents"], dependencies=[AdminScope], route_class=GuardedRoute
@@ -74,10 +75,9 @@ async def upload(
     ``factvault sync`` keeps a folder in step through the service, so a file is the same
     document whether the CLI or the service wrote it. A key limited to collections may
     not take over a source stored in a collection it lacks."""
-    if caller.collections is not None and collection not in caller.collections:
-        raise ApiError(403, "forbidden", f"this key may not write to collection {collection}")
+    caller.check_write(collection)  # all refused before the body is read
     if source is not None:
-        source = _checked_source(service, source, caller.collections)
+        source = await run_in_threadpool(service.writable_source, caller, source)
     settings = service.settings
     settings.upload_spool_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
     spool = Path(tempfile.mkdtemp(dir=settings.upload_spool_dir))
@@ -87,50 +87,29 @@ async def upload(
         if source is not None and len(files) + len(reader.duplicates) != 1:
             raise ApiError(422, "validation_error", "source: names exactly one file")
         return await run_in_threadpool(
-            _ingest, service, files, reader.duplicates, collection, source
+            _ingest, service, caller, files, reader.duplicates, collection, source
         )
     finally:
         shutil.rmtree(spool, ignore_errors=True)
 
 
-def _checked_source(service: FactVault, source: str, collections: Sequence[str] | None) -> str:
-    """The source as it is stored: an absolute path normalised once (``//x`` and ``/a/./x``
-    name ``/x`` and ``/a/x``), with no ``..`` and no control characters. A key limited to
-    collections may not write a source that a collection it lacks holds now; the refusal
-    does not say whose it is."""
-    if ".." in PurePosixPath(source).parts or any(ord(ch) < 32 or ord(ch) == 127 for ch in source):
-        raise ApiError(422, "validation_error", "source: an absolute, normalised path is needed")
-    normalised = PurePosixPath("/" + source.lstrip("/")).as_posix()
-    if collections is not None:
-        held = service.document_collection(normalised)
-        if held is not None and held not in collections:
-            raise ApiError(403, "forbidden", "source: this key may not write that path")
-    return normalised
-
-
 def _ingest(
     service: FactVault,
+    caller: Access,
     files: list[SpooledFile],
     duplicates: list[str],
     collection: str,
     source: str | None = None,
 ) -> UploadResult:
-    if source is not None:  # read by the loader of the source's extension
-        spooled = files[0].path
-        named = spooled.with_name(safe_name(PurePosixPath(source).name))
-        spooled.rename(named)
-        pairs = [(source, named)]
-    else:  # one name space per collection: a name in two collections is two documents
-        prefix = "upload/" if collection == DEFAULT_COLLECTION else f"upload/{collection}/"
-        pairs = [(f"{prefix}{f.name}", f.path) for f in files]
-    done = service.ingest_files(pairs, collection)
+    if source is not None and len(files) == 1:  # read by the loader of the source's extension
+        named = files[0].path.with_name(safe_name(PurePosixPath(source).name))
+        files[0].path.rename(named)
+        files = [SpooledFile(files[0].name, named)]
+    done = service.upload(caller, [(f.name, f.path) for f in files], collection, source)
     report = done.report
     failed = [{"file": f, "reason": r} for f, r in report.errors]
-    failed += [
-        {"file": f"upload/{name}", "reason": "another file in this upload has the same name; "
-         "only the first was stored"}
-        for name in duplicates
-    ]  # fmt: skip
+    same_name = "another file in this upload has the same name; only the first was stored"
+    failed += [{"file": upload_name(collection, name), "reason": same_name} for name in duplicates]
     return UploadResult(
         documents=[document_out(d) for d in done.documents],
         new=report.new,
@@ -153,7 +132,7 @@ def list_documents(
         ),
     ] = None,
 ) -> list[DocumentOut]:
-    return [document_out(d) for d in service.list_documents(caller.collections, under)]
+    return [document_out(d) for d in service.list_documents(caller, under)]
 
 
 @router.delete("/{doc_id}", response_model=DeletionReceipt)
@@ -162,4 +141,4 @@ def delete_document(
 ) -> DeletionReceipt:
     """Deletes the document and everything derived from it; the receipt counts what went
     from each store (ingest/forget.py)."""
-    return DeletionReceipt(**service.remove_document(doc_id, caller.collections).as_dict())
+    return DeletionReceipt(**service.remove_document(doc_id, caller).as_dict())

@@ -28,7 +28,7 @@ def index(service: ServiceDep, caller: CallerDep) -> dict:
     """What serves now, its size as SQL and the vector store see it, and the latest
     `factvault eval` figures run against this data dir (null if it never ran). A key
     limited to collections sees the sizes of its collections only."""
-    return service.index_status(caller.collections)
+    return service.index_status(caller)
 
 
 @router.post("/reindex", status_code=202, dependencies=[OperatorScope])

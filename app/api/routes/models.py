@@ -16,7 +16,6 @@ from app.api.schemas import (
     ModelList,
     ModelOut,
 )
-from app.core.auth import allows
 from app.core.db import ModelRecord
 from app.service import FactVault
 
@@ -45,7 +44,7 @@ def _out(service: FactVault, m: ModelRecord, operator: bool = True) -> ModelOut:
 @router.get("", response_model=ModelList, dependencies=[ReadScope])
 def models(service: ServiceDep, caller: CallerDep) -> ModelList:
     current = service.models.current
-    operator = allows(caller.scope, "operator", caller.collections)
+    operator = caller.operator
     return ModelList(
         data=[_out(service, m, operator) for m in service.list_models()],
         active=current.name if current else None,

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from app.answering.request import AskRequest
 from app.answering.types import Answer, Citation, citation_from_chunk
 from app.api.deps import CallerDep, ReadScope, ServiceDep
-from app.api.guard import Caller, GuardedRoute
-from app.api.problems import ApiError, problem_for
+from app.api.guard import GuardedRoute
+from app.api.problems import problem_for
 from app.api.schemas import (
     CitationOut,
     Filters,
@@ -27,31 +28,13 @@ from app.api.schemas import (
 )
 from app.api.streaming import Event, answer_plainly, asker, open_answer_stream
 from app.core.vectorstore import SearchFilter
+from app.service.access import Access
 
 router = APIRouter(prefix="/v1", tags=["query"], route_class=GuardedRoute)
 
 
-def readable(caller: Caller, requested: Sequence[str] = ()) -> tuple[str, ...] | None:
-    """The collections a search may use: those asked for, each one the key may read (a
-    request for another is refused, not quietly emptied), else all the key may (None: any)."""
-    allowed = caller.collections
-    if not requested:
-        return allowed
-    if allowed is not None:
-        denied = sorted(set(requested) - set(allowed))
-        if denied:
-            raise ApiError(
-                403, "forbidden", f"this key may not read collection(s): {', '.join(denied)}"
-            )
-    return tuple(dict.fromkeys(requested))
-
-
-def to_filter(filters: Filters, caller: Caller) -> SearchFilter:
-    return SearchFilter(
-        document_ids=tuple(filters.document_ids),
-        source_prefix=filters.source_prefix,
-        collections=readable(caller, filters.collections),
-    )
+def to_filter(filters: Filters, caller: Access) -> SearchFilter:
+    return caller.search_filter(filters.collections, filters.document_ids, filters.source_prefix)
 
 
 def citation_out(c: Citation) -> CitationOut:
@@ -107,10 +90,16 @@ async def query(
     req: QueryRequest, request: Request, service: ServiceDep, caller: CallerDep
 ):  # JSON or SSE
     ask = asker(
-        service, caller.key_id, req.question, req.top_k, to_filter(req.filters, caller),
-        req.max_tokens,
-        req.temperature,
-    )  # fmt: skip
+        service,
+        caller.key_id,
+        AskRequest(
+            req.question,
+            req.top_k,
+            to_filter(req.filters, caller),
+            req.max_tokens,
+            req.temperature,
+        ),
+    )
 
     if not req.stream:
         return answer_out(await answer_plainly(ask, request))
