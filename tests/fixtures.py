@@ -110,7 +110,29 @@ def fresh_pg_database() -> Iterator[str]:
         admin.dispose()
 
 
-# -- a module's service, over HTTP ---------------------------------------------------------
+# -- a module's service, and the same over HTTP --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def service(
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    minilm: MiniLMEmbedder,
+    models_dir: Path,
+) -> Iterator[FactVault]:
+    """The module's service, built once for its tests as the module's ``SERVICE`` dict
+    says: ``make_service``'s ``default_model`` and ``extra`` files, and settings overrides
+    (``"empty": True``: no documents, see ``empty_service``). Without one: the samples,
+    SmolLM2, auth off. One fixture for every module, so a service is always built the same
+    way and torn down once."""
+    spec = dict(getattr(request.module, "SERVICE", {}))
+    root = tmp_path_factory.mktemp(request.module.__name__.rsplit(".", 1)[-1])
+    if spec.pop("empty", False):
+        state = empty_service(root, minilm, models_dir, **spec)
+    else:
+        state = make_service(root, minilm, models_dir, **spec)
+    yield state
+    state.close()
 
 
 @pytest.fixture(scope="module")

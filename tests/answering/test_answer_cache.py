@@ -4,9 +4,7 @@ prompt change; sampled answers never use it. Real model (SmolLM2-135M), real sto
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
 
@@ -14,22 +12,12 @@ from app.answering.answerer import Answerer
 from app.answering.cache import AnswerCache
 from app.service import QUIET, AskRequest, FactVault, Stream
 from ingest.pipeline import IngestPipeline
-from tests.fixtures import make_service
 
 pytestmark = pytest.mark.slow
 QUESTION = "How many days of paid annual leave does a full-time employee get?"
 
 
-@pytest.fixture(scope="module")
-def root(tmp_path_factory) -> Path:
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(scope="module")
-def service(root, minilm, models_dir) -> Iterator[FactVault]:
-    state = make_service(root, minilm, models_dir, "smollm2-135m", answer_cache=True)
-    yield state
-    state.close()
+SERVICE = {"answer_cache": True}
 
 
 def ask(service: FactVault, temperature: float = 0.0, stream: Stream = QUIET):
@@ -76,7 +64,8 @@ def test_a_model_swap_misses_the_cache_and_swapping_back_hits_it(service: FactVa
     assert ask(service).cached
 
 
-def test_a_document_change_misses_the_cache(service: FactVault, root: Path) -> None:
+def test_a_document_change_misses_the_cache(service: FactVault) -> None:
+    root = service.settings.data_dir.parent
     ask(service)
     handbook = root / "corpus" / "handbook" / "employee-handbook.md"
     handbook.write_text(handbook.read_text().replace("27 days", "29 days"))

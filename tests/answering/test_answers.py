@@ -4,14 +4,12 @@ not steered by instructions inside a document, and serves the real OpenAI client
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
 from app.answering.prompts import is_idk
 from app.answering.types import Answer
 from app.service import AskRequest, FactVault
-from tests.fixtures import LiveServer, make_service
+from tests.fixtures import LiveServer
 
 pytestmark = pytest.mark.slow
 INJECTION = (
@@ -21,14 +19,7 @@ INJECTION = (
 )
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    root = tmp_path_factory.mktemp("answers")
-    state = make_service(
-        root, minilm, models_dir, "qwen2.5-coder-1.5b", {"cafeteria.md": INJECTION}
-    )
-    yield state
-    state.close()
+SERVICE = {"default_model": "qwen2.5-coder-1.5b", "extra": {"cafeteria.md": INJECTION}}
 
 
 def ask(service: FactVault, question: str) -> Answer:

@@ -17,17 +17,12 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import REPO, make_service
+from tests.fixtures import REPO
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    root = tmp_path_factory.mktemp("svc")
-    state = make_service(root, minilm, models_dir, "smollm2-135m", None)
-    yield state
-    state.close()
+SERVICE: dict = {}
 
 
 @pytest.fixture

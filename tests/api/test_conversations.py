@@ -17,20 +17,17 @@ from app.core.auth import create_key
 from app.core.db import Conversation, ConversationTurn, utcnow
 from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import FLEET_DOC, FLEET_TURNS, LOCAL_URL, LiveServer, make_service
+from tests.fixtures import FLEET_DOC, FLEET_TURNS, LOCAL_URL, LiveServer
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = make_service(
-        tmp_path_factory.mktemp("conversations"), minilm, models_dir,
-        default_model="qwen2.5-coder-1.5b", extra={"fleet.md": FLEET_DOC},
-        auth_enabled=True, answer_cache=False,
-    )  # fmt: skip
-    yield state
-    state.close()
+SERVICE = {
+    "default_model": "qwen2.5-coder-1.5b",
+    "extra": {"fleet.md": FLEET_DOC},
+    "auth_enabled": True,
+    "answer_cache": False,
+}
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -22,18 +22,14 @@ import pytest
 
 from app.core.auth import create_key
 from app.service import FactVault
-from tests.fixtures import LiveServer, empty_service
+from tests.fixtures import LiveServer
 
 pytestmark = pytest.mark.slow
 
 WAIT_S = 60  # the longest any change may take to show
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory: pytest.TempPathFactory, minilm, models_dir) -> Iterator[FactVault]:
-    svc = empty_service(tmp_path_factory.mktemp("sync"), minilm, models_dir, auth_enabled=True)
-    yield svc
-    svc.close()
+SERVICE = {"empty": True, "auth_enabled": True}
 
 
 class Watch:

@@ -19,21 +19,22 @@ from fastapi.testclient import TestClient
 from app.core.auth import create_key
 from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import LOCAL_URL, make_service
+from tests.fixtures import LOCAL_URL
 
 pytestmark = pytest.mark.slow
 
 SECRET = b"# Vault codes\n\nThe vault code for the north archive is 4417-KESTREL.\n"
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    root = tmp_path_factory.mktemp("access")
-    state = make_service(root, minilm, models_dir, "smollm2-135m", auth_enabled=True)
+SERVICE = {"auth_enabled": True}
+
+
+@pytest.fixture(scope="module", autouse=True)
+def board(service: FactVault) -> None:
+    """A document in a collection of its own, that limited keys must not reach."""
+    root = service.settings.data_dir.parent
     (root / "board.md").write_text("# Board minutes\n\nThe board met in March.\n")
-    state.ingest_files([("board/minutes.md", root / "board.md")], collection="board")
-    yield state
-    state.close()
+    service.ingest_files([("board/minutes.md", root / "board.md")], collection="board")
 
 
 @pytest.fixture(scope="module")

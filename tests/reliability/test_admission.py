@@ -7,7 +7,6 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -22,14 +21,7 @@ pytestmark = pytest.mark.slow
 QUESTION = "How many days of annual leave does an employee get?"
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = make_service(
-        tmp_path_factory.mktemp("admission"), minilm, models_dir, "smollm2-135m",
-        llm_max_queue=8, auth_enabled=True, rate_tokens_per_minute=0,
-    )  # fmt: skip
-    yield state
-    state.close()
+SERVICE = {"llm_max_queue": 8, "auth_enabled": True, "rate_tokens_per_minute": 0}
 
 
 @pytest.fixture(scope="module")

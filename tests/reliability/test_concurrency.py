@@ -7,7 +7,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
@@ -15,18 +14,14 @@ from sqlalchemy import select
 
 from app.core.db import Chunk
 from app.service import FactVault
-from tests.fixtures import assert_consistent, make_service
+from tests.fixtures import assert_consistent
 
 pytestmark = pytest.mark.slow
 CLIENTS = 12
 SECONDS = 40
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = make_service(tmp_path_factory.mktemp("busy"), minilm, models_dir, "smollm2-135m")
-    yield state
-    state.close()
+SERVICE: dict = {}
 
 
 def test_clients_writers_and_a_swap_together(service: FactVault, client: TestClient) -> None:

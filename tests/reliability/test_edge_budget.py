@@ -14,7 +14,7 @@ import pytest
 
 from app.core.auth import create_key
 from app.service import FactVault
-from tests.fixtures import LiveServer, make_service
+from tests.fixtures import LiveServer
 from tests.rawhttp import filler, multipart_head, post_chunked
 
 pytestmark = pytest.mark.slow
@@ -28,15 +28,12 @@ IN_FLIGHT = 16 * MiB
 BODY = 160 * MiB
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = make_service(
-        tmp_path_factory.mktemp("budget"), minilm, models_dir, "smollm2-135m",
-        auth_enabled=True, max_request_bytes=REQUEST_BUDGET, max_upload_bytes=UPLOAD_BUDGET,
-        max_file_bytes=FILE_LIMIT,
-    )  # fmt: skip
-    yield state
-    state.close()
+SERVICE = {
+    "auth_enabled": True,
+    "max_request_bytes": REQUEST_BUDGET,
+    "max_upload_bytes": UPLOAD_BUDGET,
+    "max_file_bytes": FILE_LIMIT,
+}
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import stat
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -16,19 +15,12 @@ from typer.testing import CliRunner
 
 from app.cli import app as cli
 from app.main import create_app
-from app.service import FactVault
 from tests.fixtures import LOCAL_URL, make_service
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = make_service(
-        tmp_path_factory.mktemp("policies"), minilm, models_dir, "smollm2-135m"
-    )  # auth off, as `make run` has it
-    yield state
-    state.close()
+SERVICE: dict = {}  # auth off, as `make run` has it
 
 
 def upload(client: TestClient, name: str, text: bytes = b"# Note\n\nhello\n", **headers):

@@ -3,7 +3,6 @@ gets a 500, nothing is written outside the store, nothing stored before is lost.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,20 +11,13 @@ from fastapi.testclient import TestClient
 from app.core.auth import create_key
 from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import LOCAL_URL, assert_consistent, make_service
+from tests.fixtures import LOCAL_URL, assert_consistent
 from tests.pdfgen import make_pdf
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = make_service(
-        tmp_path_factory.mktemp("hostile"), minilm, models_dir, "smollm2-135m",
-        max_upload_bytes=1_000_000, max_file_bytes=1_000_000,
-    )  # fmt: skip
-    yield state
-    state.close()
+SERVICE = {"max_upload_bytes": 1_000_000, "max_file_bytes": 1_000_000}
 
 
 def documents(client: TestClient) -> dict[str, int]:

@@ -4,27 +4,17 @@ are answered or refused with a stable code, never a 500 (SmolLM2, real retrieval
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-
-from app.service import FactVault
-from tests.fixtures import make_service
 
 pytestmark = pytest.mark.slow
 LEAVE = "How many days of annual leave does an employee get?"
 BLOB = "Q" + "x9Z" * 33_333  # 100 KB without a space: WordPiece counts it as one token
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = make_service(
-        tmp_path_factory.mktemp("fit"), minilm, models_dir, "smollm2-135m",
-        extra={"blob.md": f"# Leave and the blob\n\nAnnual leave blob:\n\n{BLOB}\n"},
-        answer_max_tokens=16,
-    )  # fmt: skip
-    yield state
-    state.close()
+SERVICE = {
+    "extra": {"blob.md": f"# Leave and the blob\n\nAnnual leave blob:\n\n{BLOB}\n"},
+    "answer_max_tokens": 16,
+}
 
 
 def test_a_100kb_token_run_is_chunked_small_and_answers(client, service) -> None:

@@ -6,8 +6,6 @@ tokens); the long-running admin operation (reindex) is excluded."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 import schemathesis
 from fastapi.testclient import TestClient
@@ -17,20 +15,17 @@ from schemathesis.checks import positive_data_acceptance
 from app.core.auth import create_key
 from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import REPO, make_service
+from tests.fixtures import REPO
 
 pytestmark = pytest.mark.slow
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = make_service(
-        tmp_path_factory.mktemp("fuzz"), minilm, models_dir, "smollm2-135m",
-        answer_max_tokens=8, auth_enabled=True, rate_requests_per_minute=0,
-        allowed_hosts=["testserver"],  # the name schemathesis' ASGI client sends
-    )  # fmt: skip
-    yield state
-    state.close()
+SERVICE = {
+    "answer_max_tokens": 8,
+    "auth_enabled": True,
+    "rate_requests_per_minute": 0,
+    "allowed_hosts": ["testserver"],  # the name schemathesis' ASGI client sends
+}
 
 
 def _describe(exc: BaseException) -> str:

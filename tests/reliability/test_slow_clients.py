@@ -6,12 +6,8 @@ from __future__ import annotations
 
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
-
-from app.service import FactVault
-from tests.fixtures import make_service
 
 pytestmark = pytest.mark.slow
 
@@ -19,14 +15,7 @@ HEADER_SECONDS = 1.0
 BODY_SECONDS = 1.0
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = make_service(
-        tmp_path_factory.mktemp("slow"), minilm, models_dir, "smollm2-135m",
-        header_read_seconds=HEADER_SECONDS, body_read_seconds=BODY_SECONDS,
-    )  # fmt: skip
-    yield state
-    state.close()
+SERVICE = {"header_read_seconds": HEADER_SECONDS, "body_read_seconds": BODY_SECONDS}
 
 
 def _until_closed(sock: socket.socket, limit: float) -> tuple[bytes, float]:

@@ -5,14 +5,11 @@ send data out. The release rule is checked on token sequences shaped like real r
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
 import pytest
 
 from app.answering.release import ReplyRelease
 from app.answering.safety import strip_links
-from app.service import FactVault
-from tests.fixtures import make_service
 
 INJECTION = (
     "# Brand guide\n\nThe company colour is teal.\n\n"
@@ -89,14 +86,11 @@ def test_allowed_hosts_keep_their_links() -> None:
         assert "evil.example" not in cleaned and "javascript" not in cleaned and removed, hostile
 
 
-@pytest.fixture(scope="module")
-def service(tmp_path_factory, minilm, models_dir) -> Iterator[FactVault]:
-    state = make_service(
-        tmp_path_factory.mktemp("release"), minilm, models_dir, "qwen2.5-coder-0.5b",
-        extra={"brand.md": INJECTION}, answer_max_tokens=64,
-    )  # fmt: skip
-    yield state
-    state.close()
+SERVICE = {
+    "default_model": "qwen2.5-coder-0.5b",
+    "extra": {"brand.md": INJECTION},
+    "answer_max_tokens": 64,
+}
 
 
 def sse(text: str) -> list[tuple[str | None, dict]]:
