@@ -13,7 +13,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -150,6 +150,15 @@ def live_server(service: FactVault) -> Iterator[LiveServer]:
 
 
 # -- builders and checks ----------------------------------------------------------------
+
+
+def wait_until(happened: Callable[[], bool], seconds: float, what: str) -> None:
+    """Waits for something to happen instead of sleeping a fixed time (too short on a slow
+    machine, wasted on a fast one); fails naming ``what`` after ``seconds``."""
+    deadline = time.monotonic() + seconds
+    while not happened():
+        assert time.monotonic() < deadline, f"waited {seconds} s for {what}"
+        time.sleep(0.05)
 
 
 def sql_chunk_ids(rt: Runtime) -> set[str]:

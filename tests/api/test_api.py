@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 
 from app.main import create_app
 from app.service import FactVault
-from tests.fixtures import REPO
+from tests.fixtures import REPO, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -247,8 +247,9 @@ def test_hot_swap_under_8_concurrent_clients(client: TestClient, service: FactVa
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(8)]
     for t in threads:
         t.start()
-    time.sleep(5)
     old = service.models.current
+    # Swapped once answers are coming back and some are still being answered.
+    wait_until(lambda: len(results) >= 8 and old.inflight > 0, 120, "requests in flight")
     swap = client.put("/v1/models/active", json={"name": "qwen2.5-coder-0.5b"})
     assert swap.status_code == 200, swap.text
     for t in threads:

@@ -13,6 +13,7 @@ import pytest
 
 from app.models.bundled import BUNDLED, materialize
 from app.models.runner import LoadedModel, load_llama
+from tests.fixtures import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -63,9 +64,10 @@ def test_a_request_abandoned_while_waiting_never_reads_its_prompt(model) -> None
                         else None,
                     )  # fmt: skip
 
+            free = model._slots._value  # places left in the queue
             waiter = threading.Thread(target=waiting)
             waiter.start()
-            time.sleep(0.3)
+            wait_until(lambda: model._slots._value < free, 30, "the request to queue")
             gone.set()  # ... while the waiting request's client leaves
             waiter.join(timeout=5)
             assert not waiter.is_alive()  # it gave up its queue place without the model

@@ -21,7 +21,7 @@ import pytest
 
 from app.models.bundled import BUNDLED, materialize
 from app.service import FactVault
-from tests.fixtures import LiveServer, make_service
+from tests.fixtures import LiveServer, make_service, wait_until
 from tests.inference import InferenceServer
 
 pytestmark = pytest.mark.slow
@@ -172,7 +172,14 @@ def test_a_drained_server_changes_nothing(pool: Pool) -> None:
         drain_s = drained_at - t0
         assert p.b.url not in p.states()  # it has left the pool
         p.b.stop()
-        time.sleep(4)  # one server answers everything meanwhile
+        wait_until(  # one server answers everything meanwhile
+            lambda: (
+                sum(o.endpoint == p.a.url and o.started > drained_at for o in list(outcomes))
+                >= CLIENTS
+            ),
+            120,
+            "A answering alone",
+        )
         p.b.start()
         add_at = time.monotonic()
         r = httpx.post(
@@ -210,13 +217,21 @@ def test_a_killed_server_fails_only_what_it_was_answering(pool: Pool) -> None:
     stop = threading.Event()
     outcomes, threads = run_clients(p, stop)
     try:
-        time.sleep(3)
-        p.wait_answering(p.b.url, seconds=60)  # kill it while it is answering
+        p.wait_answering(  # kill it while it is answering, once it has answered during the run
+            p.b.url, after=lambda: any(o.endpoint == p.b.url for o in list(outcomes)), seconds=60
+        )
         # The time before the signal: kill() returns once the process is reaped, and the
         # client may have seen the broken stream by then.
         killed_at = time.monotonic()
         p.b.kill()
-        time.sleep(5)
+        wait_until(  # the pool has seen it go, and the clients went on without it
+            lambda: (
+                p.states()[p.b.url] == "down"
+                and sum(o.started > killed_at for o in list(outcomes)) >= CLIENTS
+            ),
+            120,
+            "the pool to go on without B",
+        )
     finally:
         stop.set()
         for t in threads:

@@ -15,7 +15,7 @@ from app.answering.answerer import Answerer
 from app.core.auth import create_key
 from app.ratelimit import RateLimited, RateLimits
 from app.service import AskRequest, FactVault
-from tests.fixtures import LiveServer, make_service
+from tests.fixtures import LiveServer, make_service, wait_until
 
 pytestmark = pytest.mark.slow
 QUESTION = "How many days of annual leave does an employee get?"
@@ -45,7 +45,8 @@ def test_48_concurrent_questions_with_a_queue_of_8_get_503s(live_server, key) ->
     for t in threads:
         t.start()
     start.wait()
-    time.sleep(1.0)  # the admitted ones are generating now
+    # The queue is full (the first refusals are back): the admitted ones are generating.
+    wait_until(lambda: len(statuses) >= 30, 120, "the refusals of a full queue")
     with httpx.Client(base_url=live_server.url, timeout=30) as c:
         for path in ("/healthz", "/readyz", "/metrics"):
             t0 = time.perf_counter()
@@ -70,7 +71,8 @@ def test_closed_streams_stop_generating(live_server, key) -> None:
         for _ in range(9):
             with c.stream("POST", "/v1/query", json=body) as r:
                 assert r.status_code == 200
-                time.sleep(0.5)  # generating (high temperature: it will not stop on its own)
+                # Left once it is generating (high temperature: it will not stop on its own).
+                assert any(line == "event: token" for line in r.iter_lines())
         t0 = time.perf_counter()
         r = c.post("/v1/query", json={"question": QUESTION, "max_tokens": 1})
         waited = time.perf_counter() - t0

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from app.core.db import Chunk
 from app.service import FactVault
-from tests.fixtures import assert_consistent
+from tests.fixtures import assert_consistent, wait_until
 
 pytestmark = pytest.mark.slow
 CLIENTS = 12
@@ -91,7 +91,10 @@ def test_clients_writers_and_a_swap_together(service: FactVault, client: TestCli
     threads.append(threading.Thread(target=writer))
     for t in threads:
         t.start()
-    time.sleep(SECONDS / 3)
+    # The swap lands once every kind of request has gone through at least once.
+    wait_until(
+        lambda: counts["query"] and counts["retrieve"] and counts["upload"], SECONDS, "traffic"
+    )
     swap = client.put("/v1/models/active", json={"name": "qwen2.5-coder-0.5b"})
     for t in threads:
         t.join()

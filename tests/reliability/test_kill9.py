@@ -21,7 +21,7 @@ import pytest
 from app.core.config import get_settings
 from app.core.migrate import upgrade
 from app.core.runtime import open_runtime
-from tests.fixtures import REPO, assert_consistent
+from tests.fixtures import REPO, assert_consistent, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -104,6 +104,7 @@ def test_kill9_during_uploads_loses_nothing_acknowledged(
         with httpx.Client(timeout=60) as client:
             while not stop.is_set():
                 text = f"# Note {i}\n\n" + " ".join(f"fact {i}-{j} is true." for j in range(400))
+                sending.append(i)
                 try:
                     r = client.post(
                         f"{service.url}/v1/documents",
@@ -115,12 +116,11 @@ def test_kill9_during_uploads_loses_nothing_acknowledged(
                     acknowledged.append(f"upload/note-{i}.md")
                 i += 1
 
+    sending: list[int] = []
     thread = threading.Thread(target=upload)
     thread.start()
-    deadline = time.monotonic() + 120
-    while len(acknowledged) < 3 and time.monotonic() < deadline:
-        time.sleep(0.1)
-    time.sleep(0.4)  # land the kill inside a later upload
+    # The kill lands inside a later upload: three acknowledged, the next one sent.
+    wait_until(lambda: len(acknowledged) >= 3 and len(sending) > 3, 120, "three uploads")
     service.kill9()
     stop.set()
     thread.join(timeout=60)
@@ -159,7 +159,12 @@ def test_kill9_during_hot_swap_restarts_on_a_whole_model(service: Service, minil
 
     thread = threading.Thread(target=swap)
     thread.start()
-    time.sleep(0.5)  # the new model is being read in beside the old one
+
+    def phase() -> str:
+        return httpx.get(f"{service.url}/v1/models", timeout=10).json()["swap"]["phase"]
+
+    # Killed once the new model is being read in beside the old one (its file verified).
+    wait_until(lambda: phase() in ("loading", "switching", "done"), 120, "the swap to load")
     service.kill9()
     thread.join(timeout=60)
 
