@@ -17,9 +17,13 @@ import httpx
 from app.core.config import Settings
 from app.core.serving_address import recorded_address
 from app.errors import ServiceError
+from app.service.interface import AskRequest, Receipt, Said, StoredDocument
 
 
 class ServiceClient:
+    """A running service's API, as the same use cases (app/service/interface.py's ``Vault``)
+    the service offers in-process, plus what only a server does (uploads, endpoints)."""
+
     def __init__(self, base_url: str, api_key: str | None = None, timeout: float = 600) -> None:
         headers = {"Authorization": f"Bearer {api_key}"} if api_key else {}
         self.base_url = base_url
@@ -50,23 +54,32 @@ class ServiceClient:
                 "POST", "/v1/documents", params=params, files={"files": (path.name, fh)}
             )
 
-    def documents(self, under: str | None = None) -> list[dict]:
-        return self._call("GET", "/v1/documents", params={"under": under} if under else None)
+    def documents(self, under: str | None = None) -> list[StoredDocument]:
+        params = {"under": under} if under else None
+        return [
+            StoredDocument.from_json(d) for d in self._call("GET", "/v1/documents", params=params)
+        ]
 
-    def delete_document(self, doc_id: int) -> dict:
-        return self._call("DELETE", f"/v1/documents/{doc_id}")
+    def remove_document(self, doc_id: int) -> Receipt:
+        return Receipt(**self._call("DELETE", f"/v1/documents/{doc_id}"))
 
-    def query(self, question: str, top_k: int | None, max_tokens: int | None) -> dict:
-        body = {"question": question, "top_k": top_k, "max_tokens": max_tokens}
-        return self._call("POST", "/v1/query", json=body)
+    def ask(self, request: AskRequest) -> Said:
+        if request.filter is not None or request.history:
+            raise ValueError("filters and history are not sent by this client yet")
+        body = {
+            "question": request.question,
+            "top_k": request.top_k,
+            "max_tokens": request.max_tokens,
+            "temperature": request.temperature,
+        }
+        return Said.from_json(self._call("POST", "/v1/query", json=body))
 
-    def new_conversation(self) -> dict:
-        return self._call("POST", "/v1/conversations")
+    def new_conversation(self) -> str:
+        return self._call("POST", "/v1/conversations")["id"]
 
-    def say(self, conversation_id: str, question: str) -> dict:
-        return self._call(
-            "POST", f"/v1/conversations/{conversation_id}/messages", json={"question": question}
-        )
+    def say(self, conversation_id: str, question: str) -> Said:
+        path = f"/v1/conversations/{conversation_id}/messages"
+        return Said.from_json(self._call("POST", path, json={"question": question}))
 
     def endpoint(self, model: str, url: str, action: str, wait: float = 30) -> dict:
         """Add (``add``) or drain (``drain``) one of a model's inference endpoints."""

@@ -7,60 +7,27 @@ citations and the model that wrote it; a rewritten follow-up shows what was sear
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.cli.common import fail, open_runtime, out, running_service, say, settings
+from app.cli.common import fail, open_runtime, open_vault, out, say, settings
 from app.errors import ServiceError
+
+if TYPE_CHECKING:
+    from app.service.interface import Said, Vault
 
 HELP = "Ask a question; /new starts a new conversation, /quit (or Ctrl-D) leaves."
 
 
-class _Local:
-    """The service in this process, shaped like the HTTP client's two calls."""
-
-    def __init__(self) -> None:
-        from app.service import FactVault
-
-        self.service = FactVault(settings(), runtime=open_runtime()).start(background=False)
-
-    def new_conversation(self) -> dict:
-        return {"id": self.service.new_conversation(None).id}
-
-    def say(self, conversation_id: str, question: str) -> dict:
-        from app.service import AskRequest
-
-        reply = self.service.say(None, conversation_id, AskRequest(question))
-        a = reply.answer
-        return {
-            "answer": a.answer,
-            "turn": reply.turn.position,
-            "rewritten": a.rewritten,
-            "standalone_question": a.standalone,
-            "model": {"name": a.model_name},
-            "citations": [{"n": c.n, "source": c.source, "span": c.span} for c in a.citations],
-            "prompt_tokens": a.prompt_tokens,
-            "prompt_tokens_reused": a.prompt_reused,
-        }
-
-    def close(self) -> None:
-        self.service.close()
-
-
-def _show(body: dict[str, Any]) -> None:
-    out.print(body["answer"], markup=False)
-    if body.get("rewritten"):
-        out.print(f"(searched for: {body['standalone_question']})", markup=False, style="dim")
-    for c in body["citations"]:
-        out.print(
-            f"[{c['n']}] {c['source']} chars {c['span'][0]}-{c['span'][1]}",
-            markup=False,
-            style="dim",
-        )
+def _show(said: Said) -> None:
+    out.print(said.answer, markup=False)
+    if said.rewritten:
+        out.print(f"(searched for: {said.standalone})", markup=False, style="dim")
+    for c in said.citations:
+        out.print(f"[{c.n}] {c.source} chars {c.span[0]}-{c.span[1]}", markup=False, style="dim")
     out.print(
-        f"model: {body['model']['name']} · prompt tokens {body.get('prompt_tokens', 0)}, "
-        f"{body.get('prompt_tokens_reused', 0)} reused",
+        f"model: {said.model} · prompt tokens {said.prompt_tokens}, {said.prompt_reused} reused",
         markup=False,
         style="dim",
     )
@@ -68,33 +35,34 @@ def _show(body: dict[str, Any]) -> None:
 
 def chat() -> None:
     """Talk with the knowledge base: follow-up questions use the conversation so far."""
-    client = running_service()
-    backend: Any = client if client is not None else _Local()
     try:
-        conversation = backend.new_conversation()["id"]
-        say(HELP)
-        while True:
-            try:
-                question = out.input("[bold]you>[/bold] ").strip()
-            except (EOFError, KeyboardInterrupt):
-                say("")
-                break
-            if not question:
-                continue
-            if question in ("/quit", "/exit"):
-                break
-            if question == "/new":
-                conversation = backend.new_conversation()["id"]
-                say("(new conversation)")
-                continue
-            try:
-                _show(backend.say(conversation, question))
-            except ServiceError as exc:
-                out.print(f"error: {exc.detail}", markup=False, style="red")
+        with open_vault() as vault:
+            _converse(vault)
     except ServiceError as exc:
         raise fail(exc.detail) from exc
-    finally:
-        backend.close()
+
+
+def _converse(vault: Vault) -> None:
+    conversation = vault.new_conversation()
+    say(HELP)
+    while True:
+        try:
+            question = out.input("[bold]you>[/bold] ").strip()
+        except (EOFError, KeyboardInterrupt):
+            say("")
+            return
+        if not question:
+            continue
+        if question in ("/quit", "/exit"):
+            return
+        if question == "/new":
+            conversation = vault.new_conversation()
+            say("(new conversation)")
+            continue
+        try:
+            _show(vault.say(conversation, question))
+        except ServiceError as exc:
+            out.print(f"error: {exc.detail}", markup=False, style="red")
 
 
 conversations = typer.Typer(no_args_is_help=True, help="Stored conversations.")

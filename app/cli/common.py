@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # imported where used: a command loads only what it needs
     from app.client import ServiceClient
     from app.core.db import Database
     from app.core.runtime import Runtime
+    from app.service.interface import Vault
 
 out = Console(soft_wrap=not sys.stdout.isatty(), highlight=False)
 err = Console(stderr=True, soft_wrap=not sys.stderr.isatty(), highlight=False)
@@ -121,6 +122,22 @@ def running_service() -> ServiceClient | None:
     if client is not None:
         warn(f"using the service at {client.base_url} (it owns {settings().data_dir})")
     return client
+
+
+@contextmanager
+def open_vault() -> Iterator[Vault]:
+    """The use cases through the running server that owns the data dir, if one runs, else
+    through a service in this process; closed on the way out."""
+    vault: Vault | None = running_service()
+    if vault is None:
+        from app.service import FactVault
+        from app.service.interface import LocalVault
+
+        vault = LocalVault(FactVault(settings(), runtime=open_runtime()))
+    try:
+        yield vault
+    finally:
+        vault.close()
 
 
 @contextmanager

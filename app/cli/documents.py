@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.cli.common import fail, open_runtime, running_service, say, settings, table, warn
+from app.cli.common import fail, open_runtime, open_vault, running_service, say, table, warn
 from app.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -115,19 +115,16 @@ def _print_report(report: IngestReport) -> None:
 @docs_app.command("list")
 def docs_list() -> None:
     """List ingested documents."""
-    from app.service import FactVault
-
-    service = FactVault(settings(), runtime=open_runtime())
     try:
-        docs = service.list_documents()
-    finally:
-        service.close()
+        with open_vault() as vault:
+            docs = vault.documents()
+    except ServiceError as exc:
+        raise fail(exc.detail) from exc
     table(
         ("id", "source", "collection", "title", "type", "chunks", "status", "updated"),
         [
-            (d.id, d.source, d.collection, d.title or "", d.media_type, d.chunk_count,
-             d.status.value,
-             d.updated_at.strftime("%Y-%m-%d %H:%M:%S"))
+            (d.id, d.source, d.collection, d.title, d.media_type, d.chunk_count, d.status,
+             d.updated_at[:19].replace("T", " "))
             for d in docs
         ],
     )  # fmt: skip
@@ -137,15 +134,14 @@ def docs_list() -> None:
 @docs_app.command("rm")
 def docs_rm(doc_ids: Annotated[list[int], typer.Argument(help="Document ids.")]) -> None:
     """Remove documents and their chunks from SQL and the vector store."""
-    from app.service import FactVault
-
-    service = FactVault(settings(), runtime=open_runtime())
     missing = []
-    try:
+    with open_vault() as vault:
         for doc_id in doc_ids:
             try:
-                r = service.remove_document(doc_id)
-            except ServiceError:
+                r = vault.remove_document(doc_id)
+            except ServiceError as exc:
+                if exc.status != 404:
+                    raise fail(exc.detail) from exc
                 missing.append(doc_id)
             else:  # the receipt: what went from each store
                 vectors = sum((r.vectors or {}).values())
@@ -159,8 +155,6 @@ def docs_rm(doc_ids: Annotated[list[int], typer.Argument(help="Document ids.")])
                 )
                 for path in r.backups:  # a backup is a copy the owner keeps: not changed
                     warn(f"{r.source}: still held by the backup {path}")
-    finally:
-        service.close()
     say(f"removed {len(doc_ids) - len(missing)} document(s)")
     if missing:
         raise fail(f"{len(missing)} id(s) not found: {', '.join(map(str, missing))}", code=1)

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import fail, open_runtime, out, running_service, say, settings
+from app.cli.common import fail, open_runtime, open_vault, out, say, settings
 from app.errors import ServiceError
 
 
@@ -58,32 +58,18 @@ def query(
     max_tokens: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Answer a question from the knowledge base, with citations."""
-    from app.service import AskRequest, FactVault
+    from app.service import AskRequest
 
-    client = running_service()
     try:
-        if client is not None:
-            body = client.query(question, top_k, max_tokens)
-            answer, cites, model = body["answer"], body["citations"], body["model"]["name"]
-        else:
-            service = FactVault(settings(), runtime=open_runtime())
-            try:
-                asked = AskRequest(question, top_k, max_tokens=max_tokens)
-                result = service.start(background=False).ask(None, asked)
-            finally:
-                service.close()
-            answer, model = result.answer, result.model_name
-            cites = [
-                {"n": c.n, "source": c.source, "span": c.span, "text": c.text}
-                for c in result.citations
-            ]
+        with open_vault() as vault:
+            said = vault.ask(AskRequest(question, top_k, max_tokens=max_tokens))
     except ServiceError as exc:
         raise fail(exc.detail) from exc
     say(f"{question}\n")
-    say(answer)
-    say(f"\nmodel: {model}")
-    for c in cites:
-        say(f"[{c['n']}] {c['source']} chars {c['span'][0]}-{c['span'][1]}")
+    say(said.answer)
+    say(f"\nmodel: {said.model}")
+    for c in said.citations:
+        say(f"[{c.n}] {c.source} chars {c.span[0]}-{c.span[1]}")
 
 
 def register(app: typer.Typer) -> None:

@@ -38,11 +38,8 @@ class ApiTarget:
         found: dict[str, Stored] = {}
         for scope in scopes:
             for d in self.client.documents(under=scope):
-                if d.get("parent_id") is not None:  # an attachment follows its mail
-                    continue
-                found[d["source"]] = Stored(
-                    d["id"], d["sha256"], d["collection"], d["loader_version"]
-                )
+                if d.parent_id is None:  # an attachment follows its mail
+                    found[d.source] = Stored(d.id, d.sha256, d.collection, d.loader_version)
         return found
 
     def put(self, files: Sequence[Path], collection: str) -> list[tuple[str, str]]:
@@ -62,7 +59,7 @@ class ApiTarget:
         gone = 0
         for doc_id in doc_ids:
             try:
-                self.client.delete_document(doc_id)
+                self.client.remove_document(doc_id)
             except ServiceError as exc:
                 if exc.status != 404:  # already gone is what was wanted
                     raise

@@ -1,0 +1,155 @@
+"""The use cases a command drives, whichever way the service is reached.
+
+A command calls a :class:`Vault`. Two implement it: :class:`LocalVault`, when this process
+opens the stores itself (no server owns the data dir), and ``app.client.ServiceClient``,
+when a running server owns them (the embedded vector store belongs to one process). Both
+return the plain dataclasses below, so a command parses its arguments, makes one call and
+prints one shape of result, and the same CLI test runs against either.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Protocol
+
+from app.answering.request import AskRequest
+from ingest.forget import Receipt
+
+if TYPE_CHECKING:
+    from app.answering.types import Answer
+    from app.service.vault import FactVault
+
+
+@dataclass(frozen=True)
+class Cited:
+    """A citation as a command shows it: its number, the source and the characters."""
+
+    n: int
+    source: str
+    span: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class Said:
+    """An answer (to a question, or a conversation's turn) as a command shows it."""
+
+    answer: str
+    model: str
+    citations: list[Cited] = field(default_factory=list)
+    standalone: str = ""  # the question retrieval ran on (a follow-up rewritten)
+    rewritten: bool = False
+    prompt_tokens: int = 0
+    prompt_reused: int = 0
+
+    @classmethod
+    def of(cls, a: Answer) -> Said:
+        cites = [Cited(c.n, c.source, (c.span[0], c.span[1])) for c in a.citations]
+        return cls(a.answer, a.model_name, cites, a.standalone, a.rewritten,
+                   a.prompt_tokens, a.prompt_reused)  # fmt: skip
+
+    @classmethod
+    def from_json(cls, body: dict) -> Said:
+        """From /v1/query's or a conversation message's response body."""
+        cites = [
+            Cited(c["n"], c["source"], (c["span"][0], c["span"][1])) for c in body["citations"]
+        ]
+        return cls(
+            body["answer"], body["model"]["name"], cites,
+            body.get("standalone_question", ""), body.get("rewritten", False),
+            body.get("prompt_tokens", 0), body.get("prompt_tokens_reused", 0),
+        )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """A stored document: a row of ``docs list``, and what a folder sync compares."""
+
+    id: int
+    source: str
+    collection: str
+    title: str
+    media_type: str
+    chunk_count: int
+    status: str
+    updated_at: str  # ISO 8601, UTC
+    sha256: str
+    loader_version: str
+    parent_id: int | None = None  # the mail an attachment came out of
+
+    @classmethod
+    def from_json(cls, d: dict) -> StoredDocument:
+        """From /v1/documents' body (the same fields the service's rows have)."""
+        return cls(
+            d["id"], d["source"], d["collection"], d["title"] or "", d["media_type"],
+            d["chunk_count"], d["status"], d["updated_at"], d["sha256"], d["loader_version"],
+            d["parent_id"],
+        )  # fmt: skip
+
+
+def receipt_from_json(d: dict) -> Receipt:
+    return Receipt(**d)
+
+
+class Vault(Protocol):
+    """What the CLI asks of factvault (a slice so far: asking, conversations, documents)."""
+
+    def ask(self, request: AskRequest) -> Said: ...
+
+    def new_conversation(self) -> str: ...
+
+    def say(self, conversation_id: str, question: str) -> Said: ...
+
+    def documents(self, under: str | None = None) -> list[StoredDocument]: ...
+
+    def remove_document(self, doc_id: int) -> Receipt: ...
+
+    def close(self) -> None: ...
+
+
+class LocalVault:
+    """The service in this process, for a caller with every right (the owner of the data
+    dir at a terminal). It starts the model only when a question needs one."""
+
+    def __init__(self, service: FactVault) -> None:
+        self.service = service
+        self._started = False
+
+    def _answering(self) -> FactVault:
+        if not self._started:
+            self.service.start(background=False)
+            self._started = True
+        return self.service
+
+    def ask(self, request: AskRequest) -> Said:
+        return Said.of(self._answering().ask(None, request))
+
+    def new_conversation(self) -> str:
+        return self.service.new_conversation(None).id
+
+    def say(self, conversation_id: str, question: str) -> Said:
+        reply = self._answering().say(None, conversation_id, AskRequest(question))
+        return Said.of(reply.answer)
+
+    def documents(self, under: str | None = None) -> list[StoredDocument]:
+        return [
+            StoredDocument(
+                d.id,
+                d.source,
+                d.collection,
+                d.title or "",
+                d.media_type,
+                d.chunk_count,
+                d.status.value,
+                d.updated_at.isoformat(),
+                d.sha256,
+                d.loader_version,
+                d.parent_id,
+            )  # fmt: skip
+            for d in self.service.list_documents(under=under)
+        ]
+
+    def remove_document(self, doc_id: int) -> Receipt:
+        return self.service.remove_document(doc_id)
+
+    def close(self) -> None:
+        self.service.close()
