@@ -127,4 +127,4 @@ peer: $(PEER_STAMP)
 # factvault and the peer side by side on the dev set, the report seeds and the library
 # reference corpus, each question asked to both in turn (bench/results/peers.md).
 bench-peers: install peer
-	$(BIN)/python bench/peers/side_by_side.py
+	$(BIN)/python bench/peers/side_by_side.py --library-sample 16 --resume

@@ -137,6 +137,29 @@ def sets(names: list[str], seeds: list[int], work: Path) -> list[tuple[str, str,
     return out
 
 
+def stratified(items: list[AnswerItem], n: int) -> list[AnswerItem]:
+    """``n`` of the items, spread over the kinds in proportion to their counts (every kind
+    at least once), the same every run: evenly spaced within a kind, in file order. For a
+    set the peer cannot be asked in full within a session (the library: 4-5 minutes a
+    question), so the sample is fixed before any answer is seen."""
+    if n <= 0 or n >= len(items):
+        return items
+    kinds: dict[str, list[AnswerItem]] = {}
+    for item in items:
+        kinds.setdefault(item.kind, []).append(item)
+    share = {k: n * len(v) / len(items) for k, v in kinds.items()}
+    quota = {k: max(1, math.floor(x)) for k, x in share.items()}
+    by_remainder = sorted(kinds, key=lambda k: (quota[k] - share[k], k))
+    for k in by_remainder[: max(0, n - sum(quota.values()))]:
+        quota[k] += 1
+    chosen = {
+        id(group[int((i + 0.5) * len(group) / quota[k])])
+        for k, group in kinds.items()
+        for i in range(quota[k])
+    }
+    return [item for item in items if id(item) in chosen]
+
+
 def log(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -164,6 +187,8 @@ def run(args: argparse.Namespace) -> list[Row]:
             items = load_items(questions)
             if args.limit:
                 items = items[: args.limit]
+            if group == "python-library" and args.library_sample:
+                items = stratified(items, args.library_sample)
             items = [item for item in items if (name, item.id) not in done]
             if not items:
                 continue
@@ -338,6 +363,8 @@ def main() -> None:
                     help="comma-separated: dev, generated, library")  # fmt: skip
     ap.add_argument("--seeds", default="1000-1009", help="generated seeds: N, N-M or N,M")
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions per set")
+    ap.add_argument("--library-sample", type=int, default=0,
+                    help="ask N library questions, spread over the kinds (0: all)")  # fmt: skip
     ap.add_argument("--work", type=Path, default=REPO / "bench" / ".work" / "peers")
     ap.add_argument("--out", type=Path, default=REPO / "bench" / "results" / "peers.md")
     ap.add_argument("--resume", action="store_true",
@@ -368,6 +395,7 @@ def main() -> None:
         "sets": args.sets,
         "seeds": args.seeds,
         "limit": args.limit,
+        "library_sample": args.library_sample,
     }
     summary = summarise(rows)
     meta["asked_now"] = args.asked
