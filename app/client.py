@@ -17,7 +17,7 @@ import httpx
 from app.core.config import Settings
 from app.core.serving_address import recorded_address
 from app.errors import ServiceError
-from app.service.interface import AskRequest, Receipt, Said, StoredDocument
+from app.service.interface import AskRequest, Receipt, RegisteredModel, Said, StoredDocument
 
 
 class ServiceClient:
@@ -89,8 +89,12 @@ class ServiceClient:
     def rollback_index(self) -> dict:
         return self._call("POST", "/v1/index/rollback")["rollback"]
 
-    def activate_model(self, name: str) -> dict:
-        return self._call("PUT", "/v1/models/active", json={"name": name})
+    def models(self) -> list[RegisteredModel]:
+        return [RegisteredModel.from_json(m) for m in self._call("GET", "/v1/models")["data"]]
+
+    def activate_model(self, name: str) -> bool:
+        self._call("PUT", "/v1/models/active", json={"name": name})
+        return True
 
     def reindex(self, embedder: str, gate: bool = False, poll_seconds: float = 1.0) -> dict:
         """Start a reindex in the service and wait for it; returns its final status."""

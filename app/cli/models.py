@@ -1,7 +1,7 @@
 """`factvault models list|add|activate`: the answering models (GGUF files).
 
-Listing and adding touch SQL alone, so they work while a server runs; activating goes
-through the running service (a hot swap) when there is one.
+Listing and activating go through the running service when there is one (activating is
+then a hot swap); adding touches SQL alone, so it works while a server runs.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import fail, open_runtime, running_service, say, settings, sql_session, table
+from app.cli.common import fail, open_vault, running_service, say, settings, sql_session, table
 from app.errors import ServiceError
 
 models_app = typer.Typer(no_args_is_help=True, help="Answering models (GGUF).")
@@ -20,15 +20,16 @@ models_app = typer.Typer(no_args_is_help=True, help="Answering models (GGUF).")
 @models_app.command("list")
 def models_list() -> None:
     """Registered models (bundled ones are registered on first use)."""
-    from app.models.registry import list_models, register_bundled
-
-    with sql_session() as s:
-        register_bundled(s, settings().models_dir)
-        rows = [
-            (m.name, "yes" if m.is_active else "", f"{m.size_bytes / 2**20:.0f}",
-             m.context_length or "", m.sha256[:12], m.path)
-            for m in list_models(s)
-        ]  # fmt: skip
+    try:
+        with open_vault() as vault:
+            models = vault.models()
+    except ServiceError as exc:
+        raise fail(exc.detail) from exc
+    rows = [
+        (m.name, "yes" if m.active else "", f"{m.size_bytes / 2**20:.0f}",
+         m.context_length or "", m.sha256[:12], m.path or "")
+        for m in models
+    ]  # fmt: skip
     table(("name", "active", "size MB", "ctx", "sha256", "path"), rows)
 
 
@@ -118,24 +119,15 @@ def models_endpoint(
 def models_activate(name: str) -> None:
     """Make a model the active one (hot-swapped in the running service, if any)."""
     from app.models.registry import RegistryError
-    from app.service import FactVault
 
-    client = running_service()
-    if client is not None:
-        try:
-            client.activate_model(name)
-        except ServiceError as exc:
-            raise fail(exc.detail) from exc
-        say(f"the running service now answers with {name}")
-        return
-    service = FactVault(settings(), runtime=open_runtime())
     try:
-        service.activate_model(name)  # verified and marked active; the next start loads it
-    except RegistryError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        service.close()
-    say(f"{name} is the active model")
+        with open_vault() as vault:
+            swapped = vault.activate_model(name)
+    except (ServiceError, RegistryError) as exc:
+        raise fail(exc.detail if isinstance(exc, ServiceError) else str(exc)) from exc
+    say(
+        f"the running service now answers with {name}" if swapped else f"{name} is the active model"
+    )
 
 
 def register(app: typer.Typer) -> None:

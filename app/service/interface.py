@@ -86,12 +86,27 @@ class StoredDocument:
         )  # fmt: skip
 
 
-def receipt_from_json(d: dict) -> Receipt:
-    return Receipt(**d)
+@dataclass(frozen=True)
+class RegisteredModel:
+    """A row of ``models list``. ``path``: None when the caller may not see it."""
+
+    name: str
+    active: bool
+    size_bytes: int
+    context_length: int | None
+    sha256: str
+    path: str | None
+
+    @classmethod
+    def from_json(cls, m: dict) -> RegisteredModel:
+        """From /v1/models' ``data`` items."""
+        return cls(m["name"], m["active"], m["size_bytes"], m["context_length"], m["sha256"],
+                   m["path"])  # fmt: skip
 
 
 class Vault(Protocol):
-    """What the CLI asks of factvault (a slice so far: asking, conversations, documents)."""
+    """What the CLI asks of factvault (a slice so far: asking, conversations, documents,
+    models)."""
 
     def ask(self, request: AskRequest) -> Said: ...
 
@@ -102,6 +117,12 @@ class Vault(Protocol):
     def documents(self, under: str | None = None) -> list[StoredDocument]: ...
 
     def remove_document(self, doc_id: int) -> Receipt: ...
+
+    def models(self) -> list[RegisteredModel]: ...
+
+    def activate_model(self, name: str) -> bool:
+        """True: a running service switched to it (a hot swap). False: its weights were
+        verified and it is marked for the next start."""
 
     def close(self) -> None: ...
 
@@ -150,6 +171,16 @@ class LocalVault:
 
     def remove_document(self, doc_id: int) -> Receipt:
         return self.service.remove_document(doc_id)
+
+    def models(self) -> list[RegisteredModel]:
+        return [
+            RegisteredModel(m.name, m.is_active, m.size_bytes, m.context_length, m.sha256, m.path)
+            for m in self.service.list_models()
+        ]
+
+    def activate_model(self, name: str) -> bool:
+        self.service.activate_model(name)
+        return self.service.models.current is not None
 
     def close(self) -> None:
         self.service.close()

@@ -21,6 +21,7 @@ from app.models.registry import (
     get_model,
     list_models,
     mark_active,
+    register_bundled,
     register_model,
     register_remote,
     set_endpoints,
@@ -36,7 +37,9 @@ class ModelAdmin(ServiceParts):
     """Answering models and their inference endpoints: register, activate, pool, follow."""
 
     def list_models(self) -> list[ModelRecord]:
+        """Every registered model (the bundled ones are registered on first use)."""
         with self.runtime.db.session() as s:
+            register_bundled(s, self.settings.models_dir)
             records = list_models(s)
             s.expunge_all()
         return records

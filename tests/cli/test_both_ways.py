@@ -102,3 +102,22 @@ def test_a_question_and_a_conversation(way: Way) -> None:
     assert talk.returncode == 0, talk.stderr
     assert "(new conversation)" in talk.stdout
     assert re.search(r"model: smollm2-135m · prompt tokens [1-9]\d*, \d+ reused", talk.stdout)
+
+
+def test_models_are_listed_and_activated(way: Way) -> None:
+    def active() -> list[str]:
+        listing = way.run("models", "list")
+        assert listing.returncode == 0, listing.stderr
+        rows = [line.split("\t") for line in listing.stdout.splitlines()[1:]]
+        assert {"smollm2-135m", "qwen2.5-coder-0.5b"} <= {r[0] for r in rows}, listing.stdout
+        assert all(r[5].endswith(".gguf") for r in rows)  # the path: this caller may see it
+        return [r[0] for r in rows if r[1] == "yes"]
+
+    assert active() == ["smollm2-135m"]
+    swapped = way.run("models", "activate", "qwen2.5-coder-0.5b")
+    assert swapped.returncode == 0, swapped.stderr
+    said = "the running service now answers with" if way.name == "server" else "is the active"
+    assert said in swapped.stdout
+    assert active() == ["qwen2.5-coder-0.5b"]
+    unknown = way.run("models", "activate", "no-such-model")
+    assert unknown.returncode == 2 and "no-such-model" in unknown.stderr
