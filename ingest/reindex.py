@@ -122,11 +122,15 @@ def reindex(
 
 
 def _switch(rt: Runtime, new: IndexVersion) -> None:
-    """``new`` active, whatever was active retired: one transaction."""
+    """``new`` active, whatever was active retired: one transaction. The retired one's
+    size is recorded, which marks it as one that served (what a rollback may return to):
+    the first version, built by ingest rather than by a reindex, had none."""
     with rt.db.session() as s:
         for row in s.scalars(select(IndexVersion).where(IndexVersion.status == IndexStatus.active)):
             row.status = IndexStatus.retired
             row.retired_at = datetime.now(UTC)
+            if rt.store.has_collection(row.collection):
+                row.chunk_count = rt.store.count(row.collection)
         row = s.get(IndexVersion, new.id)
         assert row is not None
         row.status = IndexStatus.active
