@@ -8,7 +8,6 @@ raises in-process, so a command handles both paths alike.
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,17 @@ import httpx
 from app.core.config import Settings
 from app.core.serving_address import recorded_address
 from app.errors import ServiceError
-from app.service.interface import AskRequest, Receipt, RegisteredModel, Said, StoredDocument
+from app.service.interface import (
+    AskRequest,
+    Progress,
+    Receipt,
+    RegisteredModel,
+    ReindexStatus,
+    Rollback,
+    Said,
+    StoredDocument,
+    follow_reindex,
+)
 
 
 class ServiceClient:
@@ -86,8 +95,10 @@ class ServiceClient:
         path = f"/v1/models/{model}/endpoints" + ("/drain" if action == "drain" else "")
         return self._call("POST", path, json={"url": url, "wait_seconds": wait})
 
-    def rollback_index(self) -> dict:
-        return self._call("POST", "/v1/index/rollback")["rollback"]
+    def rollback_index(self, on_progress: Progress | None = None) -> Rollback:
+        """(A server does not report a rollback's rebuild as it goes: ``on_progress`` is
+        not called.)"""
+        return Rollback(**self._call("POST", "/v1/index/rollback")["rollback"])
 
     def models(self) -> list[RegisteredModel]:
         return [RegisteredModel.from_json(m) for m in self._call("GET", "/v1/models")["data"]]
@@ -96,14 +107,12 @@ class ServiceClient:
         self._call("PUT", "/v1/models/active", json={"name": name})
         return True
 
-    def reindex(self, embedder: str, gate: bool = False, poll_seconds: float = 1.0) -> dict:
+    def reindex(self, embedder: str, gate: bool, on_progress: Progress | None) -> ReindexStatus:
         """Start a reindex in the service and wait for it; returns its final status."""
         self._call("POST", "/v1/index/reindex", json={"embedder": embedder, "gate": gate})
-        while True:
-            time.sleep(poll_seconds)
-            status = self._call("GET", "/v1/index")["reindex"]
-            if status["state"] in ("done", "failed"):
-                return status
+        return follow_reindex(
+            lambda: ReindexStatus(**self._call("GET", "/v1/index")["reindex"]), on_progress
+        )
 
     def _call(self, method: str, path: str, **kwargs: Any) -> Any:
         try:

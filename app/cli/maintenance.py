@@ -11,7 +11,15 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import fail, open_runtime, progress_bar, running_service, say, settings
+from app.cli.common import (
+    fail,
+    open_runtime,
+    open_vault,
+    progress_bar,
+    running_service,
+    say,
+    settings,
+)
 from app.core.config import EMBEDDER_NAMES
 from app.errors import ServiceError
 
@@ -81,53 +89,22 @@ def reindex_cmd(
 
     The current version keeps serving meanwhile; through the running service when it answers.
     """
-    client = running_service()
-    if client is not None:
-        try:
-            status = client.reindex(embedder, gate=gate)
-        except ServiceError as exc:
-            raise fail(f"reindex refused ({exc.status}): {exc.detail}", code=1) from exc
-        if status["state"] == "failed":
-            raise fail(f"reindex failed: {status['error']}", code=1)
-        rep = status["report"]
-        _say_gate(rep.get("gate"))
-        if not rep.get("switched", True):
-            raise fail(f"the gate kept the active index: {rep['gate']['reason']}", code=1)
-        say(
-            f"active index: {rep['new_collection']} ({rep['embedder']}), {rep['chunks']} chunks, "
-            f"{rep['seconds']:.1f} s (built by the running service)"
-        )
-        return
-    from dataclasses import asdict
-
-    from app.core.embedder_choice import check_embedder_name
-    from app.evaluation.selfeval import NoQuestions, quality_gate, questions_for
-    from ingest.reindex import reindex
-
     try:
-        check_embedder_name(embedder)
-    except ValueError as exc:
-        raise fail(str(exc)) from exc
-    rt = open_runtime()
-    try:
-        judge = None
-        if gate:
-            # Refused before any embedding if there is nothing to score.
-            judge = quality_gate(rt, questions_for(rt), rt.settings.index_gate_margin)
-        with progress_bar("embedding chunks") as advance:
-            report = reindex(rt, embedder, on_progress=advance, judge=judge)
-    except (ValueError, RuntimeError, NoQuestions) as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        rt.close()
-    _say_gate(asdict(report.gate) if report.gate else None)
-    if not report.switched:
-        raise fail(f"the gate kept the active index: {report.gate.reason}", code=1)
+        with open_vault() as vault, progress_bar("embedding chunks") as advance:
+            status = vault.reindex(embedder, gate, advance)
+    except ServiceError as exc:
+        raise fail(f"reindex refused ({exc.status}): {exc.detail}", code=1) from exc
+    if status.state == "failed" or status.report is None:
+        raise fail(f"reindex failed: {status.error}", code=1)
+    rep = status.report
+    _say_gate(rep.get("gate"))
+    if not rep["switched"]:
+        raise fail(f"the gate kept the active index: {rep['gate']['reason']}", code=1)
     say(
-        f"active index: {report.new_collection} ({report.embedder}), {report.chunks} chunks, "
-        f"{report.seconds:.1f} s{' (resumed)' if report.resumed else ''}; "
-        f"previous: {report.old_collection or 'none'}"
-        + (f"; dropped {', '.join(report.dropped)}" if report.dropped else "")
+        f"active index: {rep['new_collection']} ({rep['embedder']}), {rep['chunks']} chunks, "
+        f"{rep['seconds']:.1f} s{' (resumed)' if rep['resumed'] else ''}; "
+        f"previous: {rep['old_collection'] or 'none'}"
+        + (f"; dropped {', '.join(rep['dropped'])}" if rep["dropped"] else "")
     )
 
 
@@ -151,27 +128,14 @@ index_app = typer.Typer(no_args_is_help=True, help="Index versions.")
 def index_rollback() -> None:
     """Make the previous index version active again (the one a reindex replaced); rebuilt
     from SQL with its own embedder if its collection was already dropped."""
-    client = running_service()
-    if client is not None:
-        try:
-            done = client.rollback_index()
-        except ServiceError as exc:
-            raise fail(f"rollback refused ({exc.status}): {exc.detail}", code=1) from exc
-    else:
-        from ingest.reindex import RollbackImpossible, rollback
-
-        rt = open_runtime()
-        try:
-            with progress_bar("embedding chunks") as advance:
-                active, replaced, rebuilt = rollback(rt, on_progress=advance)
-        except (RollbackImpossible, RuntimeError) as exc:
-            raise fail(str(exc)) from exc
-        finally:
-            rt.close()
-        done = {"active": active, "replaced": replaced, "rebuilt": rebuilt}
+    try:
+        with open_vault() as vault, progress_bar("embedding chunks") as advance:
+            done = vault.rollback_index(advance)
+    except ServiceError as exc:
+        raise fail(f"rollback refused ({exc.status}): {exc.detail}", code=1) from exc
     say(
-        f"active index: {done['active']}{' (rebuilt)' if done['rebuilt'] else ''}; "
-        f"replaced: {done['replaced'] or 'none'}"
+        f"active index: {done.active}{' (rebuilt)' if done.rebuilt else ''}; "
+        f"replaced: {done.replaced or 'none'}"
     )
 
 

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -18,6 +19,16 @@ from app.retrieval.search import NoIndex
 from app.service.access import EVERYONE, Access
 from app.service.parts import ServiceParts
 from ingest.reindex import RollbackImpossible, rollback
+
+
+@dataclass(frozen=True)
+class Rollback:
+    """What an index rollback did: the version now active, the one it replaced, and
+    whether the active one had to be rebuilt from SQL (its collection had been dropped)."""
+
+    active: str
+    replaced: str | None
+    rebuilt: bool
 
 
 class IndexAndStore(ServiceParts):
@@ -77,15 +88,16 @@ class IndexAndStore(ServiceParts):
             raise ServiceError(409, "reindex_running", "a reindex is already running")
         return asdict(self.reindex.status)
 
-    def rollback_index(self) -> dict:
-        """The previous index version serves again (rebuilt from SQL if it was dropped)."""
+    def rollback_index(self, on_progress: Callable[[int, int], None] | None = None) -> Rollback:
+        """The previous index version serves again (rebuilt from SQL if it was dropped;
+        ``on_progress(done, total)`` follows the rebuild)."""
         if self.reindex.status.state == "running":
             raise ServiceError(409, "reindex_running", "a reindex is running: wait for it")
         try:
-            active, replaced, rebuilt = rollback(self.runtime)
+            active, replaced, rebuilt = rollback(self.runtime, on_progress)
         except RollbackImpossible as exc:
             raise ServiceError(409, "no_previous_index", str(exc)) from exc
-        return {"active": active, "replaced": replaced, "rebuilt": rebuilt}
+        return Rollback(active, replaced, rebuilt)
 
     def backup(self, directory: Path) -> BackupReport:
         """A consistent copy of SQL and the live vector index into a new directory."""

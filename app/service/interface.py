@@ -9,10 +9,14 @@ prints one shape of result, and the same CLI test runs against either.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 from app.answering.request import AskRequest
+from app.maintenance.background_reindex import ReindexStatus
+from app.service.index import Rollback
 from ingest.forget import Receipt
 
 if TYPE_CHECKING:
@@ -104,6 +108,23 @@ class RegisteredModel:
                    m["path"])  # fmt: skip
 
 
+Progress = Callable[[int, int], None]  # (done, total)
+POLL_SECONDS = 0.5  # how often a running reindex is looked at
+
+
+def follow_reindex(
+    status: Callable[[], ReindexStatus], on_progress: Progress | None
+) -> ReindexStatus:
+    """Waits for a started reindex to finish, reporting its progress."""
+    while True:
+        now = status()
+        if on_progress is not None and now.total:
+            on_progress(now.done, now.total)
+        if now.state in ("done", "failed"):
+            return now
+        time.sleep(POLL_SECONDS)
+
+
 class Vault(Protocol):
     """What the CLI asks of factvault (a slice so far: asking, conversations, documents,
     models)."""
@@ -123,6 +144,12 @@ class Vault(Protocol):
     def activate_model(self, name: str) -> bool:
         """True: a running service switched to it (a hot swap). False: its weights were
         verified and it is marked for the next start."""
+
+    def reindex(self, embedder: str, gate: bool, on_progress: Progress | None) -> ReindexStatus:
+        """A new index version built and switched to (unless the gate keeps the active
+        one); the current version serves meanwhile. Returns the finished job's status."""
+
+    def rollback_index(self, on_progress: Progress | None) -> Rollback: ...
 
     def close(self) -> None: ...
 
@@ -181,6 +208,13 @@ class LocalVault:
     def activate_model(self, name: str) -> bool:
         self.service.activate_model(name)
         return self.service.models.current is not None
+
+    def reindex(self, embedder: str, gate: bool, on_progress: Progress | None) -> ReindexStatus:
+        self.service.start_reindex(embedder, gate)  # the same background job a server runs
+        return follow_reindex(lambda: self.service.reindex.status, on_progress)
+
+    def rollback_index(self, on_progress: Progress | None) -> Rollback:
+        return self.service.rollback_index(on_progress)
 
     def close(self) -> None:
         self.service.close()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
@@ -39,4 +41,4 @@ def start_reindex(req: ReindexRequest, service: ServiceDep) -> dict:
 @router.post("/rollback", dependencies=[OperatorScope])
 def rollback(service: ServiceDep) -> dict:
     """Make the previous index version active again (rebuilt from SQL if it was dropped)."""
-    return {"rollback": service.rollback_index()}
+    return {"rollback": asdict(service.rollback_index())}
