@@ -39,11 +39,17 @@ class Way:
         return done
 
 
-@pytest.fixture(params=["in-process", "server"])
+@pytest.fixture(scope="module", params=["in-process", "server"])
 def way(
-    request: pytest.FixtureRequest, tmp_path: Path, minilm: MiniLMEmbedder, models_dir: Path
+    request: pytest.FixtureRequest,
+    tmp_path_factory: pytest.TempPathFactory,
+    minilm: MiniLMEmbedder,
+    models_dir: Path,
 ) -> Iterator[Way]:
-    service = make_service(tmp_path, minilm, models_dir)  # the samples, SmolLM2, auth off
+    """One data dir per way, shared by the tests below in their order (each leaves what the
+    next expects: a document removed, an index rebuilt, then the model swapped last)."""
+    root = tmp_path_factory.mktemp(request.param)
+    service = make_service(root, minilm, models_dir)  # the samples, SmolLM2, auth off
     data_dir = service.settings.data_dir
     env = {
         **os.environ,
@@ -73,6 +79,21 @@ def way(
         service.close()
 
 
+def test_a_question_and_a_conversation(way: Way) -> None:
+    asked = way.run("query", "Where is the fire assembly point?", "--max-tokens", "24")
+    assert asked.returncode == 0, asked.stderr
+    question, answer, tail = asked.stdout.split("\n\n", 2)
+    assert question == "Where is the fire assembly point?" and answer.strip()
+    model, *cited = tail.strip().splitlines()
+    assert model == "model: smollm2-135m"
+    assert all(re.fullmatch(r"\[\d+\] \S+ chars \d+-\d+", c) for c in cited), cited
+
+    talk = way.run("chat", stdin="Where is the fire assembly point?\n/new\n/quit\n")
+    assert talk.returncode == 0, talk.stderr
+    assert "(new conversation)" in talk.stdout
+    assert re.search(r"model: smollm2-135m · prompt tokens [1-9]\d*, \d+ reused", talk.stdout)
+
+
 def test_documents_are_listed_and_removed(way: Way) -> None:
     listing = way.run("docs", "list")
     assert listing.returncode == 0, listing.stderr
@@ -89,19 +110,21 @@ def test_documents_are_listed_and_removed(way: Way) -> None:
     assert "4 document(s)" in after.stdout and "employee-handbook.md" not in after.stdout
 
 
-def test_a_question_and_a_conversation(way: Way) -> None:
-    asked = way.run("query", "Where is the fire assembly point?", "--max-tokens", "24")
-    assert asked.returncode == 0, asked.stderr
-    question, answer, tail = asked.stdout.split("\n\n", 2)
-    assert question == "Where is the fire assembly point?" and answer.strip()
-    model, *cited = tail.strip().splitlines()
-    assert model == "model: smollm2-135m"
-    assert all(re.fullmatch(r"\[\d+\] \S+ chars \d+-\d+", c) for c in cited), cited
+def test_a_reindex_and_its_rollback(way: Way) -> None:
+    built = way.run("reindex", "--embedder", "minilm")
+    assert built.returncode == 0, built.stderr
+    line = r"^active index: (\S+) \(\S*MiniLM\S*\), [1-9]\d* chunks, .*previous: (\S+)"
+    switched = re.search(line, built.stdout, re.M)
+    assert switched, built.stdout
+    new, old = switched[1], switched[2]
+    assert new != old
 
-    talk = way.run("chat", stdin="Where is the fire assembly point?\n/new\n/quit\n")
-    assert talk.returncode == 0, talk.stderr
-    assert "(new conversation)" in talk.stdout
-    assert re.search(r"model: smollm2-135m · prompt tokens [1-9]\d*, \d+ reused", talk.stdout)
+    back = way.run("index", "rollback")
+    assert back.returncode == 0, back.stderr
+    assert f"active index: {old}" in back.stdout and f"replaced: {new}" in back.stdout
+
+    refused = way.run("reindex", "--embedder", "nonesuch")
+    assert refused.returncode == 1 and "reindex refused (422)" in refused.stderr
 
 
 def test_models_are_listed_and_activated(way: Way) -> None:
@@ -121,20 +144,3 @@ def test_models_are_listed_and_activated(way: Way) -> None:
     assert active() == ["qwen2.5-coder-0.5b"]
     unknown = way.run("models", "activate", "no-such-model")
     assert unknown.returncode == 2 and "no-such-model" in unknown.stderr
-
-
-def test_a_reindex_and_its_rollback(way: Way) -> None:
-    built = way.run("reindex", "--embedder", "minilm")
-    assert built.returncode == 0, built.stderr
-    line = r"^active index: (\S+) \(\S*MiniLM\S*\), [1-9]\d* chunks, .*previous: (\S+)"
-    switched = re.search(line, built.stdout, re.M)
-    assert switched, built.stdout
-    new, old = switched[1], switched[2]
-    assert new != old
-
-    back = way.run("index", "rollback")
-    assert back.returncode == 0, back.stderr
-    assert f"active index: {old}" in back.stdout and f"replaced: {new}" in back.stdout
-
-    refused = way.run("reindex", "--embedder", "nonesuch")
-    assert refused.returncode == 1 and "reindex refused (422)" in refused.stderr
