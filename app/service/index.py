@@ -9,7 +9,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 
 from app.core.db import Chunk, Document, IndexVersion
-from app.core.embedder import EmbedderUnavailable
+from app.core.embedder import EmbedderUnavailable, IndexMismatch
 from app.core.embedder_choice import check_embedder_name, embedder_from_settings
 from app.errors import ServiceError
 from app.evaluation.selfeval import NoQuestions, quality_gate, questions_for
@@ -97,6 +97,8 @@ class IndexAndStore(ServiceParts):
             active, replaced, rebuilt = rollback(self.runtime, on_progress)
         except RollbackImpossible as exc:
             raise ServiceError(409, "no_previous_index", str(exc)) from exc
+        except IndexMismatch as exc:  # its embedder's weights are gone or changed
+            raise ServiceError(409, "index_mismatch", str(exc)) from exc
         return Rollback(active, replaced, rebuilt)
 
     def backup(self, directory: Path) -> BackupReport:

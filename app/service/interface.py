@@ -160,12 +160,10 @@ class LocalVault:
 
     def __init__(self, service: FactVault) -> None:
         self.service = service
-        self._started = False
 
     def _answering(self) -> FactVault:
-        if not self._started:
+        if self.service.models.current is None:  # not started: no model loaded yet
             self.service.start(background=False)
-            self._started = True
         return self.service
 
     def ask(self, request: AskRequest) -> Said:
