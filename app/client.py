@@ -8,6 +8,8 @@ raises in-process, so a command handles both paths alike.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +18,12 @@ import httpx
 from app.core.config import Settings
 from app.core.serving_address import recorded_address
 from app.errors import ServiceError
+from app.service import folders
+from app.service.folders import checked_collection
 from app.service.interface import (
     AskRequest,
+    EndpointState,
+    Passage,
     Progress,
     Receipt,
     RegisteredModel,
@@ -25,8 +31,12 @@ from app.service.interface import (
     Rollback,
     Said,
     StoredDocument,
+    Watch,
     follow_reindex,
 )
+from ingest.folder_sync import Stored, SyncReport
+from ingest.report import IngestReport
+from ingest.sources import discover
 
 
 class ServiceClient:
@@ -63,6 +73,51 @@ class ServiceClient:
                 "POST", "/v1/documents", params=params, files={"files": (path.name, fh)}
             )
 
+    def ingest(
+        self, paths: Sequence[Path], collection: str, prune: bool, on_progress: Progress | None
+    ) -> IngestReport:
+        """Each file sent under its absolute path (the same document as when this process
+        ingests it, or a folder sync sends it), one at a time; with ``prune``, the stored
+        documents under these folders whose files are gone are removed."""
+        checked_collection(collection)
+        started = time.perf_counter()
+        files, bad = discover(paths)
+        report = IngestReport(files_seen=len(files), errors=list(bad))
+        for done, f in enumerate(files, start=1):
+            try:
+                body = self.upload(f.path, collection, source=f.source)
+            except ServiceError as exc:
+                if exc.status >= 500:
+                    raise
+                report.errors.append((f.source, exc.detail))
+            else:
+                report.new += body["new"]
+                report.changed += body["changed"]
+                report.unchanged += body["unchanged"]
+                report.chunks_written += body["chunks_written"]
+                report.errors += [(f.source, e["reason"]) for e in body["failed"]]
+            if on_progress is not None:
+                on_progress(done, len(files))
+        if prune:
+            report.pruned = self._prune(paths)
+        report.failed = len(report.errors)
+        report.elapsed = time.perf_counter() - started
+        return report
+
+    def _prune(self, paths: Sequence[Path]) -> int:
+        """Documents stored from under these folders whose files are gone, removed."""
+        roots = [p.expanduser().resolve() for p in paths if p.expanduser().is_dir()]
+        target = ApiTarget(self)
+        stored = target.stored([r.as_posix() for r in roots])
+        gone = [d.id for source, d in stored.items() if not Path(source).is_file()]
+        return target.forget(gone)
+
+    def sync(self, paths: Sequence[Path], collection: str) -> SyncReport:
+        return folders.sync_once(ApiTarget(self), paths, collection)
+
+    def watch(self, paths: Sequence[Path], collection: str, watch: Watch) -> None:
+        folders.watch(ApiTarget(self), paths, collection, watch)
+
     def documents(self, under: str | None = None) -> list[StoredDocument]:
         params = {"under": under} if under else None
         return [
@@ -83,6 +138,15 @@ class ServiceClient:
         }
         return Said.from_json(self._call("POST", "/v1/query", json=body))
 
+    def retrieve(
+        self, question: str, top_k: int | None, mode: str, source_prefix: str | None
+    ) -> list[Passage]:
+        body = {"question": question, "top_k": top_k, "mode": mode,
+                "filters": {"source_prefix": source_prefix}}  # fmt: skip
+        return [
+            Passage.from_json(c) for c in self._call("POST", "/v1/retrieve", json=body)["chunks"]
+        ]
+
     def new_conversation(self) -> str:
         return self._call("POST", "/v1/conversations")["id"]
 
@@ -90,10 +154,12 @@ class ServiceClient:
         path = f"/v1/conversations/{conversation_id}/messages"
         return Said.from_json(self._call("POST", path, json={"question": question}))
 
-    def endpoint(self, model: str, url: str, action: str, wait: float = 30) -> dict:
-        """Add (``add``) or drain (``drain``) one of a model's inference endpoints."""
+    def change_endpoint(self, model: str, url: str, action: str, wait: float) -> EndpointState:
+        if action not in ("add", "drain"):
+            raise ServiceError(400, "invalid", "the action is add or drain")
         path = f"/v1/models/{model}/endpoints" + ("/drain" if action == "drain" else "")
-        return self._call("POST", path, json={"url": url, "wait_seconds": wait})
+        body = self._call("POST", path, json={"url": url, "wait_seconds": wait})
+        return EndpointState(body["url"], body["state"], body["reason"] or "")
 
     def rollback_index(self, on_progress: Progress | None = None) -> Rollback:
         """(A server does not report a rollback's rebuild as it goes: ``on_progress`` is
@@ -127,3 +193,44 @@ class ServiceClient:
                 code, detail = "http_error", response.text
             raise ServiceError(response.status_code, code, detail)
         return response.json()
+
+
+class ApiTarget:
+    """A folder sync through the running service's documents API (ingest/folder_sync.py's
+    SyncTarget): files are sent under their absolute path, gone ones deleted by id."""
+
+    def __init__(self, client: ServiceClient) -> None:
+        self.client = client
+
+    def stored(self, scopes: Sequence[str]) -> dict[str, Stored]:
+        found: dict[str, Stored] = {}
+        for scope in scopes:
+            for d in self.client.documents(under=scope):
+                if d.parent_id is None:  # an attachment follows its mail
+                    found[d.source] = Stored(d.id, d.sha256, d.collection, d.loader_version)
+        return found
+
+    def put(self, files: Sequence[Path], collection: str) -> list[tuple[str, str]]:
+        failed: list[tuple[str, str]] = []
+        for path in files:
+            try:
+                body = self.client.upload(path, collection, source=path.as_posix())
+            except ServiceError as exc:
+                if exc.status >= 500:  # the service is away: the whole pass is retried
+                    raise
+                failed.append((path.as_posix(), exc.detail))
+            else:
+                failed += [(path.as_posix(), e["reason"]) for e in body["failed"]]
+        return failed
+
+    def forget(self, doc_ids: Sequence[int]) -> int:
+        gone = 0
+        for doc_id in doc_ids:
+            try:
+                self.client.remove_document(doc_id)
+            except ServiceError as exc:
+                if exc.status != 404:  # already gone is what was wanted
+                    raise
+            else:
+                gone += 1
+        return gone

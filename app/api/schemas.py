@@ -33,7 +33,9 @@ HAS_TEXT = (
 )
 
 
-class RetrieveRequest(BaseModel):
+class Question(BaseModel):
+    """What a retrieval and a question share."""
+
     model_config = ConfigDict(extra="forbid")
     question: str = Field(min_length=1, max_length=4000, pattern=HAS_TEXT)
     top_k: int | None = Field(
@@ -42,7 +44,13 @@ class RetrieveRequest(BaseModel):
     filters: Filters = Field(default_factory=Filters)
 
 
-class QueryRequest(RetrieveRequest):
+class RetrieveRequest(Question):
+    mode: Literal["hybrid", "dense", "sparse"] = Field(
+        default="hybrid", description="Ranking: both fused (hybrid), vectors alone, BM25 alone."
+    )
+
+
+class QueryRequest(Question):
     top_k: int | None = Field(
         default=None, ge=1, le=50,
         description="Chunks the model reads; default FACTVAULT_ANSWER_TOP_K.",
@@ -63,6 +71,8 @@ class CitationOut(BaseModel):
     score: float
     text: str
     collection: str = "default"
+    # The chunk's contextual prefix (what was indexed with it): /v1/retrieve only.
+    context: str | None = None
 
 
 class SentenceOut(BaseModel):

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.cli.common import fail, open_runtime, open_vault, out, say, settings
+from app.cli.connect import open_installation, open_vault, settings
+from app.cli.output import fail, out, plain_errors, say
 from app.errors import ServiceError
 
 if TYPE_CHECKING:
@@ -35,11 +36,8 @@ def _show(said: Said) -> None:
 
 def chat() -> None:
     """Talk with the knowledge base: follow-up questions use the conversation so far."""
-    try:
-        with open_vault() as vault:
-            _converse(vault)
-    except ServiceError as exc:
-        raise fail(exc.detail) from exc
+    with plain_errors(), open_vault() as vault:
+        _converse(vault)
 
 
 def _converse(vault: Vault) -> None:
@@ -76,15 +74,10 @@ def purge(
     ] = None,
 ) -> None:
     """Delete conversations (every key's) untouched for longer than the given age."""
-    from app.service import FactVault
-
     if older_than_days is None and settings().conversation_retention_days is None:
         raise fail("give --older-than-days, or set FACTVAULT_CONVERSATION_RETENTION_DAYS")
-    service = FactVault(settings(), runtime=open_runtime())
-    try:
-        deleted = service.purge_conversations(older_than_days)
-    finally:
-        service.close()
+    with plain_errors(), open_installation() as installation:
+        deleted = installation.purge_conversations(older_than_days)
     say(f"deleted {deleted} conversations")
 
 

@@ -10,7 +10,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import fail, say, settings, sql_database
+from app.cli.connect import open_installation
+from app.cli.output import plain_errors, say
 
 contexts_app = typer.Typer(no_args_is_help=True, help="LLM context cache (SQL) to and from files.")
 
@@ -22,18 +23,8 @@ def contexts_export(
 ) -> None:
     """Write cached LLM contexts to a file, e.g. to carry a long context run's work to CI or
     another machine (an eval stopped by a signal it cannot catch never writes its file)."""
-    from app.models.bundled import BundledModelMissing
-    from ingest.context_cache import ContextCache
-    from ingest.contextualize.llm import resolve_context_model
-
-    db = sql_database()
-    sha = None
-    if model:
-        try:
-            sha = resolve_context_model(settings(), db, model).sha256
-        except (ValueError, BundledModelMissing) as exc:
-            raise fail(str(exc)) from exc
-    n = ContextCache(db).export(file, sha)
+    with plain_errors(), open_installation() as installation:
+        n = installation.export_contexts(file, model)
     say(f"{n} context(s) written to {file}")
 
 
@@ -42,14 +33,8 @@ def contexts_import(
     file: Annotated[Path, typer.Argument(help="A file written by `contexts export`.")],
 ) -> None:
     """Add a context file's entries to the SQL cache (same key: the file's text wins)."""
-    from ingest.context_cache import ContextCache
-
-    if not file.is_file():
-        raise fail(f"{file}: no such file")
-    try:
-        n = ContextCache(sql_database()).import_file(file)
-    except (ValueError, OSError, EOFError) as exc:
-        raise fail(str(exc)) from exc
+    with plain_errors(), open_installation() as installation:
+        n = installation.import_contexts(file)
     say(f"{n} context(s) imported from {file}")
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import typer
 
-from app.cli.common import say, settings
+from app.cli.connect import open_installation
+from app.cli.output import say
 
 db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic).")
 
@@ -12,12 +13,8 @@ db_app = typer.Typer(no_args_is_help=True, help="Database schema (Alembic).")
 @db_app.command("upgrade")
 def db_upgrade(revision: str = "head") -> None:
     """Apply schema migrations (SQLite in the data dir, or FACTVAULT_DATABASE_URL)."""
-    from app.core.migrate import current_revision, upgrade
-
-    s = settings()
-    s.ensure_dirs()
-    upgrade(s.sql_url, revision)
-    say(f"database at revision {current_revision(s.sql_url)}")
+    with open_installation() as installation:
+        say(f"database at revision {installation.upgrade_schema(revision)}")
 
 
 def register(app: typer.Typer) -> None:

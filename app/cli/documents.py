@@ -1,6 +1,7 @@
 """`factvault ingest`, `docs list`, `docs rm`: what is stored, and putting files in.
 
-When the service is running it owns the embedded stores, so files go to it over HTTP.
+Each goes through the running service when one owns the data dir (files are sent to it
+under their absolute paths), else through a service in this process.
 """
 
 from __future__ import annotations
@@ -10,12 +11,12 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.cli.common import fail, open_runtime, open_vault, running_service, say, table, warn
+from app.cli.connect import open_vault
+from app.cli.output import fail, plain_errors, progress_bar, say, table, warn
 from app.errors import ServiceError
 
 if TYPE_CHECKING:
-    from app.client import ServiceClient
-    from ingest.report import IngestReport
+    from app.service.interface import IngestReport
 
 docs_app = typer.Typer(no_args_is_help=True, help="Ingested documents.")
 
@@ -33,58 +34,14 @@ def ingest(
 
     When the service is running it owns the embedded stores, so the files are sent to it.
     """
-    from app.core.auth import check_collection
-    from app.core.embedder import IndexMismatch
-    from ingest.pipeline import IngestPipeline
-    from ingest.progress import terminal_progress
-
-    try:
-        check_collection(collection)
-    except ValueError as exc:
-        raise fail(f"--collection: {exc}") from exc
-
-    client = running_service()
-    if client is not None:
-        if prune:
-            raise fail("--prune is not available through the running service; stop it first")
-        raise typer.Exit(_ingest_via_server(client, paths, collection))
-    rt = open_runtime()
-    try:
-        pipeline = IngestPipeline(rt, progress=terminal_progress())
-        report = pipeline.ingest_paths(paths, prune=prune, collection=collection)
-    except IndexMismatch as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        rt.close()
+    missing = [str(p) for p in paths if not p.expanduser().exists()]
+    if missing:
+        raise fail(f"no such file or directory: {', '.join(missing)}")
+    with plain_errors(), open_vault() as vault, progress_bar("upload") as advance:
+        report = vault.ingest(paths, collection, prune, advance)
     _print_report(report)
     if not report.ok:
         raise typer.Exit(1)
-
-
-def _ingest_via_server(client: ServiceClient, paths: list[Path], collection: str) -> int:
-    """Upload each file to the running service, one at a time, showing progress."""
-    from app.cli.common import progress_bar
-    from ingest.sources import discover
-
-    files, bad = discover(paths)
-    failed = list(bad)
-    counts = {"new": 0, "changed": 0, "unchanged": 0, "chunks_written": 0}
-    say(f"sending {len(files)} file(s) to the running service")
-    with progress_bar("upload") as advance:
-        for done, f in enumerate(files, start=1):
-            try:
-                body = client.upload(f.path, collection)
-            except ServiceError as exc:
-                failed.append((f.source, exc.detail))
-            else:
-                for k in counts:
-                    counts[k] += body[k]
-                failed += [(f.source, e["reason"]) for e in body["failed"]]
-            advance(done, len(files))
-    say(", ".join(f"{k} {v}" for k, v in counts.items()) + f", failed {len(failed)}")
-    for source, reason in failed:
-        warn(f"failed: {source}: {reason}")
-    return 1 if failed else 0
 
 
 def _print_report(report: IngestReport) -> None:
@@ -105,7 +62,7 @@ def _print_report(report: IngestReport) -> None:
     rows.append(("total s", f"{report.elapsed:.2f}"))
     if report.chunks_written and report.elapsed > 0:
         rows.append(("chunks/s", f"{report.chunks_written / report.elapsed:.1f}"))
-    table(("what", "value"), rows, title=f"ingest run {report.run_id}")
+    table(("what", "value"), rows, title=f"ingest run {report.run_id}" if report.run_id else "")
     for source, reason in report.errors:
         warn(f"failed: {source}: {reason}")
     if report.errors:
@@ -115,11 +72,8 @@ def _print_report(report: IngestReport) -> None:
 @docs_app.command("list")
 def docs_list() -> None:
     """List ingested documents."""
-    try:
-        with open_vault() as vault:
-            docs = vault.documents()
-    except ServiceError as exc:
-        raise fail(exc.detail) from exc
+    with plain_errors(), open_vault() as vault:
+        docs = vault.documents()
     table(
         ("id", "source", "collection", "title", "type", "chunks", "status", "updated"),
         [

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import fail, say, sql_session, table
+from app.cli.connect import open_installation
+from app.cli.output import plain_errors, say, table
 
 keys_app = typer.Typer(no_args_is_help=True, help="API keys.")
 
@@ -21,32 +22,25 @@ def keys_create(
     ] = None,
 ) -> None:
     """Create an API key; it is printed once and stored only as a hash."""
-    from app.core.auth import SCOPES, create_key
-
-    if scope not in SCOPES:
-        raise fail(f"--scope must be one of {', '.join(SCOPES)}")
     limited = None if collections is None else [c.strip() for c in collections.split(",")]
-    try:
-        with sql_session() as s:
-            key = create_key(s, name, scope, [c for c in limited if c] if limited else limited)
-    except ValueError as exc:
-        raise fail(f"--collections: {exc}") from exc
+    with plain_errors(), open_installation() as installation:
+        key = installation.create_key(
+            name, scope, None if limited is None else [c for c in limited if c]
+        )
     say(key)
 
 
 @keys_app.command("list")
 def keys_list() -> None:
     """The API keys: id, name, prefix, scope, created, revoked (never the key itself)."""
-    from app.core.auth import list_keys
-
-    with sql_session() as s:
-        rows = [
-            (k.id, k.name, k.prefix, k.scope,
-             ",".join(k.collections) if k.collections is not None else "(all)",
-             k.created_at.isoformat(timespec="seconds"),
-             k.revoked_at.isoformat(timespec="seconds") if k.revoked_at else "")
-            for k in list_keys(s)
-        ]  # fmt: skip
+    with plain_errors(), open_installation() as installation:
+        keys = installation.keys()
+    rows = [
+        (k.id, k.name, k.prefix, k.scope,
+         ",".join(k.collections) if k.collections is not None else "(all)",
+         k.created_at, k.revoked_at)
+        for k in keys
+    ]  # fmt: skip
     table(("id", "name", "prefix", "scope", "collections", "created", "revoked"), rows)
 
 
@@ -55,14 +49,9 @@ def keys_revoke(
     key: Annotated[str, typer.Argument(help="The key's id or prefix, from `keys list`.")],
 ) -> None:
     """Revoke a key: every request with it gets 401 from the next one on."""
-    from app.core.auth import revoke_key
-
-    try:
-        with sql_session() as s:
-            record = revoke_key(s, key)
-            say(f"revoked key {record.id} ({record.name}, {record.prefix}…)")
-    except LookupError as exc:
-        raise fail(str(exc)) from exc
+    with plain_errors(), open_installation() as installation:
+        record = installation.revoke_key(key)
+    say(f"revoked key {record.id} ({record.name}, {record.prefix}…)")
 
 
 def register(app: typer.Typer) -> None:

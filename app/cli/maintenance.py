@@ -11,15 +11,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import (
-    fail,
-    open_runtime,
-    open_vault,
-    progress_bar,
-    running_service,
-    say,
-    settings,
-)
+from app.cli.connect import open_installation, open_vault, running_service
+from app.cli.output import fail, plain_errors, progress_bar, say
 from app.core.config import EMBEDDER_NAMES
 from app.errors import ServiceError
 
@@ -28,18 +21,10 @@ def backup_cmd(
     directory: Annotated[Path, typer.Argument(help="A new directory to write the backup to.")],
 ) -> None:
     """A consistent copy of SQL and the live vector index, restorable anywhere."""
-    from app.maintenance.backup import BackupError
-    from app.service import FactVault
-
     if running_service() is not None:
         raise fail("the service is running and owns the stores: stop it first")
-    service = FactVault(settings(), runtime=open_runtime())
-    try:
-        report = service.backup(directory)
-    except BackupError as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        service.close()
+    with plain_errors(), open_installation() as installation:
+        report = installation.backup(directory)
     say(
         f"backup written to {report.path}: "
         + ", ".join(f"{n} {t}" for t, n in report.tables.items() if n)
@@ -53,16 +38,10 @@ def restore_cmd(
     directory: Annotated[Path, typer.Argument(help="A directory written by `factvault backup`.")],
 ) -> None:
     """Restore a backup onto this (fresh) data dir and database."""
-    from app.maintenance.backup import BackupError
-    from app.service import FactVault
-
     if running_service() is not None:
         raise fail("the service is running: stop it before restoring")
-    settings().ensure_dirs()
-    try:
-        report = FactVault(settings()).restore(directory)
-    except BackupError as exc:
-        raise fail(str(exc)) from exc
+    with plain_errors(), open_installation() as installation:
+        report = installation.restore(directory)
     say(
         f"restored {sum(report.tables.values())} rows and "
         f"{sum(report.points.values())} points from {directory} ({report.seconds:.1f} s)"

@@ -6,8 +6,8 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import fail, open_runtime, open_vault, out, say, settings
-from app.errors import ServiceError
+from app.cli.connect import open_vault
+from app.cli.output import fail, out, plain_errors, say
 
 
 def retrieve(
@@ -22,22 +22,13 @@ def retrieve(
 
     Loads no model and starts nothing in the background: only the stores and the embedder
     are opened."""
-    from app.core.vectorstore import SearchFilter
-    from app.retrieval.search import NoIndex
-    from app.service import FactVault
-
     if mode not in ("hybrid", "dense", "sparse"):
         raise fail("--mode must be hybrid, dense or sparse")
-    service = FactVault(settings(), runtime=open_runtime())
-    try:
-        hits = service.retrieve(question, top_k, mode, SearchFilter(source_prefix=source_prefix))
-    except NoIndex as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        service.close()
+    with plain_errors(), open_vault() as vault:
+        hits = vault.retrieve(question, top_k, mode, source_prefix)
     say(question)
     for n, h in enumerate(hits, start=1):
-        where = f"{h.source}  chars {h.char_start}-{h.char_end}"
+        where = f"{h.source}  chars {h.span[0]}-{h.span[1]}"
         if h.page is not None:
             where += f"  page {h.page}"
         heading = f"[{n}] score {h.score:.3f}  {where}"
@@ -58,13 +49,10 @@ def query(
     max_tokens: Annotated[int | None, typer.Option()] = None,
 ) -> None:
     """Answer a question from the knowledge base, with citations."""
-    from app.service import AskRequest
+    from app.service.interface import AskRequest
 
-    try:
-        with open_vault() as vault:
-            said = vault.ask(AskRequest(question, top_k, max_tokens=max_tokens))
-    except ServiceError as exc:
-        raise fail(exc.detail) from exc
+    with plain_errors(), open_vault() as vault:
+        said = vault.ask(AskRequest(question, top_k, max_tokens=max_tokens))
     say(f"{question}\n")
     say(said.answer)
     say(f"\nmodel: {said.model}")

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import fail
+from app.cli.output import fail
 from app.core.config import get_settings
 
 

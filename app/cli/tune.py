@@ -9,11 +9,15 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from app.cli.common import fail, say, settings, sql_database, warn
+from app.cli.connect import open_installation, require_own_stores, settings
+from app.cli.output import plain_errors, say, warn
+
+if TYPE_CHECKING:
+    from app.service.lab import Trained
 
 tune_app = typer.Typer(no_args_is_help=True, help="Tune retrieval on your own corpus.")
 
@@ -50,20 +54,6 @@ def tune_queries(
     """Have a local model write a few questions each sampled chunk answers. Cached in SQL
     by content hash: a stopped run resumes, a second run writes nothing new."""
 
-    from app.models.bundled import BundledModelMissing
-    from app.tuning.questions import QuestionCache, synthesize
-    from ingest.contextualize.llm import resolve_context_model
-
-    s = settings()
-    fraction = sample if sample is not None else s.tune_sample
-    if fraction <= 0:
-        raise fail("--sample must be above 0")
-    db = sql_database()
-    try:
-        chosen = resolve_context_model(s, db, model or s.tune_question_model)
-    except (ValueError, BundledModelMissing) as exc:
-        raise fail(str(exc)) from exc
-
     def line(r) -> str:
         rate = r.seconds / max(r.written, 1)
         return (
@@ -71,24 +61,18 @@ def tune_queries(
             f"{r.cached} cached, so far {r.questions} question(s)"
         )
 
-    progress = every(30, line)
-    try:
-        report = synthesize(
-            db, lambda: str(chosen.path()), chosen.sha256, fraction,
-            threads=s.llm_threads, collections=collection or None, progress=progress,
-        )  # fmt: skip
-    except BundledModelMissing as exc:
-        raise fail(str(exc)) from exc
-    for source, questions in report.samples[:3]:
-        say(f"e.g. {source}: {' | '.join(questions)}")
-    say(
-        f"{report.chunks} chunk(s) sampled: {report.written} written in {report.seconds:.0f} s "
-        f"({report.cpu_seconds:.0f} CPU s), {report.cached} cached; "
-        f"{report.questions} question(s) by {chosen.name}"
-    )
-    if export is not None:
-        n = QuestionCache(db).export(export, chosen.sha256)
-        say(f"{n} chunk(s) of questions written to {export}")
+    with plain_errors(), open_installation() as installation:
+        name, report = installation.write_questions(model, sample, collection, every(30, line))
+        for source, questions in report.samples[:3]:
+            say(f"e.g. {source}: {' | '.join(questions)}")
+        say(
+            f"{report.chunks} chunk(s) sampled: {report.written} written in "
+            f"{report.seconds:.0f} s ({report.cpu_seconds:.0f} CPU s), {report.cached} "
+            f"cached; {report.questions} question(s) by {name}"
+        )
+        if export is not None:
+            n = installation.export_questions(export, name)
+            say(f"{n} chunk(s) of questions written to {export}")
 
 
 @tune_app.command("embedder")
@@ -107,11 +91,8 @@ def tune_embedder(
 ) -> None:
     """Fine-tune a copy of MiniLM on the synthetic questions' train split (CPU). Then
     `factvault reindex --embedder tuned --gate` indexes with it if it scores no worse."""
-    from app.tuning.train_embedder import TrainSettings, train_embedder
-
     report = _train(
-        train_embedder,
-        TrainSettings(epochs=epochs, batch_size=batch_size, mini_batch_size=mini_batch),
+        "embedder", {"epochs": epochs, "batch_size": batch_size, "mini_batch_size": mini_batch}
     )
     say(f"in {report.path}\nnext: factvault reindex --embedder tuned --gate")
 
@@ -124,9 +105,7 @@ def tune_reranker(
     """Train a cross-encoder (from MiniLM's weights) on the synthetic questions' train split,
     against hybrid retrieval's near misses (CPU). Use it with FACTVAULT_RERANKER=tuned;
     `factvault eval --self` with it set scores the difference."""
-    from app.tuning.train_reranker import RerankerSettings, train_reranker
-
-    report = _train(train_reranker, RerankerSettings(epochs=epochs, batch_size=batch_size))
+    report = _train("reranker", {"epochs": epochs, "batch_size": batch_size})
     say(f"in {report.path}\nnext: FACTVAULT_RERANKER=tuned factvault eval --self")
 
 
@@ -134,31 +113,18 @@ def _step_line(step: int, total: int, loss: float | None) -> str:
     return f"training: step {step}/{total}" + (f", loss {loss:.3f}" if loss else "")
 
 
-def _train(train, settings):
-    """Open the stores, build the question set, train with progress on stderr."""
+def _train(kind: str, options: dict) -> Trained:
+    """Train with progress on stderr, on the installation's synthetic questions."""
+    from app.service.lab import Lab
 
-    from app.cli.common import open_runtime
-    from app.evaluation.selfeval import NoQuestions, questions_for
-    from app.retrieval.search import NoIndex
-    from app.tuning.train_embedder import TrainingFailed
+    require_own_stores()
+    step_line = every(15, _step_line)
 
-    rt = open_runtime()
-    try:
-        questions = questions_for(rt)
-        say(
-            f"{len(questions.train)} training question(s), {len(questions.held_out)} held out, "
-            f"{questions.dropped} dropped by the round trip"
-        )
-        step_line = every(15, _step_line)
+    def on_step(step: int, total: int, loss: float | None) -> None:
+        step_line(step, total, loss, final=step == total)
 
-        def on_step(step: int, total: int, loss: float | None) -> None:
-            step_line(step, total, loss, final=step == total)
-
-        report = train(rt, questions, settings, on_step=on_step)
-    except (NoQuestions, NoIndex, TrainingFailed) as exc:
-        raise fail(str(exc)) from exc
-    finally:
-        rt.close()
+    with plain_errors():
+        report = Lab(settings(), say=say, warn=warn).train(kind, options, on_step)
     say(f"{report.name}: {report.steps} steps, {report.seconds:.0f} s")
     return report
 
@@ -168,9 +134,8 @@ def tune_export(
     file: Annotated[Path, typer.Argument(help="gzip JSONL to write (replaced).")],
 ) -> None:
     """Write every cached synthetic question to a file (to carry a long run elsewhere)."""
-    from app.tuning.questions import QuestionCache
-
-    n = QuestionCache(sql_database()).export(file)
+    with plain_errors(), open_installation() as installation:
+        n = installation.export_questions(file)
     say(f"{n} chunk(s) of questions written to {file}")
 
 
@@ -179,14 +144,8 @@ def tune_import(
     file: Annotated[Path, typer.Argument(help="A file written by `tune export`.")],
 ) -> None:
     """Add a question file's entries to the SQL cache (same key: the file's questions win)."""
-    from app.tuning.questions import QuestionCache
-
-    if not file.is_file():
-        raise fail(f"{file}: no such file")
-    try:
-        n = QuestionCache(sql_database()).import_file(file)
-    except (ValueError, OSError, EOFError) as exc:
-        raise fail(str(exc)) from exc
+    with plain_errors(), open_installation() as installation:
+        n = installation.import_questions(file)
     say(f"{n} chunk(s) of questions imported from {file}")
 
 

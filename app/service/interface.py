@@ -1,17 +1,20 @@
 """The use cases a command drives, whichever way the service is reached.
 
-A command calls a :class:`Vault`. Two implement it: :class:`LocalVault`, when this process
-opens the stores itself (no server owns the data dir), and ``app.client.ServiceClient``,
-when a running server owns them (the embedded vector store belongs to one process). Both
-return the plain dataclasses below, so a command parses its arguments, makes one call and
-prints one shape of result, and the same CLI test runs against either.
+A command calls a :class:`Vault`. Two implement it: ``app.service.local.LocalVault``,
+when this process opens the stores itself (no server owns the data dir), and
+``app.client.ServiceClient``, when a running server owns them (the embedded vector store
+belongs to one process). Both return the plain dataclasses below and raise the same
+``ServiceError``, so a command parses its arguments, makes one call and prints one shape of
+result, and the same CLI test runs against either.
 """
 
 from __future__ import annotations
 
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from app.answering.request import AskRequest
@@ -21,7 +24,8 @@ from ingest.forget import Receipt
 
 if TYPE_CHECKING:
     from app.answering.types import Answer
-    from app.service.vault import FactVault
+    from ingest.folder_sync import SyncReport
+    from ingest.report import IngestReport
 
 
 @dataclass(frozen=True)
@@ -65,6 +69,24 @@ class Said:
 
 
 @dataclass(frozen=True)
+class Passage:
+    """A chunk retrieval ranked: where it is, its score, its text and contextual prefix."""
+
+    source: str
+    span: tuple[int, int]
+    page: int | None
+    score: float
+    text: str
+    context: str = ""
+
+    @classmethod
+    def from_json(cls, c: dict) -> Passage:
+        """From /v1/retrieve's ``chunks`` items."""
+        return cls(c["source"], (c["span"][0], c["span"][1]), c["page"], c["score"], c["text"],
+                   c.get("context") or "")  # fmt: skip
+
+
+@dataclass(frozen=True)
 class StoredDocument:
     """A stored document: a row of ``docs list``, and what a folder sync compares."""
 
@@ -100,12 +122,25 @@ class RegisteredModel:
     context_length: int | None
     sha256: str
     path: str | None
+    architecture: str = ""
+    endpoints: tuple[str, ...] = ()  # the inference endpoints serving it (None seen: ())
 
     @classmethod
     def from_json(cls, m: dict) -> RegisteredModel:
         """From /v1/models' ``data`` items."""
+        urls = tuple(e["url"] for e in m.get("endpoints") or ())
         return cls(m["name"], m["active"], m["size_bytes"], m["context_length"], m["sha256"],
-                   m["path"])  # fmt: skip
+                   m["path"], m["architecture"], urls)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class EndpointState:
+    """An inference endpoint of a model's pool: joining, serving, down, draining, drained,
+    registered (no pool is loaded: it joins at the next start) or removed."""
+
+    url: str
+    state: str
+    reason: str = ""
 
 
 Progress = Callable[[int, int], None]  # (done, total)
@@ -125,17 +160,48 @@ def follow_reindex(
         time.sleep(POLL_SECONDS)
 
 
+@dataclass
+class Watch:
+    """How ``Vault.watch`` follows folders: until ``stop`` is set, a pass after ``debounce``
+    seconds of quiet; each pass's report, and each failed pass (retried), told back."""
+
+    stop: threading.Event
+    debounce: float
+    on_start: Callable[[list[Path]], None] = lambda roots: None  # the folders it follows
+    on_report: Callable[[SyncReport], None] = lambda report: None
+    on_error: Callable[[Exception], None] = lambda exc: None
+
+
 class Vault(Protocol):
-    """What the CLI asks of factvault (a slice so far: asking, conversations, documents,
-    models)."""
+    """What the CLI asks of factvault: asking, conversations, documents and folders, models
+    and endpoints, index versions. (What touches SQL alone, such as keys, is
+    ``app.service.installation``'s: it works the same whether or not a server runs.)"""
 
     def ask(self, request: AskRequest) -> Said: ...
+
+    def retrieve(
+        self, question: str, top_k: int | None, mode: str, source_prefix: str | None
+    ) -> list[Passage]:
+        """The chunks ranked highest for a question (no model is loaded for this)."""
 
     def new_conversation(self) -> str: ...
 
     def say(self, conversation_id: str, question: str) -> Said: ...
 
     def documents(self, under: str | None = None) -> list[StoredDocument]: ...
+
+    def ingest(
+        self, paths: Sequence[Path], collection: str, prune: bool, on_progress: Progress | None
+    ) -> IngestReport:
+        """Files and folders stored (unchanged ones skipped, changed ones replaced); with
+        ``prune``, documents whose files are gone from these folders forgotten."""
+
+    def sync(self, paths: Sequence[Path], collection: str) -> SyncReport:
+        """One pass keeping a collection in step with folders: new and changed files
+        stored, documents whose files are gone forgotten."""
+
+    def watch(self, paths: Sequence[Path], collection: str, watch: Watch) -> None:
+        """A first pass, then a pass for each batch of file events, until stopped."""
 
     def remove_document(self, doc_id: int) -> Receipt: ...
 
@@ -145,6 +211,11 @@ class Vault(Protocol):
         """True: a running service switched to it (a hot swap). False: its weights were
         verified and it is marked for the next start."""
 
+    def change_endpoint(self, model: str, url: str, action: str, wait: float) -> EndpointState:
+        """``add`` an inference endpoint to a model's pool (attested before it serves) or
+        ``drain`` one (nothing new goes to it; its running requests finish, up to ``wait``
+        seconds; then it leaves)."""
+
     def reindex(self, embedder: str, gate: bool, on_progress: Progress | None) -> ReindexStatus:
         """A new index version built and switched to (unless the gate keeps the active
         one); the current version serves meanwhile. Returns the finished job's status."""
@@ -152,67 +223,3 @@ class Vault(Protocol):
     def rollback_index(self, on_progress: Progress | None) -> Rollback: ...
 
     def close(self) -> None: ...
-
-
-class LocalVault:
-    """The service in this process, for a caller with every right (the owner of the data
-    dir at a terminal). It starts the model only when a question needs one."""
-
-    def __init__(self, service: FactVault) -> None:
-        self.service = service
-
-    def _answering(self) -> FactVault:
-        if self.service.models.current is None:  # not started: no model loaded yet
-            self.service.start(background=False)
-        return self.service
-
-    def ask(self, request: AskRequest) -> Said:
-        return Said.of(self._answering().ask(None, request))
-
-    def new_conversation(self) -> str:
-        return self.service.new_conversation(None).id
-
-    def say(self, conversation_id: str, question: str) -> Said:
-        reply = self._answering().say(None, conversation_id, AskRequest(question))
-        return Said.of(reply.answer)
-
-    def documents(self, under: str | None = None) -> list[StoredDocument]:
-        return [
-            StoredDocument(
-                d.id,
-                d.source,
-                d.collection,
-                d.title or "",
-                d.media_type,
-                d.chunk_count,
-                d.status.value,
-                d.updated_at.isoformat(),
-                d.sha256,
-                d.loader_version,
-                d.parent_id,
-            )  # fmt: skip
-            for d in self.service.list_documents(under=under)
-        ]
-
-    def remove_document(self, doc_id: int) -> Receipt:
-        return self.service.remove_document(doc_id)
-
-    def models(self) -> list[RegisteredModel]:
-        return [
-            RegisteredModel(m.name, m.is_active, m.size_bytes, m.context_length, m.sha256, m.path)
-            for m in self.service.list_models()
-        ]
-
-    def activate_model(self, name: str) -> bool:
-        self.service.activate_model(name)
-        return self.service.models.current is not None
-
-    def reindex(self, embedder: str, gate: bool, on_progress: Progress | None) -> ReindexStatus:
-        self.service.start_reindex(embedder, gate)  # the same background job a server runs
-        return follow_reindex(lambda: self.service.reindex.status, on_progress)
-
-    def rollback_index(self, on_progress: Progress | None) -> Rollback:
-        return self.service.rollback_index(on_progress)
-
-    def close(self) -> None:
-        self.service.close()

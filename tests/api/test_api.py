@@ -307,10 +307,11 @@ def test_cli_goes_through_the_running_service(service: FactVault, tmp_path: Path
             env=env, cwd=repo, capture_output=True, text=True, timeout=300,
         )  # fmt: skip
         assert f"using the service at http://127.0.0.1:{port}" in run.stderr, run.stderr
-        assert "new 1" in run.stdout, run.stdout + run.stderr
+        assert "\nnew\t1\n" in run.stdout and "\nfailed\t1\n" in run.stdout, run.stdout
         assert run.returncode == 1 and "broken.pdf" in run.stderr
         hit = service.retriever.retrieve("where is visitor parking", 1)[0]
-        assert "level -2" in hit.text and hit.source == "upload/parking.md"
+        # Stored under its path, as when the CLI ingests it itself: one document either way.
+        assert "level -2" in hit.text and hit.source == (folder / "parking.md").resolve().as_posix()
 
         asked = subprocess.run(
             [sys.executable, "-m", "app.cli", "query", "Where is visitor parking?",

@@ -29,13 +29,17 @@ class Way:
     name: str
     env: dict[str, str]
 
-    def run(self, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    def run(
+        self, *args: str, stdin: str | None = None, local: bool = False
+    ) -> subprocess.CompletedProcess[str]:
+        """``local``: a command that never goes through a server (SQL alone, or the
+        stores to itself)."""
         done = subprocess.run(
             [sys.executable, "-m", "app.cli", *args], env=self.env, cwd=REPO, input=stdin,
             capture_output=True, text=True, timeout=600,
         )  # fmt: skip
         through_server = "using the service at" in done.stderr
-        assert through_server == (self.name == "server"), done.stderr
+        assert through_server == (self.name == "server" and not local), done.stderr
         return done
 
 
@@ -110,6 +114,92 @@ def test_documents_are_listed_and_removed(way: Way) -> None:
     assert "4 document(s)" in after.stdout and "employee-handbook.md" not in after.stdout
 
 
+def test_chunks_are_retrieved_without_a_model(way: Way) -> None:
+    found = way.run("retrieve", "fire assembly point", "-k", "2", "--mode", "sparse")
+    assert found.returncode == 0, found.stderr
+    headings = re.findall(r"^\[(\d)\] score [\d.]+  (\S+)  chars \d+-\d+", found.stdout, re.M)
+    assert [n for n, _ in headings] == ["1", "2"], found.stdout
+    assert "assembly point" in found.stdout.lower()
+    nothing = way.run("retrieve", "fire assembly point", "--source-prefix", "/no/such/folder")
+    assert nothing.returncode == 0 and "[1]" not in nothing.stdout
+    wrong = way.run("retrieve", "fire", "--mode", "fuzzy", local=True)  # refused first
+    assert wrong.returncode == 2 and "--mode" in wrong.stderr
+
+
+def test_folders_are_ingested_pruned_and_synced(way: Way, tmp_path: Path) -> None:
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    (folder / "dock.md").write_text("# Dock\n\nDock door 7 takes the frozen goods.\n")
+    (folder / "yard.md").write_text("# Yard\n\nThe yard closes at 22:00 on Sundays.\n")
+
+    def counts(done: subprocess.CompletedProcess[str]) -> dict[str, str]:
+        return dict(line.split("\t", 1) for line in done.stdout.splitlines() if "\t" in line)
+
+    first = way.run("ingest", str(folder), "--collection", "notes")
+    assert first.returncode == 0, first.stderr
+    assert counts(first)["new"] == "2" and counts(first)["chunks written"] != "0"
+    again = way.run("ingest", str(folder), "--collection", "notes")
+    assert counts(again)["unchanged"] == "2" and counts(again)["new"] == "0"
+    listed = way.run("docs", "list").stdout  # stored under their paths, whichever way
+    assert f"{(folder / 'dock.md').resolve().as_posix()}\tnotes" in listed, listed
+
+    (folder / "yard.md").unlink()
+    pruned = way.run("ingest", str(folder), "--collection", "notes", "--prune")
+    assert pruned.returncode == 0, pruned.stderr
+    assert counts(pruned)["pruned"] == "1"
+
+    (folder / "gate.md").write_text("# Gate\n\nGate B opens at 05:30.\n")
+    synced = way.run("sync", str(folder), "--collection", "notes")
+    assert synced.returncode == 0, synced.stderr
+    assert f"+ {(folder / 'gate.md').resolve().as_posix()}" in synced.stdout
+    assert "synced: new 1, changed 0, forgotten 0, unchanged 1, failed 0" in synced.stdout
+
+    bad = way.run("ingest", str(folder), "--collection", "no spaces")
+    assert bad.returncode == 2 and "--collection" in bad.stderr
+
+
+def test_local_commands_work_beside_either(way: Way, tmp_path: Path) -> None:
+    made = way.run("keys", "create", "--scope", "read", "--name", "ops", local=True)
+    assert made.returncode == 0 and made.stdout.startswith("fv_"), made.stderr
+    listed = way.run("keys", "list", local=True)
+    row = next(line.split("\t") for line in listed.stdout.splitlines() if "\tops\t" in line)
+    revoked = way.run("keys", "revoke", row[0], local=True)
+    assert revoked.returncode == 0 and f"revoked key {row[0]} (ops," in revoked.stdout
+    unknown = way.run("keys", "revoke", "fv_nosuchkey", local=True)
+    assert unknown.returncode == 2 and "no key match" in unknown.stderr
+    bad_scope = way.run("keys", "create", "--scope", "root", local=True)
+    assert bad_scope.returncode == 2 and "--scope" in bad_scope.stderr
+
+    exported = way.run("contexts", "export", str(tmp_path / "c.jsonl.gz"), local=True)
+    assert exported.returncode == 0 and "context(s) written" in exported.stdout
+    missing = way.run("contexts", "import", str(tmp_path / "none.jsonl.gz"), local=True)
+    assert missing.returncode == 2 and "no such file" in missing.stderr
+    questions = way.run("tune", "export", str(tmp_path / "q.jsonl.gz"), local=True)
+    assert questions.returncode == 0 and "0 chunk(s) of questions written" in questions.stdout
+    schema = way.run("db", "upgrade", local=True)
+    assert schema.returncode == 0 and schema.stdout.startswith("database at revision ")
+    purged = way.run("conversations", "purge", "--older-than-days", "30", local=True)
+    assert purged.returncode == 0 and re.fullmatch(r"deleted \d+ conversations\n", purged.stdout)
+
+
+def test_what_needs_the_stores_to_itself_says_so(way: Way, tmp_path: Path) -> None:
+    backup = way.run("backup", str(tmp_path / "backup"))
+    restore = way.run("restore", str(tmp_path / "backup"))
+    scored = way.run("eval", "--self")
+    trained = way.run("tune", "embedder")
+    assert scored.returncode == trained.returncode == restore.returncode == 2
+    if way.name == "server":
+        assert backup.returncode == 2 and "stop it first" in backup.stderr
+        assert "stop it before restoring" in restore.stderr
+        assert "stop it first" in scored.stderr and "stop it first" in trained.stderr
+        assert not (tmp_path / "backup").exists()
+    else:
+        assert backup.returncode == 0 and "backup written to" in backup.stdout, backup.stderr
+        assert restore.stderr.startswith("error: ")  # not onto a data dir in use
+        assert "no synthetic questions" in scored.stderr  # it opened them: nothing to score
+        assert "no synthetic questions" in trained.stderr
+
+
 def test_a_reindex_and_its_rollback(way: Way) -> None:
     built = way.run("reindex", "--embedder", "minilm")
     assert built.returncode == 0, built.stderr
@@ -144,3 +234,15 @@ def test_models_are_listed_and_activated(way: Way) -> None:
     assert active() == ["qwen2.5-coder-0.5b"]
     unknown = way.run("models", "activate", "no-such-model")
     assert unknown.returncode == 2 and "no-such-model" in unknown.stderr
+
+    listing = way.run("models", "list").stdout
+    gguf = next(line.split("\t")[5] for line in listing.splitlines() if "smollm2-135m" in line)
+    added = way.run("models", "add", "--name", "smol-copy", gguf, local=True)  # SQL alone
+    assert added.returncode == 0 and re.search(
+        r"registered smol-copy \([0-9a-f]{12}, ", added.stdout
+    )
+    assert "smol-copy" in way.run("models", "list").stdout
+    taken = way.run("models", "add", "--name", "smol-copy", gguf, local=True)
+    assert taken.returncode == 2 and "smol-copy" in taken.stderr
+    drain = way.run("models", "endpoint", "drain", "smollm2-135m", "http://127.0.0.1:9")
+    assert drain.returncode == 2 and "has no endpoint http://127.0.0.1:9" in drain.stderr

@@ -75,11 +75,14 @@ def error_event(exc: Exception) -> dict[str, str]:
 @router.post("/retrieve", response_model=RetrieveResponse, dependencies=[ReadScope])
 def retrieve(req: RetrieveRequest, service: ServiceDep, caller: CallerDep) -> RetrieveResponse:
     t0 = time.perf_counter()
-    chunks = service.retrieve(req.question, req.top_k, "hybrid", to_filter(req.filters, caller))
+    chunks = service.retrieve(req.question, req.top_k, req.mode, to_filter(req.filters, caller))
     seconds = time.perf_counter() - t0
     service.metrics.stage("retrieve", seconds)
     return RetrieveResponse(
-        chunks=[citation_out(citation_from_chunk(n, c)) for n, c in enumerate(chunks, start=1)],
+        chunks=[
+            citation_out(citation_from_chunk(n, c)).model_copy(update={"context": c.context})
+            for n, c in enumerate(chunks, start=1)
+        ],
         index_version=service.collection(),
         timings={"retrieve": round(seconds, 4)},
     )
