@@ -84,18 +84,12 @@ class ServiceClient:
         files, bad = discover(paths)
         report = IngestReport(files_seen=len(files), errors=list(bad))
         for done, f in enumerate(files, start=1):
-            try:
-                body = self.upload(f.path, collection, source=f.source)
-            except ServiceError as exc:
-                if exc.status >= 500:
-                    raise
-                report.errors.append((f.source, exc.detail))
-            else:
-                report.new += body["new"]
-                report.changed += body["changed"]
-                report.unchanged += body["unchanged"]
-                report.chunks_written += body["chunks_written"]
-                report.errors += [(f.source, e["reason"]) for e in body["failed"]]
+            body, failed = self.send(f.path, collection)
+            report.new += body.get("new", 0)
+            report.changed += body.get("changed", 0)
+            report.unchanged += body.get("unchanged", 0)
+            report.chunks_written += body.get("chunks_written", 0)
+            report.errors += failed
             if on_progress is not None:
                 on_progress(done, len(files))
         if prune:
@@ -103,6 +97,19 @@ class ServiceClient:
         report.failed = len(report.errors)
         report.elapsed = time.perf_counter() - started
         return report
+
+    def send(self, path: Path, collection: str) -> tuple[dict, list[tuple[str, str]]]:
+        """One file stored under its absolute path: the upload's counts ({} if it was
+        refused) and its failures as (source, reason). A service that is away (5xx) raises:
+        a sync retries the whole pass."""
+        source = path.as_posix()
+        try:
+            body = self.upload(path, collection, source=source)
+        except ServiceError as exc:
+            if exc.status >= 500:
+                raise
+            return {}, [(source, exc.detail)]
+        return body, [(source, e["reason"]) for e in body["failed"]]
 
     def _prune(self, paths: Sequence[Path]) -> int:
         """Documents stored from under these folders whose files are gone, removed."""
@@ -211,17 +218,7 @@ class ApiTarget:
         return found
 
     def put(self, files: Sequence[Path], collection: str) -> list[tuple[str, str]]:
-        failed: list[tuple[str, str]] = []
-        for path in files:
-            try:
-                body = self.client.upload(path, collection, source=path.as_posix())
-            except ServiceError as exc:
-                if exc.status >= 500:  # the service is away: the whole pass is retried
-                    raise
-                failed.append((path.as_posix(), exc.detail))
-            else:
-                failed += [(path.as_posix(), e["reason"]) for e in body["failed"]]
-        return failed
+        return [failure for path in files for failure in self.client.send(path, collection)[1]]
 
     def forget(self, doc_ids: Sequence[int]) -> int:
         gone = 0

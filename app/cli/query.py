@@ -22,7 +22,9 @@ def retrieve(
 
     Loads no model and starts nothing in the background: only the stores and the embedder
     are opened."""
-    if mode not in ("hybrid", "dense", "sparse"):
+    from app.service.interface import SEARCH_MODES
+
+    if mode not in SEARCH_MODES:
         raise fail("--mode must be hybrid, dense or sparse")
     with plain_errors(), open_vault() as vault:
         hits = vault.retrieve(question, top_k, mode, source_prefix)

@@ -10,8 +10,7 @@ Every failure is a ``ServiceError`` naming what was wrong, as from the rest of t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -38,9 +37,7 @@ from app.service.error_map import as_service_error
 from app.service.interface import RegisteredModel
 
 if TYPE_CHECKING:
-    from sqlalchemy.orm import Session
-
-    from app.core.db import ApiKey, ModelRecord
+    from app.core.db import ApiKey
     from app.maintenance.backup import BackupReport
     from app.tuning.questions import SynthesisReport
 
@@ -69,13 +66,6 @@ class KeyInfo:
 def _utc(at: datetime) -> str:
     """ISO 8601 in UTC, to the second: SQLite hands times back without their zone."""
     return (at if at.tzinfo else at.replace(tzinfo=UTC)).isoformat(timespec="seconds")
-
-
-def _registered(m: ModelRecord) -> RegisteredModel:
-    return RegisteredModel(
-        m.name, m.is_active, m.size_bytes, m.context_length, m.sha256, m.path,
-        m.architecture, tuple(m.endpoints or ()),
-    )  # fmt: skip
 
 
 def open_stores(settings: Settings) -> Runtime:
@@ -123,11 +113,6 @@ class Installation:
             self._db.dispose()
         self._db = None
 
-    @contextmanager
-    def _session(self) -> Iterator[Session]:
-        with self.db.session() as s:
-            yield s
-
     # The stores as a whole
 
     def upgrade_schema(self, revision: str = "head") -> str:
@@ -169,7 +154,7 @@ class Installation:
         if scope not in SCOPES:
             raise ServiceError(400, "invalid_scope", f"scope must be one of {', '.join(SCOPES)}")
         try:
-            with self._session() as s:
+            with self.db.session() as s:
                 return create_key(
                     s, name, scope, list(collections) if collections is not None else None
                 )
@@ -177,13 +162,13 @@ class Installation:
             raise ServiceError(400, "invalid_collections", str(exc)) from exc
 
     def keys(self) -> list[KeyInfo]:
-        with self._session() as s:
+        with self.db.session() as s:
             return [KeyInfo.of(k) for k in list_keys(s)]
 
     def revoke_key(self, key_id_or_prefix: str) -> KeyInfo:
         """Every request with the key is refused from the next one on."""
         try:
-            with self._session() as s:
+            with self.db.session() as s:
                 return KeyInfo.of(revoke_key(s, key_id_or_prefix))
         except LookupError as exc:
             raise ServiceError(404, "not_found", str(exc)) from exc
@@ -224,22 +209,22 @@ class Installation:
             raise ServiceError(400, "invalid", "give a GGUF file, an endpoint, or both")
         try:
             if not endpoints:
-                with self._session() as s:
+                with self.db.session() as s:
                     record = register_model(
                         s, path, name, provenance="added with `factvault models add`"
                     )
-                    return _registered(record)
+                    return RegisteredModel.of(record)
             urls = [check_endpoint(u) for u in endpoints]
             path = checked_model_path(path) if path is not None else None
             on_fingerprint(path.name if path is not None else urls[0])
             taken = fingerprint.take(
                 path, urls[0], self.settings.llm_threads, self.settings.inference_read_timeout
             )
-            with self._session() as s:
+            with self.db.session() as s:
                 record = register_remote(
                     s, name, urls, taken, path=path, context_length=context_length
                 )
-                return _registered(record)
+                return RegisteredModel.of(record)
         except RegistryError as exc:
             raise _registry(exc) from exc
         except fingerprint.FingerprintError as exc:
@@ -253,7 +238,7 @@ class Installation:
             raise ServiceError(400, "invalid", "the action is add or drain")
         try:
             url = check_endpoint(url)
-            with self._session() as s:
+            with self.db.session() as s:
                 urls = list(get_model(s, name).endpoints or [])
                 if action == "add":
                     urls.append(url)

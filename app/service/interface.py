@@ -18,12 +18,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from app.answering.request import AskRequest
+from app.core.vectorstore.base import SEARCH_MODES  # noqa: F401 (for the CLI)
 from app.maintenance.background_reindex import ReindexStatus
 from app.service.index import Rollback
 from ingest.forget import Receipt
 
 if TYPE_CHECKING:
     from app.answering.types import Answer
+    from app.core.db import ModelRecord
     from ingest.folder_sync import SyncReport
     from ingest.report import IngestReport
 
@@ -124,6 +126,11 @@ class RegisteredModel:
     path: str | None
     architecture: str = ""
     endpoints: tuple[str, ...] = ()  # the inference endpoints serving it (None seen: ())
+
+    @classmethod
+    def of(cls, m: ModelRecord) -> RegisteredModel:
+        return cls(m.name, m.is_active, m.size_bytes, m.context_length, m.sha256, m.path,
+                   m.architecture, tuple(m.endpoints or ()))  # fmt: skip
 
     @classmethod
     def from_json(cls, m: dict) -> RegisteredModel:

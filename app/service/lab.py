@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from app.core.config import Settings
 from app.core.runtime import Runtime
+from app.core.vectorstore.base import SEARCH_MODES
 from app.errors import ServiceError
 from app.service.error_map import as_service_errors
 from app.service.installation import open_stores
@@ -196,7 +197,7 @@ class Lab:
         """This installation's index scored on its held-out synthetic questions."""
         from app.evaluation.selfeval import self_eval
 
-        if mode not in ("hybrid", "dense", "sparse"):
+        if mode not in SEARCH_MODES:
             raise ServiceError(400, "invalid_mode", f"{mode!r}: choose hybrid, dense or sparse")
         with self._runtime() as rt:
             questions = self._questions(rt)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, ParamSpec, TypeVar
 from app.answering.request import AskRequest
 from app.core.config import Settings
 from app.core.vectorstore import SearchFilter
+from app.core.vectorstore.base import SEARCH_MODES
 from app.errors import ServiceError
 from app.maintenance.background_reindex import ReindexStatus
 from app.service import folders
@@ -78,7 +79,7 @@ class LocalVault:
     def retrieve(
         self, question: str, top_k: int | None, mode: str, source_prefix: str | None
     ) -> list[Passage]:
-        if mode not in ("hybrid", "dense", "sparse"):
+        if mode not in SEARCH_MODES:
             raise ServiceError(400, "invalid_mode", "the mode is hybrid, dense or sparse")
         hits = self.service.retrieve(
             question, top_k, mode, SearchFilter(source_prefix=source_prefix)
@@ -149,19 +150,7 @@ class LocalVault:
 
     @_mapped
     def models(self) -> list[RegisteredModel]:
-        return [
-            RegisteredModel(
-                m.name,
-                m.is_active,
-                m.size_bytes,
-                m.context_length,
-                m.sha256,
-                m.path,
-                m.architecture,
-                tuple(m.endpoints or ()),
-            )  # fmt: skip
-            for m in self.service.list_models()
-        ]
+        return [RegisteredModel.of(m) for m in self.service.list_models()]
 
     @_mapped
     def activate_model(self, name: str) -> bool:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import Literal, Protocol, runtime_checkable
+from typing import Literal, Protocol, get_args, runtime_checkable
 
 from app.core.sparse import SparseVector
 
@@ -18,6 +18,7 @@ DENSE = "dense"
 SPARSE = "bm25"
 
 SearchMode = Literal["hybrid", "dense", "sparse"]
+SEARCH_MODES: tuple[str, ...] = get_args(SearchMode)
 FusionMethod = Literal["rrf", "dbsf"]
 
 
