@@ -50,6 +50,8 @@ class PromptTooLong(ValueError):
 TEMPLATE_TOKENS = 64
 # Finished answers are cached; a cancelled or timed-out one is not what the question gets.
 CACHEABLE = ("stop", "length")
+# Replies that stopped before the model ended them: their last sentence is unfinished.
+CUT = ("length", "time_limit", "cancelled")
 MIN_REPLY_TOKENS = 16
 
 
@@ -142,7 +144,7 @@ class Answerer:
                                     request.keep_state, timings)  # fmt: skip
             name, sha = model.name, model.sha256
         messages, shown = prompt.messages, prompt.shown
-        final = release.finish()
+        final = release.finish(cut=result.finish_reason in CUT)
         cited = prompt.cited(final)
         # The version the chunks came from: during an index switch the active one may
         # already be another.

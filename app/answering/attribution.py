@@ -5,7 +5,10 @@ such an answer away (the older rule) lost right answers. Here each sentence is c
 every source it could come from: the IDF-free share of its content terms (numbers and codes
 weigh double) found in that source. The model's own numbers are kept when their source
 supports the sentence, wrong ones are replaced by the best supporting source, missing ones
-added; a sentence no source supports is withheld. Terms the question already holds count
+added; a sentence no source supports is withheld. Every figure a sentence adds to the question
+must be in its source (a right sentence with a wrong number is wrong), and a sentence that
+joins two sources (an approver from one file, their extension from another) cites both
+when neither holds enough of it alone. Terms the question already holds count
 only half: echoing the question proves nothing about the answer, and a sentence that only
 restates an open question ("The serial number is [1].") is not an answer at all.
 
@@ -17,11 +20,15 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import combinations
 
 from app.core.text import squash, terms
 
 # A sentence is supported by a source holding at least this share of its (weighted) terms.
 SUPPORT = 0.6
+# Two sources are cited for one sentence when together they cover this much more of it than
+# the best one alone (or when neither supports it alone and together they do).
+JOINT = 0.25
 _CITE = re.compile(r"\s*\[(\d{1,3})\]")
 _NUMERIC = re.compile(r"\d")
 # A question answered by a fact (not yes or no): its answer must say something it does not.
@@ -51,26 +58,57 @@ class Attributor:
     def content_terms(self, sentence: str) -> set[str]:
         return terms(_CITE.sub(" ", sentence))
 
-    def coverage(self, sentence_terms: set[str], n: int) -> float:
-        """Weighted share of the sentence's terms that source ``n`` holds (0..1)."""
-        have = self._source_terms[n - 1]  # type: ignore[attr-defined]
-        text = self._source_text[n - 1]  # type: ignore[attr-defined]
+    def coverage(self, sentence_terms: set[str], *ns: int) -> float:
+        """Weighted share of the sentence's terms that sources ``ns`` hold together (0..1)."""
         asked = self._question_terms  # type: ignore[attr-defined]
         total = found = 0.0
         for t in sentence_terms:
-            numeric = bool(_NUMERIC.search(t))
-            w = 2.0 if numeric else 1.0
+            w = 2.0 if _NUMERIC.search(t) else 1.0
             if t in asked:
                 w *= 0.5
             total += w
-            # A number or code also counts inside glued text ("60Projector", "4455,priya").
-            if t in have or (numeric and t in text):
+            if any(self._holds(n, t) for n in ns):
                 found += w
         return found / total if total else 0.0
 
+    def _holds(self, n: int, term: str) -> bool:
+        if term in self._source_terms[n - 1]:  # type: ignore[attr-defined]
+            return True
+        # A number or code also counts inside glued text ("60Projector", "4455,priya"),
+        # but never as part of a longer number: "330" is not in "3301", nor "2" in "24".
+        return bool(_NUMERIC.search(term)) and _inside(term, self._source_text[n - 1])  # type: ignore[attr-defined]
+
+    def _supports(self, words: set[str], *ns: int) -> bool:
+        """Sources ``ns`` hold enough of the sentence, and every number it adds to the
+        question: a sentence with a wrong figure is wrong however much else matches."""
+        if self.coverage(words, *ns) < SUPPORT:
+            return False
+        asked = self._question_terms  # type: ignore[attr-defined]
+        figures = [t for t in words if _NUMERIC.search(t) and t not in asked]
+        return all(any(self._holds(n, t) for n in ns) for t in figures)
+
+    def _pair(self, words: set[str], floor: float) -> tuple[int, ...]:
+        """Two sources that together cover more than ``floor`` of the sentence (an approver
+        from one file, their extension from another); the best-covering pair, or ()."""
+        best: tuple[float, tuple[int, ...]] = (floor, ())
+        for a, b in combinations(range(1, len(self.sources) + 1), 2):
+            score = self.coverage(words, a, b)
+            if score <= best[0] or not self._supports(words, a, b):
+                continue
+            held = {t: (self._holds(a, t), self._holds(b, t)) for t in words}
+            # Each adds to the other, and they are linked by a term of the sentence both hold
+            # that the question did not (the approver's name): not the asked-for name from
+            # one row and a number from another.
+            asked = self._question_terms  # type: ignore[attr-defined]
+            linked = any(h == (True, True) and t not in asked for t, h in held.items())
+            if (True, False) in held.values() and (False, True) in held.values() and linked:
+                best = (score, (a, b))
+        return best[1]
+
     def attribute(self, sentence: str) -> Attributed:
         """The sentence with its citations checked: right ones kept, wrong ones replaced,
-        missing ones added; unsupported when no source holds enough of it."""
+        missing ones added; unsupported when no source (or pair of sources) holds enough
+        of it."""
         cited = [int(m) for m in _CITE.findall(sentence)]
         words = self.content_terms(sentence)
         if not words:  # "Yes." and the like: carried by the sentences around it
@@ -80,18 +118,26 @@ class Attributor:
             # "The serial number of the golden unit is [1]." restates the question and
             # answers nothing, however well a source "supports" it.
             return Attributed(sentence, False, ())
-        scores = {n: self.coverage(words, n) for n in range(1, len(self.sources) + 1)}
-        keep = [n for n in dict.fromkeys(cited) if scores.get(n, 0.0) >= SUPPORT]
-        if keep:
-            sources = tuple(keep)
-        else:
-            best = max(scores, key=lambda n: (scores[n], -n), default=None)
-            if best is None or scores[best] < SUPPORT:
-                return Attributed(sentence, False, ())
-            sources = (best,)
+        count = len(self.sources)
+        keep = [n for n in dict.fromkeys(cited) if 1 <= n <= count and self._supports(words, n)]
+        if not keep:
+            ranked = sorted(range(1, count + 1), key=lambda n: (-self.coverage(words, n), n))
+            keep = [n for n in ranked if self._supports(words, n)][:1]
+        sources = tuple(keep)
+        if len(sources) < 2:
+            # A second file that explains a good part more of the sentence is cited too.
+            alone = self.coverage(words, *sources) + JOINT if sources else SUPPORT - 1e-9
+            sources = self._pair(words, alone) or sources
+        if not sources:
+            return Attributed(sentence, False, ())
         if tuple(dict.fromkeys(cited)) == sources:
             return Attributed(sentence, True, sources)
         return Attributed(recite(sentence, sources), True, sources)
+
+
+def _inside(term: str, text: str) -> bool:
+    """``term`` occurs in ``text`` with no digit glued to either side of it."""
+    return re.search(rf"(?<!\d){re.escape(term)}(?!\d)", text) is not None
 
 
 def recite(sentence: str, sources: Sequence[int]) -> str:

@@ -13,6 +13,10 @@ The reply is cut into sentences as it arrives, and each finished sentence is mad
 
 Either way the text a stream shows, concatenated, is exactly the final answer: the
 non-streamed path runs the same code, fed the whole reply at once.
+
+A reply that was cut (the token cap, the time limit, a cancel) ends in an unfinished
+sentence: ``finish(cut=True)`` drops it unjudged, so a cut number ("get 2" of "get 24") is
+never shown with a citation on it. The finished sentences before it stand.
 """
 
 from __future__ import annotations
@@ -80,8 +84,11 @@ class ReplyRelease:
             start = end
         self._show_up_to(self._released.strip())
 
-    def finish(self) -> Released:
-        """The final answer; shows whatever of it was not shown yet."""
+    def finish(self, cut: bool = False) -> Released:
+        """The final answer; shows whatever of it was not shown yet. ``cut``: the reply
+        stopped before the model ended it, so its unfinished last sentence is dropped."""
+        if cut:
+            self._pending = ""
         if self._attributor is not None:
             return self._finish_attributed()
         if self._pending:

@@ -23,6 +23,8 @@ HELP = "Ask a question; /new starts a new conversation, /quit (or Ctrl-D) leaves
 
 def _show(said: Said) -> None:
     out.print(said.answer, markup=False)
+    if said.cut_note:
+        out.print(said.cut_note, markup=False, style="dim")
     if said.rewritten:
         out.print(f"(searched for: {said.standalone})", markup=False, style="dim")
     for c in said.citations:

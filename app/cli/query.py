@@ -57,6 +57,8 @@ def query(
         said = vault.ask(AskRequest(question, top_k, max_tokens=max_tokens))
     say(f"{question}\n")
     say(said.answer)
+    if said.cut_note:
+        say(said.cut_note)
     say(f"\nmodel: {said.model}")
     for c in said.citations:
         say(f"[{c.n}] {c.source} chars {c.span[0]}-{c.span[1]}")

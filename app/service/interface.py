@@ -39,6 +39,14 @@ class Cited:
     span: tuple[int, int]
 
 
+# Why a reply stopped before the model ended it, in a reader's words.
+CUT_REASONS = {
+    "length": "the reply's token cap",
+    "time_limit": "the generation time limit",
+    "cancelled": "a cancel",
+}
+
+
 @dataclass(frozen=True)
 class Said:
     """An answer (to a question, or a conversation's turn) as a command shows it."""
@@ -50,12 +58,23 @@ class Said:
     rewritten: bool = False
     prompt_tokens: int = 0
     prompt_reused: int = 0
+    finish_reason: str = "stop"  # stop | length | time_limit | cancelled
 
     @classmethod
     def of(cls, a: Answer) -> Said:
         cites = [Cited(c.n, c.source, (c.span[0], c.span[1])) for c in a.citations]
         return cls(a.answer, a.model_name, cites, a.standalone, a.rewritten,
-                   a.prompt_tokens, a.prompt_reused)  # fmt: skip
+                   a.prompt_tokens, a.prompt_reused, a.finish_reason)  # fmt: skip
+
+    @property
+    def cut_note(self) -> str:
+        """What a reader is told when the reply was cut short ("" when it was not)."""
+        why = CUT_REASONS.get(self.finish_reason)
+        return (
+            f"(the answer was cut short by {why}: only its finished sentences are shown)"
+            if why
+            else ""
+        )
 
     @classmethod
     def from_json(cls, body: dict) -> Said:
@@ -67,6 +86,7 @@ class Said:
             body["answer"], body["model"]["name"], cites,
             body.get("standalone_question", ""), body.get("rewritten", False),
             body.get("prompt_tokens", 0), body.get("prompt_tokens_reused", 0),
+            body.get("finish_reason", "stop"),
         )  # fmt: skip
 
 

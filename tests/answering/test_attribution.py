@@ -107,3 +107,23 @@ def test_a_sentence_that_only_restates_the_question_is_no_answer() -> None:
     # A yes/no question may be answered in its own words.
     yes = Attributor("Does the golden unit have serial number GU-0042?", ["Golden unit: GU-0042."])
     assert yes.attribute("The golden unit has serial number GU-0042 [1].").supported
+
+
+def test_a_sentence_joining_two_sources_cites_both() -> None:
+    """A two-document answer: the approver is named in one file, her extension in another;
+    neither supports the sentence alone, together they do, and both are cited."""
+    sources = [
+        "Expenses policy\nClaims over 500 GBP are approved by Mira Okafor in Finance.",
+        "Staff directory\nname: Mira Okafor; title: Finance Lead; extension: 4417",
+        "Staff directory\nname: Jonas Berg; title: Buyer; extension: 4471",
+    ]
+    r = ReplyRelease(3, attributor=Attributor(
+        "What is the extension of the person who approves claims over 500 GBP?", sources
+    ))  # fmt: skip
+    r.feed("Claims over 500 GBP are approved by Mira Okafor, who is on extension 4417.")
+    final = r.finish()
+    assert [s.sources for s in final.sentences] == [(1, 2)], final
+    assert final.text.endswith("extension 4417 [1][2].")
+    # A wrong extension is supported by no pair: the figure must be in a source.
+    wrong = Attributor("What is Mira Okafor's extension?", sources)
+    assert not wrong.attribute("Mira Okafor approves claims and is on extension 4471.").supported

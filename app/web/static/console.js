@@ -383,6 +383,11 @@ async function ask(question) {
           $("#answer-note").textContent =
             "The model's reply cited no source, so it was withheld.";
           $("#answer-note").hidden = false;
+        } else if (data.finish_reason && data.finish_reason !== "stop") {
+          $("#answer-note").textContent =
+            `The reply was cut short (${data.finish_reason.replace("_", " ")}): ` +
+            "only its finished sentences are shown.";
+          $("#answer-note").hidden = false;
         } else if (data.links_removed > 0) {
           $("#answer-note").textContent =
             `${data.links_removed} link(s) to hosts outside the allow-list were removed.`;
