@@ -14,17 +14,16 @@ import numpy as np
 
 from app.answering.attribution import Attributor
 from app.answering.cache import AnswerCache, answer_key
-from app.answering.history import MESSAGE_OVERHEAD, Exchange, fit_history, history_messages
+from app.answering.fitting import fit_prompt
+from app.answering.history import Exchange, fit_history, history_messages
 from app.answering.prompts import (
-    PromptSource,
-    build_messages,
     cited_numbers,
-    format_sources,
     is_idk,
 )
 from app.answering.release import Released, ReplyRelease
 from app.answering.request import QUIET, AskRequest, Stream
 from app.answering.rewrite import Rewrite, rewrite, stands_alone
+from app.answering.second_chance import EXTRA_CHUNKS, WIDER, bridge
 from app.answering.types import (
     Answer,
     Citation,
@@ -40,19 +39,10 @@ from app.models.runner import GenerationResult, LoadedModel
 from app.retrieval import RetrievedChunk, Retriever
 from app.retrieval.evidence import select_evidence
 
-
-class PromptTooLong(ValueError):
-    """The question alone leaves no room for sources and a reply in the model's context."""
-
-
-# Tokens the chat template adds around the messages (role markers, BOS/EOS), with room to
-# spare: every template of the bundled models adds fewer than 30.
-TEMPLATE_TOKENS = 64
 # Finished answers are cached; a cancelled or timed-out one is not what the question gets.
 CACHEABLE = ("stop", "length")
 # Replies that stopped before the model ended them: their last sentence is unfinished.
 CUT = ("length", "time_limit", "cancelled")
-MIN_REPLY_TOKENS = 16
 
 
 @dataclass(frozen=True)
@@ -66,6 +56,7 @@ class AnswerSettings:
     cache: bool = True
     history_tokens: int = 2048  # earlier turns kept in a conversation's prompt
     rewrite: bool = True  # follow-ups rewritten into standalone questions (rewrite.py)
+    second_chance: bool = True  # a declined reply is tried again (second_chance.py)
 
 
 @dataclass
@@ -84,6 +75,33 @@ class FittedPrompt:
         if self.attributor is not None:
             return list(dict.fromkeys(n for s in final.sentences for n in s.sources))
         return [] if is_idk(final.text) else cited_numbers(final.text, len(self.shown))
+
+
+@dataclass(frozen=True)
+class Run:
+    """What every attempt at one answer shares: the model leased, the question as searched,
+    the earlier turns kept, the request, its stream, its stop check and its timings."""
+
+    model: LoadedModel | RemoteModel
+    turn: Rewrite
+    kept: list[Exchange]
+    request: AskRequest
+    stream: Stream
+    stop_check: Callable[[], str | None]
+    timings: dict[str, float]
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """One prompt, its generation and what of the reply was released."""
+
+    prompt: FittedPrompt
+    result: GenerationResult
+    final: Released
+    # The reply declined ("I don't know", or every sentence withheld) and nothing of it was
+    # shown: a second chance comes.
+    kept_back: bool = False
+    retried: bool = False  # this is the second chance
 
 
 class Answerer:
@@ -134,17 +152,19 @@ class Answerer:
             )
             if hit is not None:
                 return self._from_cache(hit, timings, t0, stream)
+            run = Run(model, turn, kept, request, stream, stop_check, timings)
             prompt = self._prompt(model, turn, chunks, max_tokens, kept, timings)
-            release = ReplyRelease(
-                len(prompt.shown), self._hosts, stream.on_token, prompt.attributor
-            )
             if stream.on_start is not None:
                 stream.on_start()
-            result = self._generate(model, prompt, release.feed, temperature, stop_check,
-                                    request.keep_state, timings)  # fmt: skip
+            # (Under the older citation-required rule a reply is shown or not as a whole.)
+            may_retry = cfg.second_chance and prompt.attributor is not None
+            done = self._attempt(run, prompt, may_retry)
+            first_tokens = done.result.prompt_tokens
+            if done.kept_back:
+                done = self._second_chance(run, chunks, done)
             name, sha = model.name, model.sha256
+        prompt, result, final = done.prompt, done.result, done.final
         messages, shown = prompt.messages, prompt.shown
-        final = release.finish(cut=result.finish_reason in CUT)
         cited = prompt.cited(final)
         # The version the chunks came from: during an index switch the active one may
         # already be another.
@@ -159,7 +179,9 @@ class Answerer:
             index_version=index_version,
             timings=timings,
             endpoint=result.endpoint,
-            prompt_tokens=result.prompt_tokens + turn.prompt_tokens,
+            prompt_tokens=result.prompt_tokens
+            + turn.prompt_tokens
+            + (first_tokens if done.retried else 0),
             completion_tokens=result.completion_tokens,
             grounded=final.grounded,
             finish_reason=result.finish_reason or "stop",
@@ -178,6 +200,42 @@ class Answerer:
         if key is not None and answer.finish_reason in CACHEABLE and self._cache is not None:
             self._cache.put(key, sha, cfg.prompt, answer)
         return answer
+
+    def _attempt(self, run: Run, prompt: FittedPrompt, may_retry: bool) -> Attempt:
+        """One generation from one prompt, released sentence by sentence as it streams.
+        ``may_retry``: a decline of a reply the model finished, with time left, is kept back
+        (nothing of it shown) for a second chance. A cut reply is not tried again: there is
+        no time or room left for one."""
+        release = ReplyRelease(len(prompt.shown), self._hosts, run.stream.on_token,
+                               prompt.attributor)  # fmt: skip
+        result = self._generate(run.model, prompt, release.feed, run.request.temperature,
+                                run.stop_check, run.request.keep_state, run.timings)  # fmt: skip
+        cut = result.finish_reason in CUT
+        retry = may_retry and not cut and run.stop_check() is None
+        final = release.finish(cut=cut, last=not retry)
+        return Attempt(prompt, result, final, kept_back=retry and not final.sentences)
+
+    def _second_chance(self, run: Run, chunks: list[RetrievedChunk], first: Attempt) -> Attempt:
+        """The first reply declined: search again with the line of its evidence that names
+        what the question is about (second_chance.py), and answer once more from wider
+        evidence over the first chunks and the new ones."""
+        t1 = time.perf_counter()
+        search = run.turn.search
+        line = bridge(search, [s.text for s in first.prompt.shown])
+        query = f"{search}\n{line}" if line else search
+        wanted = (run.request.top_k or len(chunks)) + EXTRA_CHUNKS
+        more = self.retriever.retrieve(query, wanted, "hybrid", run.request.filter)
+        seen = {c.chunk_id for c in chunks}
+        merged = chunks + [c for c in more if c.chunk_id not in seen][:EXTRA_CHUNKS]
+        sources = self._evidence(run.model, query, merged, self.config.evidence_tokens * WIDER)
+        messages, shown, max_tokens = fit_prompt(
+            run.model, run.turn.question, sources, first.prompt.max_tokens,
+            self.config.prompt, history_messages(run.kept),
+        )  # fmt: skip
+        prompt = FittedPrompt(messages, shown, max_tokens, self._attributor(run.turn, shown))
+        done = self._attempt(run, prompt, may_retry=False)
+        run.timings["second_chance"] = time.perf_counter() - t1
+        return replace(done, retried=True)
 
     def _standalone(
         self,
@@ -215,12 +273,14 @@ class Answerer:
         messages, shown, max_tokens = fit_prompt(
             model, turn.question, sources, max_tokens, self.config.prompt, history_messages(kept)
         )
-        attributor = (
-            Attributor(turn.search, [f"{heading(s)}\n{s.text}" for s in shown])
-            if self.config.citations == "attributed"
-            else None
-        )
-        return FittedPrompt(messages, shown, max_tokens, attributor)
+        return FittedPrompt(messages, shown, max_tokens, self._attributor(turn, shown))
+
+    def _attributor(self, turn: Rewrite, shown: list[Citation]) -> Attributor | None:
+        """What checks each sentence of the reply against the sources shown (None:
+        citations as the model wrote them)."""
+        if self.config.citations != "attributed":
+            return None
+        return Attributor(turn.search, [f"{heading(s)}\n{s.text}" for s in shown])
 
     def _lookup(
         self,
@@ -276,17 +336,21 @@ class Answerer:
             "citations": c.citations,
             "max_tokens": max_tokens,
             "hosts": sorted(self._hosts),
+            "second_chance": c.second_chance,
         }
 
     def _evidence(
-        self, model: LoadedModel, question: str, chunks: list[RetrievedChunk]
+        self,
+        model: LoadedModel,
+        question: str,
+        chunks: list[RetrievedChunk],
+        budget: int | None = None,
     ) -> list[Citation]:
         """What the model reads: whole chunks, or the evidence windows within them."""
         if self.config.evidence == "chunks":
             return [citation_from_chunk(n, c) for n, c in enumerate(chunks, start=1)]
-        blocks = select_evidence(
-            question, chunks, self.config.evidence_tokens, model.count_tokens, self._embed
-        )
+        budget = budget or self.config.evidence_tokens
+        blocks = select_evidence(question, chunks, budget, model.count_tokens, self._embed)
         return [citation_from_evidence(n, b) for n, b in enumerate(blocks, start=1)]
 
     def _from_cache(
@@ -325,55 +389,3 @@ class Answerer:
             return None
 
         return check
-
-
-def fit_prompt(
-    model: LoadedModel,
-    question: str,
-    sources: list[Citation],
-    max_tokens: int,
-    version: str = "v2",
-    history: Sequence[dict[str, str]] = (),
-) -> tuple[list[dict[str, str]], list[Citation], int]:
-    """The prompt, the sources it holds and the reply budget, fitted to the model's context.
-
-    Sources go in rank order while they fit beside the question, the instructions and the
-    reply; the first one that does not fit is cut to the room left and the rest are dropped.
-    So no retrieval setting (``top_k``, chunk size) can overflow the context. The reply keeps
-    at least ``MIN_REPLY_TOKENS``; a question that leaves less raises ``PromptTooLong``.
-    """
-
-    def label(s: Citation) -> str:  # v1 named a source by its title alone
-        return (s.title or s.source) if version == "v1" else heading(s)
-
-    window = model.context_tokens - TEMPLATE_TOKENS
-    bare = build_messages(question, [], version, history)
-    # Each earlier message adds its role markers beyond the template's allowance.
-    fixed = sum(model.count_tokens(m["content"]) for m in bare) + MESSAGE_OVERHEAD * len(history)
-    if fixed + MIN_REPLY_TOKENS > window:
-        raise PromptTooLong(
-            f"the question takes {fixed} of the model's {model.context_tokens} context tokens: "
-            "shorten it"
-        )
-    max_tokens = min(max_tokens, window - fixed)
-    room = window - fixed - max_tokens
-    shown: list[Citation] = []
-    for s in sources:
-        block = PromptSource(s.n, label(s), s.text)
-        cost = model.count_tokens(format_sources([block])) + 2  # the blank line between
-        if cost <= room:
-            shown.append(s)
-            room -= cost
-            continue
-        overhead = model.count_tokens(format_sources([PromptSource(s.n, block.title, "")])) + 2
-        if room - overhead >= 32:  # cut this one to the room left; drop the rest
-            keep = len(s.text) * (room - overhead) // max(cost - overhead, 1)
-            while keep > 0 and overhead + model.count_tokens(s.text[:keep]) > room:
-                keep = keep * 9 // 10
-            if keep > 0:
-                shown.append(replace(s, text=s.text[:keep]))
-        break
-    messages = build_messages(
-        question, [PromptSource(s.n, label(s), s.text) for s in shown], version, history
-    )
-    return messages, shown, max_tokens

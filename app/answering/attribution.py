@@ -33,6 +33,13 @@ _CITE = re.compile(r"\s*\[(\d{1,3})\]")
 _NUMERIC = re.compile(r"\d")
 # A question answered by a fact (not yes or no): its answer must say something it does not.
 _OPEN = re.compile(r"(what|which|who|whom|whose|when|where|why|how|in what|on which)\b", re.I)
+# A question whose answer is a figure: a sentence without one does not answer it ("The
+# discount for Drordu Hospital Trust is [2]." lost its number).
+_FIGURE_ASKED = re.compile(
+    r"\b(how many|how much|what number|which number|what percentage|"
+    r"(?:what|which) (?:phone )?extension|extension (?:of|for|does|do))\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -54,6 +61,7 @@ class Attributor:
         object.__setattr__(self, "_source_terms", [terms(s) for s in self.sources])
         object.__setattr__(self, "_source_text", [squash(s) for s in self.sources])
         object.__setattr__(self, "_open_question", bool(_OPEN.match(self.question.strip())))
+        object.__setattr__(self, "_figure_asked", bool(_FIGURE_ASKED.search(self.question)))
 
     def content_terms(self, sentence: str) -> set[str]:
         return terms(_CITE.sub(" ", sentence))
@@ -118,6 +126,8 @@ class Attributor:
             # "The serial number of the golden unit is [1]." restates the question and
             # answers nothing, however well a source "supports" it.
             return Attributed(sentence, False, ())
+        if self._figure_asked and not _NUMERIC.search(_CITE.sub(" ", sentence)):  # type: ignore[attr-defined]
+            return Attributed(sentence, False, ())  # "how many" answered without a number
         count = len(self.sources)
         keep = [n for n in dict.fromkeys(cited) if 1 <= n <= count and self._supports(words, n)]
         if not keep:

@@ -84,13 +84,14 @@ class ReplyRelease:
             start = end
         self._show_up_to(self._released.strip())
 
-    def finish(self, cut: bool = False) -> Released:
+    def finish(self, cut: bool = False, last: bool = True) -> Released:
         """The final answer; shows whatever of it was not shown yet. ``cut``: the reply
-        stopped before the model ended it, so its unfinished last sentence is dropped."""
+        stopped before the model ended it, so its unfinished last sentence is dropped.
+        Not ``last``: a reply that declines is not shown, for another try may answer."""
         if cut:
             self._pending = ""
         if self._attributor is not None:
-            return self._finish_attributed()
+            return self._finish_attributed(last)
         if self._pending:
             self._take(self._pending)
             self._pending = ""
@@ -133,12 +134,13 @@ class ReplyRelease:
         else:
             self._withheld += 1
 
-    def _finish_attributed(self) -> Released:
+    def _finish_attributed(self, last: bool) -> Released:
         if self._pending:
             self._judge(self._pending)
             self._pending = ""
         if self._idk or not self._sentences:
-            self._show_up_to(IDK)
+            if last:
+                self._show_up_to(IDK)
             return Released(IDK, self._idk, self._removed, [], self._withheld)
         text = self._released.strip()
         self._show_up_to(text)

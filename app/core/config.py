@@ -148,6 +148,10 @@ class Settings(BaseSettings):
     answer_citations: Literal["attributed", "required"] = "attributed"
     # Greedy answers are cached in SQL by (question, evidence, model, prompt, decoding).
     answer_cache: bool = True
+    # A reply that declines (or whose every sentence is withheld) is tried once more, from a
+    # second search with the evidence line that names what the question is about and wider
+    # windows (app/answering/second_chance.py), before "I don't know" is the answer.
+    answer_second_chance: bool = True
     generation_time_limit: float = Field(
         default=120.0, gt=0, description="Seconds after which an answer stops generating."
     )

@@ -59,10 +59,15 @@ class AnswerConfig:
     top_k: int = 4
     evidence_tokens: int = 240
     model: str = "qwen2.5-coder-1.5b"
+    second_chance: bool = True
 
     def describe(self) -> str:
         ev = f"windows({self.evidence_tokens})" if self.evidence == "windows" else "chunks"
-        return f"evidence={ev} prompt={self.prompt} citations={self.citations} top_k={self.top_k}"
+        more = " second_chance" if self.second_chance else ""
+        return (
+            f"evidence={ev} prompt={self.prompt} citations={self.citations} top_k={self.top_k}"
+            + more
+        )
 
     def settings_overrides(self) -> dict[str, object]:
         return {
@@ -71,6 +76,7 @@ class AnswerConfig:
             "answer_prompt": self.prompt,
             "answer_citations": self.citations,
             "answer_top_k": self.top_k,
+            "answer_second_chance": self.second_chance,
             "default_model": self.model,
         }
 
@@ -79,14 +85,18 @@ PRESETS: dict[str, AnswerConfig] = {
     c.name: c
     for c in [
         # Before issue 18: whole chunks, the first prompt, a reply without [n] withheld.
-        AnswerConfig("baseline", evidence="chunks", prompt="v1", citations="required"),
+        AnswerConfig(
+            "baseline", evidence="chunks", prompt="v1", citations="required", second_chance=False
+        ),  # fmt: skip
         # The product's defaults.
         AnswerConfig("default"),
+        # Before issue 32: no second chance (the attribution of that day is not kept).
+        AnswerConfig("before-32", second_chance=False),
         # Ablations: one change at a time from the baseline.
-        AnswerConfig("chunks-v2", evidence="chunks"),
-        AnswerConfig("windows-v1", prompt="v1", citations="required"),
-        AnswerConfig("windows-v2-required", citations="required"),
-        AnswerConfig("default-top6", top_k=6, evidence_tokens=320),
+        AnswerConfig("chunks-v2", evidence="chunks", second_chance=False),
+        AnswerConfig("windows-v1", prompt="v1", citations="required", second_chance=False),
+        AnswerConfig("windows-v2-required", citations="required", second_chance=False),
+        AnswerConfig("default-top6", top_k=6, evidence_tokens=320, second_chance=False),
     ]
 }
 DEFAULT_CONFIGS = ["baseline", "default"]
@@ -106,7 +116,12 @@ def parse_config(text: str, model: str | None = None) -> AnswerConfig:
             key = key.strip()
             if key not in known:
                 raise ValueError(f"answer config key {key!r}: choose {', '.join(known)}")
-            values[key] = int(value) if key in ("top_k", "evidence_tokens") else value.strip()
+            if key in ("top_k", "evidence_tokens"):
+                values[key] = int(value)
+            elif key == "second_chance":
+                values[key] = value.strip().lower() in ("1", "true", "yes", "on")
+            else:
+                values[key] = value.strip()
         base = PRESETS.get(str(values.get("base", "default")), PRESETS["default"])
         cfg = replace(base, **values)
     return replace(cfg, model=model) if model else cfg

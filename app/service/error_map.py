@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from app.answering.answerer import PromptTooLong
+from app.answering.fitting import PromptTooLong
 from app.core.embedder import IndexMismatch
 from app.errors import ServiceError
 from app.models.manager import NoActiveModel

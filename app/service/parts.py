@@ -98,6 +98,7 @@ class ServiceParts:
                 prompt=s.answer_prompt,
                 citations=s.answer_citations,
                 cache=s.answer_cache,
+                second_chance=s.answer_second_chance,
                 history_tokens=s.conversation_history_tokens,
                 rewrite=s.conversation_rewrite,
             ),

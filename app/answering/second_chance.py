@@ -1,0 +1,51 @@
+"""A second chance before "I don't know": what to search for again, from the first evidence.
+
+The most common wrong answer is "I don't know" with the answer in reach: the question needs
+a second file (the account manager is named in the customer list, their extension is in
+the directory), or the first windows stopped just short of the fact. So a reply that
+declines, or whose every sentence was withheld, gets one more try before the service says
+so: the line of the first evidence that names what the question is about (its capitalised
+names and codes) is added to the question and retrieval runs again; the new chunks join
+the first ones and the evidence windows are drawn again, wider, around both.
+
+Pure text, no model and no store: the answerer runs the searches (answerer.py).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from app.core.text import terms
+
+# How much wider the second evidence is than the first (windows' token budget).
+WIDER = 2
+# Chunks the second evidence is drawn from, beyond the first retrieval's top_k.
+EXTRA_CHUNKS = 2
+_WORD = re.compile(r"[\w][\w'’.-]*\w|\w")
+MAX_BRIDGE_CHARS = 300
+
+
+def named_terms(question: str) -> set[str]:
+    """The question's names and codes: capitalised words after its first, and words with a
+    digit ("Drordu Hospital Trust", "SD-1884"). What the question is about, as opposed to
+    what it asks ("extension", "discount")."""
+    words = _WORD.findall(question)
+    named = [w for i, w in enumerate(words) if any(ch.isdigit() for ch in w)
+             or (i > 0 and w[0].isupper() and w != "I")]  # fmt: skip
+    return terms(" ".join(named))
+
+
+def bridge(question: str, sources: Sequence[str]) -> str:
+    """The line of the first evidence that holds most of the question's names (at least
+    one), or "" when none does: what the second search adds to the question."""
+    names = named_terms(question)
+    if not names:
+        return ""
+    best, best_score = "", 0
+    for text in sources:
+        for line in text.splitlines():
+            score = len(names & terms(line))
+            if score > best_score:
+                best, best_score = line.strip(" …"), score
+    return best[:MAX_BRIDGE_CHARS]
