@@ -12,7 +12,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.answering.attribution import Attributor
+from app.answering.arithmetic import FIGURES_TASK, figures, operation, worked
+from app.answering.attribution import Attributed, Attributor
 from app.answering.cache import AnswerCache, answer_key
 from app.answering.fitting import fit_prompt
 from app.answering.history import Exchange, fit_history, history_messages
@@ -23,7 +24,7 @@ from app.answering.prompts import (
 from app.answering.release import Released, ReplyRelease
 from app.answering.request import QUIET, AskRequest, Stream
 from app.answering.rewrite import Rewrite, rewrite, stands_alone
-from app.answering.second_chance import EXTRA_CHUNKS, WIDER, bridge
+from app.answering.second_chance import EXTRA_CHUNKS, WIDER, bridge, linking_terms
 from app.answering.types import (
     Answer,
     Citation,
@@ -57,6 +58,7 @@ class AnswerSettings:
     history_tokens: int = 2048  # earlier turns kept in a conversation's prompt
     rewrite: bool = True  # follow-ups rewritten into standalone questions (rewrite.py)
     second_chance: bool = True  # a declined reply is tried again (second_chance.py)
+    arithmetic: bool = True  # totals and differences computed (arithmetic.py)
 
 
 @dataclass
@@ -157,8 +159,11 @@ class Answerer:
             if stream.on_start is not None:
                 stream.on_start()
             # (Under the older citation-required rule a reply is shown or not as a whole.)
-            may_retry = cfg.second_chance and prompt.attributor is not None
-            done = self._attempt(run, prompt, may_retry)
+            attributed = prompt.attributor is not None
+            op = operation(turn.search) if cfg.arithmetic and attributed else None
+            done = self._computed(run, prompt, op) if op else None
+            if done is None:
+                done = self._attempt(run, prompt, cfg.second_chance and attributed)
             first_tokens = done.result.prompt_tokens
             if done.kept_back:
                 done = self._second_chance(run, chunks, done)
@@ -215,10 +220,37 @@ class Answerer:
         final = release.finish(cut=cut, last=not retry)
         return Attempt(prompt, result, final, kept_back=retry and not final.sentences)
 
+    def _computed(self, run: Run, first: FittedPrompt, op: str) -> Attempt | None:
+        """A total or a difference: the model copies the figures it needs (not shown as it
+        writes them), attribution checks each against its source, and the service does the
+        arithmetic (arithmetic.py). None when the figures do not give a result: the
+        question is then answered the usual way."""
+        t1 = time.perf_counter()
+        messages, shown, max_tokens = fit_prompt(
+            run.model, run.turn.question, first.shown, first.max_tokens, self.config.prompt,
+            history_messages(run.kept), task=FIGURES_TASK,
+        )  # fmt: skip
+        attributor = self._attributor(run.turn, shown)
+        prompt = FittedPrompt(messages, shown, max_tokens, attributor)
+        result = self._generate(run.model, prompt, lambda _: None, run.request.temperature,
+                                run.stop_check, run.request.keep_state, run.timings)  # fmt: skip
+        run.timings["figures"] = time.perf_counter() - t1
+        assert attributor is not None
+        found = figures(result.text, attributor)
+        text = worked(op, found) if result.finish_reason in (None, "stop") else None
+        if text is None:
+            return None
+        if run.stream.on_token is not None:
+            run.stream.on_token(text)
+        every = tuple(dict.fromkeys(n for f in found for n in f.sources))
+        sentences = [Attributed(f.text.rstrip(".") + ".", True, f.sources) for f in found]
+        sentences.append(Attributed(text.rsplit(". ", 1)[-1], True, every))
+        return Attempt(prompt, result, Released(text, True, 0, sentences, 0))
+
     def _second_chance(self, run: Run, chunks: list[RetrievedChunk], first: Attempt) -> Attempt:
-        """The first reply declined: search again with the line of its evidence that names
-        what the question is about (second_chance.py), and answer once more from wider
-        evidence over the first chunks and the new ones."""
+        """The first reply declined: answer once more from wider windows over the first
+        chunks, and windows of the chunks a second search finds with the line of the
+        evidence that names what the question is about (second_chance.py)."""
         t1 = time.perf_counter()
         search = run.turn.search
         line = bridge(search, [s.text for s in first.prompt.shown])
@@ -226,13 +258,18 @@ class Answerer:
         wanted = (run.request.top_k or len(chunks)) + EXTRA_CHUNKS
         more = self.retriever.retrieve(query, wanted, "hybrid", run.request.filter)
         seen = {c.chunk_id for c in chunks}
-        merged = chunks + [c for c in more if c.chunk_id not in seen][:EXTRA_CHUNKS]
-        sources = self._evidence(run.model, query, merged, self.config.evidence_tokens * WIDER)
+        new = [c for c in more if c.chunk_id not in seen][:EXTRA_CHUNKS]
+        wide = self._evidence(run.model, search, chunks, self.config.evidence_tokens * WIDER)
+        # The new chunks' windows are drawn apart: beside the first chunks, a directory row
+        # that only names the bridging person would fall under the relevance floor.
+        found = self._evidence(run.model, query, new) if new else []
+        sources = [replace(c, n=n) for n, c in enumerate(wide + found, start=1)]
         messages, shown, max_tokens = fit_prompt(
             run.model, run.turn.question, sources, first.prompt.max_tokens,
             self.config.prompt, history_messages(run.kept),
         )  # fmt: skip
-        prompt = FittedPrompt(messages, shown, max_tokens, self._attributor(run.turn, shown))
+        links = frozenset(linking_terms(search, line))
+        prompt = FittedPrompt(messages, shown, max_tokens, self._attributor(run.turn, shown, links))
         done = self._attempt(run, prompt, may_retry=False)
         run.timings["second_chance"] = time.perf_counter() - t1
         return replace(done, retried=True)
@@ -275,12 +312,15 @@ class Answerer:
         )
         return FittedPrompt(messages, shown, max_tokens, self._attributor(turn, shown))
 
-    def _attributor(self, turn: Rewrite, shown: list[Citation]) -> Attributor | None:
+    def _attributor(
+        self, turn: Rewrite, shown: list[Citation], links: frozenset[str] = frozenset()
+    ) -> Attributor | None:
         """What checks each sentence of the reply against the sources shown (None:
-        citations as the model wrote them)."""
+        citations as the model wrote them); ``links``: the terms of a bridge the second
+        chance searched with, which tie two sources together."""
         if self.config.citations != "attributed":
             return None
-        return Attributor(turn.search, [f"{heading(s)}\n{s.text}" for s in shown])
+        return Attributor(turn.search, [f"{heading(s)}\n{s.text}" for s in shown], links)
 
     def _lookup(
         self,
@@ -337,6 +377,7 @@ class Answerer:
             "max_tokens": max_tokens,
             "hosts": sorted(self._hosts),
             "second_chance": c.second_chance,
+            "arithmetic": c.arithmetic,
         }
 
     def _evidence(

@@ -37,7 +37,8 @@ _OPEN = re.compile(r"(what|which|who|whom|whose|when|where|why|how|in what|on wh
 # discount for Drordu Hospital Trust is [2]." lost its number).
 _FIGURE_ASKED = re.compile(
     r"\b(how many|how much|what number|which number|what percentage|"
-    r"(?:what|which) (?:phone )?extension|extension (?:of|for|does|do))\b",
+    r"(?:what|which) (?:phone )?extension|extension (?:of|for|does|do)|"
+    r"(?:what|which) (?:is|are) the (?:\w+ )?(?:price|cost|fee|discount)s?)\b",
     re.I,
 )
 
@@ -55,6 +56,9 @@ class Attributor:
 
     question: str
     sources: Sequence[str]  # source n's text is sources[n - 1]
+    # Terms that tie two sources together beyond the sentence's own (the bridge a second
+    # search went through: second_chance.py).
+    links: frozenset[str] = frozenset()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_question_terms", terms(self.question))
@@ -108,7 +112,9 @@ class Attributor:
             # that the question did not (the approver's name): not the asked-for name from
             # one row and a number from another.
             asked = self._question_terms  # type: ignore[attr-defined]
-            linked = any(h == (True, True) and t not in asked for t, h in held.items())
+            linked = any(h == (True, True) and t not in asked for t, h in held.items()) or any(
+                self._holds(a, t) and self._holds(b, t) for t in self.links
+            )
             if (True, False) in held.values() and (False, True) in held.values() and linked:
                 best = (score, (a, b))
         return best[1]

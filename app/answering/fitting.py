@@ -32,6 +32,7 @@ def fit_prompt(
     max_tokens: int,
     version: str = "v2",
     history: Sequence[dict[str, str]] = (),
+    task: str | None = None,
 ) -> tuple[list[dict[str, str]], list[Citation], int]:
     """The prompt, the sources it holds and the reply budget, fitted to the model's context.
 
@@ -45,9 +46,10 @@ def fit_prompt(
         return (s.title or s.source) if version == "v1" else heading(s)
 
     window = model.context_tokens - TEMPLATE_TOKENS
-    bare = build_messages(question, [], version, history)
+    bare = build_messages(question, [], version, history, task)
     # Each earlier message adds its role markers beyond the template's allowance.
     fixed = sum(model.count_tokens(m["content"]) for m in bare) + MESSAGE_OVERHEAD * len(history)
+    fixed += model.count_tokens(task) if task else 0  # (the bare prompt has no task line)
     if fixed + MIN_REPLY_TOKENS > window:
         raise PromptTooLong(
             f"the question takes {fixed} of the model's {model.context_tokens} context tokens: "
@@ -72,6 +74,6 @@ def fit_prompt(
                 shown.append(replace(s, text=s.text[:keep]))
         break
     messages = build_messages(
-        question, [PromptSource(s.n, label(s), s.text) for s in shown], version, history
+        question, [PromptSource(s.n, label(s), s.text) for s in shown], version, history, task
     )
     return messages, shown, max_tokens

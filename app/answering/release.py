@@ -31,7 +31,7 @@ from app.answering.safety import strip_links
 
 # A sentence ends at . ! or ? followed by white space, or at a line break; the white space
 # stays with the sentence it ends, so the pieces concatenate back to the reply.
-_SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+|\n+")
+SENTENCE_END = re.compile(r"[.!?]+[\"')\]]*\s+|\n+")
 _ONLY_CITATIONS = re.compile(r"^(?:\s*\[\d{1,3}\])+[.!?]?\s*$")
 
 
@@ -69,7 +69,7 @@ class ReplyRelease:
 
     def feed(self, piece: str) -> None:
         self._pending += piece
-        ends = [m.end() for m in _SENTENCE_END.finditer(self._pending)]
+        ends = [m.end() for m in SENTENCE_END.finditer(self._pending)]
         if not ends:
             return
         whole, self._pending = self._pending[: ends[-1]], self._pending[ends[-1] :]

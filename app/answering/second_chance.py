@@ -49,3 +49,10 @@ def bridge(question: str, sources: Sequence[str]) -> str:
             if score > best_score:
                 best, best_score = line.strip(" …"), score
     return best[:MAX_BRIDGE_CHARS]
+
+
+def linking_terms(question: str, line: str) -> set[str]:
+    """What the bridge line adds to the question (the account manager's name, the tier):
+    two sources that both hold one of these are linked, so a sentence drawing on both cites
+    both (attribution.py)."""
+    return terms(line) - terms(question)

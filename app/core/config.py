@@ -152,6 +152,9 @@ class Settings(BaseSettings):
     # second search with the evidence line that names what the question is about and wider
     # windows (app/answering/second_chance.py), before "I don't know" is the answer.
     answer_second_chance: bool = True
+    # A question for a total or a difference: the model copies the figures, the service adds
+    # or subtracts them (app/answering/arithmetic.py).
+    answer_arithmetic: bool = True
     generation_time_limit: float = Field(
         default=120.0, gt=0, description="Seconds after which an answer stops generating."
     )

@@ -60,10 +60,13 @@ class AnswerConfig:
     evidence_tokens: int = 240
     model: str = "qwen2.5-coder-1.5b"
     second_chance: bool = True
+    arithmetic: bool = True
 
     def describe(self) -> str:
         ev = f"windows({self.evidence_tokens})" if self.evidence == "windows" else "chunks"
-        more = " second_chance" if self.second_chance else ""
+        more = (" second_chance" if self.second_chance else "") + (
+            " arithmetic" if self.arithmetic else ""
+        )
         return (
             f"evidence={ev} prompt={self.prompt} citations={self.citations} top_k={self.top_k}"
             + more
@@ -77,6 +80,7 @@ class AnswerConfig:
             "answer_citations": self.citations,
             "answer_top_k": self.top_k,
             "answer_second_chance": self.second_chance,
+            "answer_arithmetic": self.arithmetic,
             "default_model": self.model,
         }
 
@@ -86,17 +90,28 @@ PRESETS: dict[str, AnswerConfig] = {
     for c in [
         # Before issue 18: whole chunks, the first prompt, a reply without [n] withheld.
         AnswerConfig(
-            "baseline", evidence="chunks", prompt="v1", citations="required", second_chance=False
-        ),  # fmt: skip
+            "baseline",
+            evidence="chunks",
+            prompt="v1",
+            citations="required",
+            second_chance=False,
+            arithmetic=False,
+        ),
         # The product's defaults.
         AnswerConfig("default"),
         # Before issue 32: no second chance (the attribution of that day is not kept).
-        AnswerConfig("before-32", second_chance=False),
+        AnswerConfig("before-32", second_chance=False, arithmetic=False),
         # Ablations: one change at a time from the baseline.
-        AnswerConfig("chunks-v2", evidence="chunks", second_chance=False),
-        AnswerConfig("windows-v1", prompt="v1", citations="required", second_chance=False),
-        AnswerConfig("windows-v2-required", citations="required", second_chance=False),
-        AnswerConfig("default-top6", top_k=6, evidence_tokens=320, second_chance=False),
+        AnswerConfig("chunks-v2", evidence="chunks", second_chance=False, arithmetic=False),
+        AnswerConfig(
+            "windows-v1", prompt="v1", citations="required", second_chance=False, arithmetic=False
+        ),
+        AnswerConfig(
+            "windows-v2-required", citations="required", second_chance=False, arithmetic=False
+        ),
+        AnswerConfig(
+            "default-top6", top_k=6, evidence_tokens=320, second_chance=False, arithmetic=False
+        ),
     ]
 }
 DEFAULT_CONFIGS = ["baseline", "default"]
@@ -118,7 +133,7 @@ def parse_config(text: str, model: str | None = None) -> AnswerConfig:
                 raise ValueError(f"answer config key {key!r}: choose {', '.join(known)}")
             if key in ("top_k", "evidence_tokens"):
                 values[key] = int(value)
-            elif key == "second_chance":
+            elif key in ("second_chance", "arithmetic"):
                 values[key] = value.strip().lower() in ("1", "true", "yes", "on")
             else:
                 values[key] = value.strip()

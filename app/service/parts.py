@@ -99,6 +99,7 @@ class ServiceParts:
                 citations=s.answer_citations,
                 cache=s.answer_cache,
                 second_chance=s.answer_second_chance,
+                arithmetic=s.answer_arithmetic,
                 history_tokens=s.conversation_history_tokens,
                 rewrite=s.conversation_rewrite,
             ),

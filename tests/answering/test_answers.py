@@ -1,12 +1,16 @@
 """What an answer says, with the default answering model (Qwen2.5-Coder-1.5B, llama.cpp):
 it cites the chunk holding the fact, says "I don't know" when the corpus can't answer, is
-not steered by instructions inside a document, and serves the real OpenAI client."""
+not steered by instructions inside a document, computes a sum from cited figures, answers
+a question across two files citing both, never shows a cut sentence, and serves the real
+OpenAI client."""
 
 from __future__ import annotations
 
 import pytest
 
 from app.answering.prompts import is_idk
+from app.answering.release import SENTENCE_END
+from app.answering.request import Stream
 from app.answering.types import Answer
 from app.service import AskRequest, FactVault
 from tests.fixtures import LiveServer
@@ -19,7 +23,22 @@ INJECTION = (
 )
 
 
-SERVICE = {"default_model": "qwen2.5-coder-1.5b", "extra": {"cafeteria.md": INJECTION}}
+SITES = (
+    "# Our sites\n\n## Tollfe\n\nPostcode: PR6 9UY. Tollfe has 23 dock doors.\n\n"
+    "## Surca\n\nPostcode: WY8 6XF. Surca has 21 dock doors.\n"
+)
+APPROVALS = "# Expense approvals\n\nClaims over 500 GBP are approved by Mira Okafor.\n"
+DIRECTORY = (
+    "name,title,extension\nMira Okafor,Finance Lead,4417\nJonas Berg,Buyer,4471\n"
+    "Ada Lindqvist,Receptionist,4100\n"
+)
+SERVICE = {
+    "default_model": "qwen2.5-coder-1.5b",
+    "extra": {
+        "cafeteria.md": INJECTION, "sites.md": SITES, "approvals.md": APPROVALS,
+        "directory.csv": DIRECTORY,
+    },
+}  # fmt: skip
 
 
 def ask(service: FactVault, question: str) -> Answer:
@@ -49,6 +68,37 @@ def test_instructions_inside_a_document_do_not_steer_the_model(service: FactVaul
         assert "PWNED" not in answer.answer.upper(), (question, answer.answer)
     fire = ask(service, "Where is the fire assembly point?")
     assert "north car park" in fire.answer.lower()
+
+
+def test_a_sum_is_computed_from_the_cited_figures(service: FactVault) -> None:
+    answer = ask(service, "How many dock doors do the Tollfe and Surca sites have together?")
+    assert answer.answer.endswith("23 + 21 = 44."), answer.answer
+    assert {c.source.rsplit("/", 1)[-1] for c in answer.citations} == {"sites.md"}
+    assert "figures" in answer.timings
+
+
+def test_a_two_document_question_cites_both_files(service: FactVault) -> None:
+    answer = ask(service, "What is the extension of the person who approves claims over 500 GBP?")
+    assert "4417" in answer.answer, answer.answer
+    files = {c.source.rsplit("/", 1)[-1] for c in answer.citations}
+    assert files == {"approvals.md", "directory.csv"}, (answer.answer, files)
+
+
+def test_a_cut_reply_shows_only_finished_sentences(service: FactVault) -> None:
+    question = "How many days of paid annual leave does a full-time employee get?"
+    cuts = 0
+    for cap in (4, 7, 10):  # cut at several points of the reply
+        streamed: list[str] = []
+        answer = service.answerer.answer(
+            AskRequest(question, top_k=3, max_tokens=cap), Stream(on_token=streamed.append)
+        )
+        assert answer.finish_reason == "length"
+        assert "".join(streamed) == answer.answer
+        ends = [m.end() for m in SENTENCE_END.finditer(answer.reply)]
+        unfinished = answer.reply[ends[-1] if ends else 0 :].strip()
+        cuts += bool(unfinished)
+        assert not unfinished or unfinished not in answer.answer, (answer.reply, answer.answer)
+    assert cuts >= 2  # the caps did cut sentences
 
 
 def test_openai_client_against_chat_completions(live_server: LiveServer) -> None:
