@@ -38,10 +38,7 @@ def test_a_sum_is_computed_from_cited_numbers() -> None:
         ("Tollfe", Decimal(23), (1,)),
         ("Surca dock doors", Decimal(21), (1,)),
     ]
-    assert (
-        worked("sum", found)
-        == "Tollfe: 23 [1]. Surca dock doors: 21 [1]. 23 + 21 = 44."
-    )
+    assert worked("sum", found) == "Tollfe: 23 [1]. Surca dock doors: 21 [1]. 23 + 21 = 44."
 
 
 def test_figures_from_two_sources_keep_both_citations() -> None:
