@@ -41,6 +41,16 @@ _FIGURE_ASKED = re.compile(
     r"(?:what|which) (?:is|are) the (?:\w+ )?(?:price|cost|fee|discount)s?)\b",
     re.I,
 )
+# A question for a time or a date: a sentence with neither a figure nor a month or a day's
+# name does not answer it ("The file server migration is scheduled for [1].").
+_WHEN_ASKED = re.compile(
+    r"^\s*(?:when\b|(?:by |at |on |from )?(?:what|which) (?:time|date|day|month|year)\b)", re.I
+)
+_WHEN = re.compile(
+    r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
+    r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:noon|midnight|today|tomorrow)\b",
+    re.I,
+)
 
 
 @dataclass(frozen=True)
@@ -64,8 +74,11 @@ class Attributor:
         object.__setattr__(self, "_question_terms", terms(self.question))
         object.__setattr__(self, "_source_terms", [terms(s) for s in self.sources])
         object.__setattr__(self, "_source_text", [squash(s) for s in self.sources])
+        object.__setattr__(self, "_source_words", [_words(s) for s in self.sources])
+        object.__setattr__(self, "_names", _names(self.question))
         object.__setattr__(self, "_open_question", bool(_OPEN.match(self.question.strip())))
         object.__setattr__(self, "_figure_asked", bool(_FIGURE_ASKED.search(self.question)))
+        object.__setattr__(self, "_when_asked", bool(_WHEN_ASKED.search(self.question)))
 
     def content_terms(self, sentence: str) -> set[str]:
         return terms(_CITE.sub(" ", sentence))
@@ -93,11 +106,21 @@ class Attributor:
     def _supports(self, words: set[str], *ns: int) -> bool:
         """Sources ``ns`` hold enough of the sentence, and every number it adds to the
         question: a sentence with a wrong figure is wrong however much else matches."""
-        if self.coverage(words, *ns) < SUPPORT:
+        if self.coverage(words, *ns) < SUPPORT or self._namesake(*ns):
             return False
         asked = self._question_terms  # type: ignore[attr-defined]
         figures = [t for t in words if _NUMERIC.search(t) and t not in asked]
         return all(any(self._holds(n, t) for n in ns) for t in figures)
+
+    def _namesake(self, *ns: int) -> bool:
+        """The sources name someone one letter away from a name the question asks about,
+        and never that name itself: they are about a namesake ("Heathtruha" for the
+        question's "Heathtruhas"), so whatever they say does not answer it."""
+        held = set().union(*(self._source_words[n - 1] for n in ns))  # type: ignore[attr-defined]
+        return any(
+            name not in held and any(_one_apart(name, w) for w in held)
+            for name in self._names  # type: ignore[attr-defined]
+        )
 
     def _pair(self, words: set[str], floor: float) -> tuple[int, ...]:
         """Two sources that together cover more than ``floor`` of the sentence (an approver
@@ -132,8 +155,13 @@ class Attributor:
             # "The serial number of the golden unit is [1]." restates the question and
             # answers nothing, however well a source "supports" it.
             return Attributed(sentence, False, ())
-        if self._figure_asked and not _NUMERIC.search(_CITE.sub(" ", sentence)):  # type: ignore[attr-defined]
+        # The question's own codes and numbers ("TQ-3302", "Q1 2026") are not a value.
+        figures = any(_NUMERIC.search(t) for t in words - asked)
+        if self._figure_asked and not figures:  # type: ignore[attr-defined]
             return Attributed(sentence, False, ())  # "how many" answered without a number
+        named_day = _WHEN.search(_NUMERIC.sub(" ", _CITE.sub(" ", sentence)))
+        if self._when_asked and not (figures or named_day):  # type: ignore[attr-defined]
+            return Attributed(sentence, False, ())  # "when" answered without a time or date
         count = len(self.sources)
         keep = [n for n in dict.fromkeys(cited) if 1 <= n <= count and self._supports(words, n)]
         if not keep:
@@ -149,6 +177,40 @@ class Attributor:
         if tuple(dict.fromkeys(cited)) == sources:
             return Attributed(sentence, True, sources)
         return Attributed(recite(sentence, sources), True, sources)
+
+
+_RAW_WORD = re.compile(r"[^\W_][\w'’-]*[^\W_]")
+
+
+def _words(text: str) -> set[str]:
+    return {w.lower() for w in _RAW_WORD.findall(text)}
+
+
+def _names(question: str) -> set[str]:
+    """The question's names as written: capitalised words after its first, of five letters
+    or more, a possessive "'s" taken off."""
+    found = _RAW_WORD.findall(question)[1:]
+    names = {re.sub(r"['’]s$", "", w).lower() for w in found if w[0].isupper()}
+    return {n for n in names if len(n) >= 5 and n.isalpha() and n.rstrip("s") not in _CALENDAR}
+
+
+# Capitalised words a question may pluralise ("on Fridays") that are no one's name.
+_CALENDAR = {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+    "january", "february", "march", "april", "june", "july", "august", "september",
+    "october", "november", "december",
+}  # fmt: skip
+
+
+def _one_apart(a: str, b: str) -> bool:
+    """One letter changed, added or dropped (both five letters or more)."""
+    if a == b or abs(len(a) - len(b)) > 1 or len(b) < 5:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long_ = (a, b) if len(a) < len(b) else (b, a)
+    i = next((k for k in range(len(short)) if short[k] != long_[k]), len(short))
+    return short[i:] == long_[i + 1 :]
 
 
 def _inside(term: str, text: str) -> bool:

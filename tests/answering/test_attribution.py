@@ -127,3 +127,36 @@ def test_a_sentence_joining_two_sources_cites_both() -> None:
     # A wrong extension is supported by no pair: the figure must be in a source.
     wrong = Attributor("What is Mira Okafor's extension?", sources)
     assert not wrong.attribute("Mira Okafor approves claims and is on extension 4471.").supported
+
+
+def test_a_sentence_without_the_kind_of_value_asked_for_is_no_answer() -> None:
+    """A "how many / which extension / what price" sentence needs a figure, a "when" one a
+    figure, a month or a day: the model's value sometimes vanishes behind its [n]."""
+    sources = ["Customers\ncustomer: Norrbay Clinics; tier: gold; discount: 12 per cent",
+               "IT notice\nThe file server migration is on 25 August, from 18:00."]  # fmt: skip
+    discount = Attributor("What is the discount of Norrbay Clinics?", sources)
+    assert not discount.attribute("The discount for Norrbay Clinics is [1].").supported
+    assert discount.attribute("Norrbay Clinics get a 12 per cent discount [1].").supported
+    when = Attributor("When is the file server migration?", sources)
+    assert not when.attribute("The file server migration is scheduled for [2].").supported
+    assert when.attribute("The file server migration is on 25 August [2].").supported
+    price = Attributor("What is the list price of the TQ-3302 lamp?", ["TQ-3302 lamp: 540 GBP"])
+    assert not price.attribute("The list price of the TQ-3302 lamp is [1] GBP.").supported
+    assert price.attribute("The TQ-3302 lamp lists at 540 GBP [1].").supported
+    tier = Attributor("Which tier is Norrbay Clinics?", sources)  # no figure asked
+    assert tier.attribute("Norrbay Clinics are a gold customer [1].").supported
+
+
+def test_a_source_about_a_namesake_does_not_answer() -> None:
+    """Asked about "Heathtruhas", a directory that only has "Heathtruha" (one letter away)
+    is about someone else: its extension is no answer. The exact name, or a plural
+    weekday, is no namesake."""
+    row = ["Directory\nname: Hothsto Heathtruha; extension: 7286"]
+    namesake = Attributor("Which extension is Hothsto Heathtruhas on?", row)
+    assert not namesake.attribute("Hothsto Heathtruha is on extension 7286 [1].").supported
+    exact = Attributor("Which extension is Hothsto Heathtruha on?", row)
+    assert exact.attribute("Hothsto Heathtruha is on extension 7286 [1].").supported
+    fridays = Attributor(
+        "When does the canteen close on Fridays?", ["The canteen closes at 15:00 on Friday."]
+    )
+    assert fridays.attribute("It closes at 15:00 on Friday [1].").supported
