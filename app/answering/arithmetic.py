@@ -72,11 +72,36 @@ def figures(reply: str, attributor: Attributor) -> list[Figure]:
         unit = m["rest"].strip(" .;,")
         said = " ".join(p for p in (f"{m['label']}:", m["number"], unit, m["cites"].strip()) if p)
         verdict: Attributed = attributor.attribute(said)
-        if not verdict.supported:
+        texts = [attributor.sources[n - 1] for n in verdict.sources]
+        if not verdict.supported or not _after_its_name(m["label"], number, texts):
             continue
         if all(f.label.lower() != m["label"].lower() for f in found):
             found.append(Figure(m["label"], value, verdict.text, verdict.sources))
     return found
+
+
+def _after_its_name(label: str, number: str, texts: list[str]) -> bool:
+    """The number follows the label's name closely in a source (its table row, its
+    section), or stands before it on its line: "Pildrea: 15" is wrong where 15 sits in the
+    row above Pildrea's."""
+    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", label) if len(w) > 2]
+    named = [w for w in words if w[0].isupper()] or words[:1]
+    if not named:
+        return True
+    figure = re.compile(rf"(?<![\d.,]){re.escape(number).replace(',', ',?')}(?![\d]|[.,]\d)")
+    for text in texts:
+        flat = text.replace(",", "") if "," not in number else text
+        for m in re.finditer(rf"\b{re.escape(named[0])}\b", flat, re.I):
+            line_start = flat.rfind("\n", 0, m.start()) + 1  # or before it on its line
+            if figure.search(flat[m.end() : m.end() + NEAR]) or figure.search(
+                flat[line_start : m.start()]
+            ):
+                return True
+    return False
+
+
+# How far after its name (in characters) a figure may stand: a table row, a short section.
+NEAR = 160
 
 
 def compute(op: str, values: list[Decimal]) -> Decimal | None:

@@ -76,6 +76,9 @@ class Attributor:
         object.__setattr__(self, "_source_text", [squash(s) for s in self.sources])
         object.__setattr__(self, "_source_words", [_words(s) for s in self.sources])
         object.__setattr__(self, "_names", _names(self.question))
+        # What the question asks about its names ("parking spaces" of the site), in terms.
+        named = terms(" ".join(w for w in _RAW_WORD.findall(self.question)[1:] if w[0].isupper()))
+        object.__setattr__(self, "_attribute_terms", terms(self.question) - named)
         object.__setattr__(self, "_open_question", bool(_OPEN.match(self.question.strip())))
         object.__setattr__(self, "_figure_asked", bool(_FIGURE_ASKED.search(self.question)))
         object.__setattr__(self, "_when_asked", bool(_WHEN_ASKED.search(self.question)))
@@ -107,6 +110,11 @@ class Attributor:
         """Sources ``ns`` hold enough of the sentence, and every number it adds to the
         question: a sentence with a wrong figure is wrong however much else matches."""
         if self.coverage(words, *ns) < SUPPORT or self._namesake(*ns):
+            return False
+        # A sentence that says the asked-for attribute its sources never mention is about
+        # another one ("parking spaces ... is 47": 47 is the dock doors).
+        said = words & self._attribute_terms  # type: ignore[attr-defined]
+        if len(said) >= 2 and 2 * sum(any(self._holds(n, t) for n in ns) for t in said) < len(said):
             return False
         asked = self._question_terms  # type: ignore[attr-defined]
         figures = [t for t in words if _NUMERIC.search(t) and t not in asked]

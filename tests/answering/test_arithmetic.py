@@ -57,3 +57,15 @@ def test_a_figure_its_source_does_not_hold_is_dropped_and_nothing_is_computed() 
     assert worked("sum", found) is None  # one figure is no sum: answered the usual way
     assert figures("23 + 21 = 44", attributor) == []  # a sum the model did is not taken
     assert compute("difference", [Decimal(1), Decimal(2), Decimal(3)]) is None
+
+
+def test_a_figure_from_another_row_of_a_table_is_not_taken() -> None:
+    table = [
+        "Sites\n| Site | Postcode | Dock doors |\n|---|---|---|\n| Vellbo | GB14 2MG | 15 |\n"
+        "| Kolsto | KL15 6BN | 10 |\n| Pildrea | MR3 4PT | 47 |"
+    ]
+    attributor = Attributor("How many dock doors do Pildrea and Kolsto have together?", table)
+    wrong = figures("Pildrea: 15 [1] Kolsto: 10 [1]", attributor)
+    assert [f.label for f in wrong] == ["Kolsto"]  # 15 is Vellbo's
+    right = figures("Pildrea: 47 [1] Kolsto: 10 [1]", attributor)
+    assert worked("sum", right) == "Pildrea: 47 [1]. Kolsto: 10 [1]. 47 + 10 = 57."

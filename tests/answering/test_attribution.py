@@ -160,3 +160,12 @@ def test_a_source_about_a_namesake_does_not_answer() -> None:
         "When does the canteen close on Fridays?", ["The canteen closes at 15:00 on Friday."]
     )
     assert fridays.attribute("It closes at 15:00 on Friday [1].").supported
+
+
+def test_a_sentence_about_an_attribute_its_source_never_mentions_is_withheld() -> None:
+    sites = ["Sites\n| Site | Postcode | Dock doors |\n| Pildrea | MR3 4PT | 47 |"]
+    parking = Attributor("What is the number of parking spaces at the Pildrea site?", sites)
+    said = "The number of parking spaces at the Pildrea site is 47 [1]."
+    assert not parking.attribute(said).supported  # 47 is the dock doors
+    doors = Attributor("How many dock doors does the Pildrea site have?", sites)
+    assert doors.attribute("The Pildrea site has 47 dock doors [1].").supported
