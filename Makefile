@@ -88,9 +88,10 @@ bench-contexts: install
 # The answer benchmark by set (issue 30): the dev set, the report seeds 1000-1009 (generated
 # shares, never tuned on) and the Python library reference, each configuration one line per
 # set (bench/results/answer-sets.md, logs beside it); ~75 min per configuration on 2 cores.
+# before-32 is the answer stage before issue 32 (no second chance, no computed sums).
 ANSWERS ?= ../shared/eval/answers
 REPORT_SEEDS ?= 1000-1009
-ANSWER_CONFIGS ?= --config default
+ANSWER_CONFIGS ?= --config before-32 --config default
 bench-answers: install
 	$(BIN)/factvault eval answers --corpus $(ANSWERS)/corpus --questions $(ANSWERS)/questions.jsonl \
 		--generate $(REPORT_SEEDS) --share bench/corpora/python-library $(ANSWER_CONFIGS)

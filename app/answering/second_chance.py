@@ -37,18 +37,47 @@ def named_terms(question: str) -> set[str]:
 
 
 def bridge(question: str, sources: Sequence[str]) -> str:
-    """The line of the first evidence that holds most of the question's names (at least
-    one), or "" when none does: what the second search adds to the question."""
+    """What the second search adds to the question: from the passage of the first
+    evidence that holds most of the question's names (a customer's row, a site's section),
+    the fields the question asks through ("account manager: Suwai Leancego", "Assembled at:
+    Kelderby"), or the whole passage when no field does; "" when no line names anything the
+    question does."""
     names = named_terms(question)
     if not names:
         return ""
-    best, best_score = "", 0
-    for text in sources:
-        for line in text.splitlines():
+    best: tuple[int, str, int] = (0, "", 0)  # (score, text, line index)
+    lines_of = [text.splitlines() for text in sources]
+    for si, lines in enumerate(lines_of):
+        for li, line in enumerate(lines):
             score = len(names & terms(line))
-            if score > best_score:
-                best, best_score = line.strip(" …"), score
-    return best[:MAX_BRIDGE_CHARS]
+            if score > best[0]:
+                best = (score, f"{si}", li)
+    if not best[0]:
+        return ""
+    lines = lines_of[int(best[1])]
+    passage = _section(lines, best[2])
+    asks = terms(question) - names
+    fields = [f for f in _FIELD.split(passage) if terms(f) & asks and not terms(f) & names]
+    chosen = "; ".join(f.strip() for f in fields) if fields else passage
+    return chosen.strip(" …")[:MAX_BRIDGE_CHARS]
+
+
+def _section(lines: list[str], i: int, most: int = 6) -> str:
+    """The line, and when it is a heading or a short label ("## Tollfe"), the lines under
+    it up to the next heading: a site's manager is a few lines below its name."""
+    line = lines[i].strip()
+    if not (line.startswith("#") or len(line) < 40):
+        return line
+    block = [line]
+    for nxt in lines[i + 1 : i + 1 + most]:
+        if nxt.lstrip().startswith("#"):
+            break
+        block.append(nxt.strip())
+    return "\n".join(block)
+
+
+# A passage's fields: "key: value" pairs split at ";", "|", tabs and line breaks.
+_FIELD = re.compile(r"\s*[;|\t\n]\s*")
 
 
 def linking_terms(question: str, line: str) -> set[str]:

@@ -24,6 +24,12 @@ from app.core.text import terms
 from app.retrieval.types import RetrievedChunk
 
 GAP = " … "
+# Words that announce a change of a rule or a value: what follows them is the new one
+# ("with effect from ..." states it, and is not followed further).
+_CHANGE = re.compile(
+    r"\b(supersed\w*|replac\w*|amend\w*|changes? (?:to|in|of)|updated?)\b",
+    re.I,
+)
 # Units scoring under this share of the best unit's score are not shown, budget or not.
 RELATIVE_FLOOR = 0.5
 # Sentences end at . ! ? followed by white space, except after a section number ("3. ") or
@@ -125,6 +131,7 @@ def select_evidence(
         # Table rows are records of their own: a neighbouring row is another customer (a
         # near-duplicate name, often), never context.
         near = range(ui, ui + 1) if tables[ci] else _neighbourhood(per_chunk[ci], ui, window)
+        near = _with_the_change(near, shown[ci]) if not tables[ci] else near
         wanted = [u for u in near if u not in chosen[ci]]
         cost = sum(count_tokens(shown[ci][u]) + 1 for u in wanted)
         if tables[ci] and not chosen[ci]:
@@ -149,6 +156,19 @@ def select_evidence(
         _render(chunks[ci], per_chunk[ci], shown[ci], sorted(chosen[ci]), tables[ci])
         for ci in order
     ]
+
+
+def _with_the_change(near: range, texts: list[str], most: int = 2) -> range:
+    """A passage that announces a change ("This bulletin supersedes the rule (20
+    minutes).") is followed by what the rule now is: the units after it come too, up to
+    ``most``, while each still announces one. Else the window shows the old value and
+    stops short of the new."""
+    hi = near.stop - 1
+    for _ in range(most):
+        if hi + 1 >= len(texts) or not _CHANGE.search(texts[hi]):
+            break
+        hi += 1
+    return range(near.start, hi + 1)
 
 
 def _neighbourhood(units: list[Unit], i: int, window: int, short: int = 120) -> range:

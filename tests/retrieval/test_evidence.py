@@ -73,6 +73,19 @@ def test_short_code_lines_bring_the_lines_under_a_matching_comment() -> None:
     assert "# Discount on list price by customer tier." in block.text
 
 
+def test_a_passage_announcing_a_change_brings_the_new_value() -> None:
+    bulletin = (
+        "SECURITY BULLETIN SB-02\nIssued by: Information Security\n\n"
+        "Change to the screen lock rule\nThis bulletin supersedes the screen lock rule on "
+        "the IT helpdesk page (20 minutes). With immediate effect, idle workstations lock "
+        "themselves after 6 minutes.\n\nPhishing reports go to the report button.\n"
+    )
+    (block,) = select_evidence("What is the screen lock rule now?", [chunk(bulletin, "b.txt")],
+                               120, words)  # fmt: skip
+    assert "after 6 minutes" in block.text
+    assert "Phishing" not in block.text
+
+
 def test_the_best_passage_comes_first_and_unselected_chunks_are_dropped() -> None:
     chunks = [
         chunk("The canteen opens at 08:00.\nIt serves soup.\n", "a.md", 0),
