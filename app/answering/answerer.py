@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from app.answering.arithmetic import FIGURES_TASK, figures, operation, worked
+from app.answering.arithmetic import FIGURES_TASK, figures, one_each, operation, worked
 from app.answering.attribution import Attributed, Attributor
 from app.answering.cache import AnswerCache, answer_key
 from app.answering.fitting import fit_prompt
@@ -224,10 +224,20 @@ class Answerer:
         """A total or a difference: the model copies the figures it needs (not shown as it
         writes them), attribution checks each against its source, and the service does the
         arithmetic (arithmetic.py). None when the figures do not give a result: the
-        question is then answered the usual way."""
+        question is then answered the usual way. The evidence is drawn once for each thing
+        summed ("the Pildrea and Kolsto sites": Pildrea's row, then Kolsto's), so one
+        table row does not crowd out the other."""
         t1 = time.perf_counter()
+        sources = first.shown
+        parts = one_each(run.turn.search)
+        if parts:  # each searched for and drawn on its own (the other's row may be elsewhere)
+            top_k, where = run.request.top_k, run.request.filter
+            found = [self.retriever.retrieve(part, top_k, "hybrid", where) for part in parts]
+            drawn = [c for part, cs in zip(parts, found, strict=True)
+                     for c in self._evidence(run.model, part, cs)]  # fmt: skip
+            sources = [replace(c, n=n) for n, c in enumerate(drawn, start=1)]
         messages, shown, max_tokens = fit_prompt(
-            run.model, run.turn.question, first.shown, first.max_tokens, self.config.prompt,
+            run.model, run.turn.question, sources, first.max_tokens, self.config.prompt,
             history_messages(run.kept), task=FIGURES_TASK,
         )  # fmt: skip
         attributor = self._attributor(run.turn, shown)

@@ -51,6 +51,20 @@ class Figure:
     sources: tuple[int, ...]
 
 
+# "the Pildrea and Kolsto sites", "Lumen Mini and TQ-4710": two names joined by "and".
+_NAME = r"[A-Z][\w'’-]*(?: [A-Z0-9][\w'’-]*)*"
+_PAIR = re.compile(rf"\b({_NAME}) and (?:the |one |a )?({_NAME})")
+
+
+def one_each(question: str) -> list[str]:
+    """The question asked of each of the two things it sums ("How many dock doors do the
+    Pildrea sites have together?", then the same of Kolsto), or [] when it names no pair."""
+    m = _PAIR.search(question)
+    if m is None:
+        return []
+    return [question[: m.start()] + name + question[m.end() :] for name in (m[1], m[2])]
+
+
 def operation(question: str) -> str | None:
     """ "sum" or "difference" when the question asks for one, else None."""
     if _DIFFERENCE.search(question):
@@ -81,21 +95,26 @@ def figures(reply: str, attributor: Attributor) -> list[Figure]:
 
 
 def _after_its_name(label: str, number: str, texts: list[str]) -> bool:
-    """The number follows the label's name closely in a source (its table row, its
-    section), or stands before it on its line: "Pildrea: 15" is wrong where 15 sits in the
-    row above Pildrea's."""
-    words = [w for w in re.findall(r"[^\W\d_][\w'’-]*", label) if len(w) > 2]
-    named = [w for w in words if w[0].isupper()] or words[:1]
-    if not named:
+    """The number stands in its name's record: after the name, before the next record
+    (the next line that starts as the name's line does: a table row, "Code: ...", a
+    "## Site" heading) and within ``NEAR`` characters, or before the name on its line.
+    "Pildrea: 15" is wrong where 15 sits in the row above Pildrea's."""
+    names = re.findall(r"[A-Z][\w'’-]*(?: [A-Z0-9][\w'’-]*)*", label)
+    name = names[0] if names else next(iter(re.findall(r"[^\W\d_]{3,}", label)), "")
+    if not name:
         return True
-    figure = re.compile(rf"(?<![\d.,]){re.escape(number).replace(',', ',?')}(?![\d]|[.,]\d)")
+    figure = re.compile(rf"(?<![\d.]){re.escape(number)}(?![\d]|[.,]\d)")
     for text in texts:
         flat = text.replace(",", "") if "," not in number else text
-        for m in re.finditer(rf"\b{re.escape(named[0])}\b", flat, re.I):
-            line_start = flat.rfind("\n", 0, m.start()) + 1  # or before it on its line
-            if figure.search(flat[m.end() : m.end() + NEAR]) or figure.search(
-                flat[line_start : m.start()]
-            ):
+        for m in re.finditer(rf"(?<!\w){re.escape(name)}(?!\w)", flat, re.I):
+            line_start = flat.rfind("\n", 0, m.start()) + 1
+            line = flat[line_start : flat.find("\n", m.start()) % (len(flat) + 1)]
+            lead = line.split(maxsplit=1)[0] if line.split() else ""
+            end = m.end() + NEAR
+            if lead:  # the next record starts as this one does
+                nxt = re.search(rf"\n\s*{re.escape(lead)}", flat[m.end() : end])
+                end = m.end() + nxt.start() if nxt else end
+            if figure.search(flat[m.end() : end]) or figure.search(flat[line_start : m.start()]):
                 return True
     return False
 

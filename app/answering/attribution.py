@@ -114,7 +114,8 @@ class Attributor:
         # A sentence that says the asked-for attribute its sources never mention is about
         # another one ("parking spaces ... is 47": 47 is the dock doors).
         said = words & self._attribute_terms  # type: ignore[attr-defined]
-        if len(said) >= 2 and 2 * sum(any(self._holds(n, t) for n in ns) for t in said) < len(said):
+        # (Fewer than a third of them: a paraphrase keeps some of the question's words.)
+        if len(said) >= 2 and 3 * sum(any(self._holds(n, t) for n in ns) for t in said) < len(said):
             return False
         asked = self._question_terms  # type: ignore[attr-defined]
         figures = [t for t in words if _NUMERIC.search(t) and t not in asked]

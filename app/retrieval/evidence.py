@@ -101,17 +101,24 @@ def select_evidence(
     ]
     # A table's header row is shown with its rows, never as a row of its own; a row is
     # scored with the header's words, which say what its values are ("extension").
+    # A Markdown table inside a text is read the same way: each row under its header.
+    heads = [_pipe_headers(texts) for texts in shown]
     flat = [
         (ci, ui)
         for ci, units in enumerate(per_chunk)
         for ui in range(len(units))
         if not (tables[ci] and shown[ci][ui] == chunks[ci].title)
+        and ui not in heads[ci].values()
+        and not _PIPE_RULE.match(shown[ci][ui])
     ]
     if not flat:
         return []
     texts = [
-        f"{chunks[ci].title}\n{shown[ci][ui]}" if tables[ci] else shown[ci][ui] for ci, ui in flat
-    ]
+        f"{chunks[ci].title}\n{shown[ci][ui]}" if tables[ci]
+        else f"{shown[ci][heads[ci][ui]]}\n{shown[ci][ui]}" if ui in heads[ci]
+        else shown[ci][ui]
+        for ci, ui in flat
+    ]  # fmt: skip
     scores = _lexical(question, texts)
     if embed is not None:
         vectors = embed([question, *texts])
@@ -130,8 +137,13 @@ def select_evidence(
             continue
         # Table rows are records of their own: a neighbouring row is another customer (a
         # near-duplicate name, often), never context.
-        near = range(ui, ui + 1) if tables[ci] else _neighbourhood(per_chunk[ci], ui, window)
-        near = _with_the_change(near, shown[ci]) if not tables[ci] else near
+        if ui in heads[ci]:  # a Markdown row: itself under its header and rule lines
+            head = heads[ci][ui]
+            near = [head, head + 1, ui]
+        elif tables[ci]:
+            near = range(ui, ui + 1)
+        else:
+            near = _with_the_change(_neighbourhood(per_chunk[ci], ui, window), shown[ci])
         wanted = [u for u in near if u not in chosen[ci]]
         cost = sum(count_tokens(shown[ci][u]) + 1 for u in wanted)
         if tables[ci] and not chosen[ci]:
@@ -156,6 +168,23 @@ def select_evidence(
         _render(chunks[ci], per_chunk[ci], shown[ci], sorted(chosen[ci]), tables[ci])
         for ci in order
     ]
+
+
+_PIPE_ROW = re.compile(r"^\|.*\|$")
+_PIPE_RULE = re.compile(r"^\|[\s:|-]+\|$")
+
+
+def _pipe_headers(texts: list[str]) -> dict[int, int]:
+    """The data rows of the Markdown tables among a chunk's units, each mapped to its
+    table's header row (the pipe row above a ``|---|`` rule)."""
+    rows: dict[int, int] = {}
+    for i in range(len(texts) - 1):
+        if _PIPE_ROW.match(texts[i]) and _PIPE_RULE.match(texts[i + 1]):
+            j = i + 2
+            while j < len(texts) and _PIPE_ROW.match(texts[j]) and not _PIPE_RULE.match(texts[j]):
+                rows[j] = i
+                j += 1
+    return rows
 
 
 def _with_the_change(near: range, texts: list[str], most: int = 2) -> range:
@@ -239,6 +268,8 @@ def _render(
             # Adjacent units: keep the line break between them if there was one.
             gap = chunk.text[units[prev].end : units[u].start]
             parts.append(("\n" if "\n" in gap else " ") + piece)
+        elif _PIPE_ROW.match(piece) and _PIPE_ROW.match(shown[prev]):
+            parts.append("\n…\n" + piece)  # rows left out between two table rows
         else:
             parts.append(GAP + piece)
         prev = u

@@ -167,5 +167,11 @@ def test_a_sentence_about_an_attribute_its_source_never_mentions_is_withheld() -
     parking = Attributor("What is the number of parking spaces at the Pildrea site?", sites)
     said = "The number of parking spaces at the Pildrea site is 47 [1]."
     assert not parking.attribute(said).supported  # 47 is the dock doors
+    # One of three asked words kept ("flag"; "caused" and "incident" paraphrased) is enough.
+    postmortem = [
+        "# Post-mortem INC-8082\nThe release pipeline ran with the flag `skip_sig_gate` on."
+    ]
+    flag = Attributor("Which pipeline flag caused incident INC-8082?", postmortem)
+    assert flag.attribute("The flag `skip_sig_gate` caused incident INC-8082.").supported
     doors = Attributor("How many dock doors does the Pildrea site have?", sites)
     assert doors.attribute("The Pildrea site has 47 dock doors [1].").supported

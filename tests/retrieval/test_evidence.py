@@ -117,3 +117,19 @@ def test_terms_fold_numbers_codes_and_possessives() -> None:
         "Priya's extension: 4455. TQ-4471 costs 2,115 units."
     )
     assert "the" not in terms("the")
+
+
+def test_a_markdown_table_row_comes_under_its_header() -> None:
+    sites = (
+        "# Our sites\n\n| Site | Postcode | Dock doors | Site manager |\n|---|---|---|---|\n"
+        "| Vellbo | GB14 2MG | 15 | Berva Lasstearea |\n| Kolsto | KL15 6BN | 10 | Drainbri Sto |\n"
+        "| Pildrea | MR3 4PT | 47 | Veallhai Bullfaitre |\n"
+    )
+    (block,) = select_evidence("What is the postcode of the Kolsto site?",
+                               [chunk(sites, "sites.md")], 120, words)  # fmt: skip
+    assert "| Site | Postcode | Dock doors | Site manager |" in block.text  # what each value is
+    assert "| Kolsto | KL15 6BN |" in block.text
+    # The row is scored with its header's words: a row that only names the site is found.
+    (doors,) = select_evidence("How many dock doors does Pildrea have?",
+                               [chunk(sites, "sites.md")], 120, words)  # fmt: skip
+    assert "| Pildrea | MR3 4PT | 47 |" in doors.text and "Dock doors" in doors.text
