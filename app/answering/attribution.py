@@ -77,7 +77,7 @@ class Attributor:
         object.__setattr__(self, "_source_words", [_words(s) for s in self.sources])
         object.__setattr__(self, "_names", _names(self.question))
         # What the question asks about its names ("parking spaces" of the site), in terms.
-        named = terms(" ".join(w for w in _RAW_WORD.findall(self.question)[1:] if w[0].isupper()))
+        named = terms(" ".join(_capitalised(self.question)))
         object.__setattr__(self, "_attribute_terms", terms(self.question) - named)
         object.__setattr__(self, "_open_question", bool(_OPEN.match(self.question.strip())))
         object.__setattr__(self, "_figure_asked", bool(_FIGURE_ASKED.search(self.question)))
@@ -195,11 +195,15 @@ def _words(text: str) -> set[str]:
     return {w.lower() for w in _RAW_WORD.findall(text)}
 
 
+def _capitalised(question: str) -> list[str]:
+    """The question's words after its first that start with a capital: its names."""
+    return [w for w in _RAW_WORD.findall(question)[1:] if w[0].isupper()]
+
+
 def _names(question: str) -> set[str]:
     """The question's names as written: capitalised words after its first, of five letters
     or more, a possessive "'s" taken off."""
-    found = _RAW_WORD.findall(question)[1:]
-    names = {re.sub(r"['’]s$", "", w).lower() for w in found if w[0].isupper()}
+    names = {re.sub(r"['’]s$", "", w).lower() for w in _capitalised(question)}
     return {n for n in names if len(n) >= 5 and n.isalpha() and n.rstrip("s") not in _CALENDAR}
 
 
