@@ -81,6 +81,9 @@ def pool(tmp_path_factory, minilm, models_dir) -> Iterator[Pool]:
         root, minilm, models_dir, "smollm2-135m",
         answer_cache=False, inference_health_seconds=0.5, llm_max_queue=16,
         inference_endpoint_hosts=["127.0.0.1"],  # the test's servers, on loopback
+        # One generation per request (no second attempt after "I don't know"), so two
+        # asks land once on each server and a client's answer names the server it came from.
+        answer_second_chance=False,
     )  # fmt: skip
     gguf = materialize(BUNDLED["smollm2-135m"], models_dir)
     a, b = InferenceServer(gguf).start(), InferenceServer(gguf).start()
