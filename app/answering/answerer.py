@@ -17,6 +17,7 @@ from app.answering.attribution import Attributed, Attributor
 from app.answering.cache import AnswerCache, answer_key
 from app.answering.fitting import fit_prompt
 from app.answering.history import Exchange, fit_history, history_messages
+from app.answering.hop import second_hop
 from app.answering.prompts import (
     cited_numbers,
     is_idk,
@@ -24,7 +25,14 @@ from app.answering.prompts import (
 from app.answering.release import Released, ReplyRelease
 from app.answering.request import QUIET, AskRequest, Stream
 from app.answering.rewrite import Rewrite, rewrite, stands_alone
-from app.answering.second_chance import EXTRA_CHUNKS, WIDER, bridge, linking_terms
+from app.answering.second_chance import (
+    EXTRA_CHUNKS,
+    WIDER,
+    bridge,
+    bridge_origin,
+    bridge_value,
+    linking_terms,
+)
 from app.answering.types import (
     Answer,
     Citation,
@@ -59,6 +67,7 @@ class AnswerSettings:
     rewrite: bool = True  # follow-ups rewritten into standalone questions (rewrite.py)
     second_chance: bool = True  # a declined reply is tried again (second_chance.py)
     arithmetic: bool = True  # totals and differences computed (arithmetic.py)
+    two_hops: bool = True  # a second chance through a bridge asks one hop (hop.py)
 
 
 @dataclass
@@ -266,23 +275,73 @@ class Answerer:
         line = bridge(search, [s.text for s in first.prompt.shown])
         query = f"{search}\n{line}" if line else search
         wanted = (run.request.top_k or len(chunks)) + EXTRA_CHUNKS
-        more = self.retriever.retrieve(query, wanted, "hybrid", run.request.filter)
-        seen = {c.chunk_id for c in chunks}
-        new = [c for c in more if c.chunk_id not in seen][:EXTRA_CHUNKS]
-        wide = self._evidence(run.model, search, chunks, self.config.evidence_tokens * WIDER)
-        # The new chunks' windows are drawn apart: beside the first chunks, a directory row
-        # that only names the bridging person would fall under the relevance floor.
-        found = self._evidence(run.model, query, new) if new else []
-        sources = [replace(c, n=n) for n, c in enumerate(wide + found, start=1)]
+        turn, hop = run.turn, self._hop(run, line)
+        if hop is not None:
+            # One hop: searched for and read around with the bridge's value in it (the
+            # directory row of the person named, not the rows sharing the question's words).
+            turn = replace(turn, question=hop, search=hop)
+            more = self.retriever.retrieve(f"{hop}\n{line}", wanted, "hybrid", run.request.filter)
+            sources = self._evidence(run.model, hop, more, self.config.evidence_tokens * WIDER)
+        else:
+            more = self.retriever.retrieve(query, wanted, "hybrid", run.request.filter)
+            seen = {c.chunk_id for c in chunks}
+            new = [c for c in more if c.chunk_id not in seen][:EXTRA_CHUNKS]
+            wide = self._evidence(run.model, search, chunks, self.config.evidence_tokens * WIDER)
+            # The new chunks' windows are drawn apart: beside the first chunks, a row that
+            # only names the bridging person would fall under the relevance floor.
+            found = self._evidence(run.model, query, new) if new else []
+            sources = wide + found
+        sources = [replace(c, n=n) for n, c in enumerate(sources, start=1)]
         messages, shown, max_tokens = fit_prompt(
-            run.model, run.turn.question, sources, first.prompt.max_tokens,
+            run.model, turn.question, sources, first.prompt.max_tokens,
             self.config.prompt, history_messages(run.kept),
         )  # fmt: skip
         links = frozenset(linking_terms(search, line))
-        prompt = FittedPrompt(messages, shown, max_tokens, self._attributor(run.turn, shown, links))
+        # Judged against the question as asked: what it asks for is the user's words, not
+        # the hop's ("phone number" where the directory says "extension").
+        attributor = self._attributor(run.turn, shown, links)
+        prompt = FittedPrompt(messages, shown, max_tokens, attributor)
         done = self._attempt(run, prompt, may_retry=False)
+        if hop is not None:
+            done = self._through(run, done, line, first.prompt.shown)
         run.timings["second_chance"] = time.perf_counter() - t1
         return replace(done, retried=True)
+
+    def _through(self, run: Run, done: Attempt, line: str, first: list[Citation]) -> Attempt:
+        """A one-hop answer says what it went through: the bridge's fields, cited to the
+        source they came from ("Account manager: Gasce Lurrudra [3]."), after the answer
+        (which is already shown as it streamed), unless the answer cites that source."""
+        origin = bridge_origin(line, [s.text for s in first])
+        if origin is None or not done.final.grounded:
+            return done
+        shown = list(done.prompt.shown)
+        source = first[origin]
+        n = next((c.n for c in shown if (c.chunk_id, c.text) == (source.chunk_id, source.text)),
+                 None)  # fmt: skip
+        if n is not None and any(n in s.sources for s in done.final.sentences):
+            return done
+        if n is None:
+            n = len(shown) + 1
+            shown.append(replace(source, n=n))
+        fields = "; ".join(ln.strip() for ln in line.splitlines() if ln.strip())
+        sentence = f"{fields[:1].upper()}{fields[1:]} [{n}]."
+        if run.stream.on_token is not None:
+            run.stream.on_token(" " + sentence)
+        final = done.final
+        said = replace(final, text=f"{final.text} {sentence}",
+                       sentences=[*final.sentences, Attributed(sentence, True, (n,))])  # fmt: skip
+        return replace(done, prompt=replace(done.prompt, shown=shown), final=said)
+
+    def _hop(self, run: Run, line: str) -> str | None:
+        """The question asked as one hop through the bridge ``line`` (hop.py), or None."""
+        value = bridge_value(run.turn.search, line) if line else ""
+        if not value or not self.config.two_hops:
+            return None
+        t1 = time.perf_counter()
+        with self._gate(run.model):
+            hop, _ = second_hop(run.model, run.turn.question, line, value, run.stop_check)
+        run.timings["hop"] = time.perf_counter() - t1
+        return hop
 
     def _standalone(
         self,
@@ -388,6 +447,7 @@ class Answerer:
             "hosts": sorted(self._hosts),
             "second_chance": c.second_chance,
             "arithmetic": c.arithmetic,
+            "two_hops": c.two_hops,
         }
 
     def _evidence(

@@ -46,6 +46,9 @@ _FIGURE_ASKED = re.compile(
 _WHEN_ASKED = re.compile(
     r"^\s*(?:when\b|(?:by |at |on |from )?(?:what|which) (?:time|date|day|month|year)\b)", re.I
 )
+# A sentence that stops where its value should be ("The quoted price after the tier
+# discount is [1]."): the value was lost, whatever it was.
+_DANGLING = re.compile(r"\b(?:is|are|was|were|be|of|for|to|the|a|an)\W*$", re.I)
 _WHEN = re.compile(
     r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
     r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:noon|midnight|today|tomorrow)\b",
@@ -163,6 +166,8 @@ class Attributor:
         if self._open_question and words <= asked:  # type: ignore[attr-defined]
             # "The serial number of the golden unit is [1]." restates the question and
             # answers nothing, however well a source "supports" it.
+            return Attributed(sentence, False, ())
+        if _DANGLING.search(_CITE.sub(" ", sentence)):
             return Attributed(sentence, False, ())
         # The question's own codes and numbers ("TQ-3302", "Q1 2026") are not a value.
         figures = any(_NUMERIC.search(t) for t in words - asked)

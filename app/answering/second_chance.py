@@ -80,6 +80,22 @@ def _section(lines: list[str], i: int, most: int = 6) -> str:
 _FIELD = re.compile(r"\s*[;|\t\n]\s*")
 
 
+def bridge_value(question: str, line: str) -> str:
+    """The words of the bridge the question does not already hold, in their order
+    ("account manager: Gasce Lurrudra" -> "Gasce Lurrudra"): what the second file is read
+    around. The directory row of the person named, not the rows that share the question's
+    words ("Account Manager" is also a job title, of other people)."""
+    asked = terms(question)
+    return " ".join(w for w in _WORD.findall(line) if not terms(w) <= asked)
+
+
+def bridge_origin(line: str, sources: Sequence[str]) -> int | None:
+    """Which of ``sources`` (0-based) the bridge ``line`` was taken from: the first that
+    holds every term of it."""
+    wanted = terms(line)
+    return next((i for i, text in enumerate(sources) if wanted <= terms(text)), None)
+
+
 def linking_terms(question: str, line: str) -> set[str]:
     """What the bridge line adds to the question (the account manager's name, the tier):
     two sources that both hold one of these are linked, so a sentence drawing on both cites

@@ -155,6 +155,11 @@ class Settings(BaseSettings):
     # A question for a total or a difference: the model copies the figures, the service adds
     # or subtracts them (app/answering/arithmetic.py).
     answer_arithmetic: bool = True
+    # The second chance of a two-document question goes through the bridge it found: the
+    # model rewrites the question with the bridge's value in it (the account manager's
+    # name), and that one-hop question is answered (app/answering/hop.py). One more short
+    # generation, only on a reply that declined.
+    answer_two_hops: bool = True
     generation_time_limit: float = Field(
         default=120.0, gt=0, description="Seconds after which an answer stops generating."
     )

@@ -61,12 +61,14 @@ class AnswerConfig:
     model: str = "qwen2.5-coder-1.5b"
     second_chance: bool = True
     arithmetic: bool = True
+    two_hops: bool = True
 
     def describe(self) -> str:
         ev = f"windows({self.evidence_tokens})" if self.evidence == "windows" else "chunks"
-        more = (" second_chance" if self.second_chance else "") + (
-            " arithmetic" if self.arithmetic else ""
-        )
+        more = "".join(
+            f" {flag}" for flag in ("second_chance", "arithmetic", "two_hops")
+            if getattr(self, flag)
+        )  # fmt: skip
         return (
             f"evidence={ev} prompt={self.prompt} citations={self.citations} top_k={self.top_k}"
             + more
@@ -81,6 +83,7 @@ class AnswerConfig:
             "answer_top_k": self.top_k,
             "answer_second_chance": self.second_chance,
             "answer_arithmetic": self.arithmetic,
+            "answer_two_hops": self.two_hops,
             "default_model": self.model,
         }
 
@@ -100,7 +103,10 @@ PRESETS: dict[str, AnswerConfig] = {
         # The product's defaults.
         AnswerConfig("default"),
         # Before issue 32: no second chance (the attribution of that day is not kept).
-        AnswerConfig("before-32", second_chance=False, arithmetic=False),
+        AnswerConfig("before-32", second_chance=False, arithmetic=False, two_hops=False),
+        # The default without the second chance's hop (hop.py): its second chance reads
+        # wider windows and a second search's, for the question as asked.
+        AnswerConfig("one-hop", two_hops=False),
         # Ablations: one change at a time from the baseline.
         AnswerConfig("chunks-v2", evidence="chunks", second_chance=False, arithmetic=False),
         AnswerConfig(
@@ -133,7 +139,7 @@ def parse_config(text: str, model: str | None = None) -> AnswerConfig:
                 raise ValueError(f"answer config key {key!r}: choose {', '.join(known)}")
             if key in ("top_k", "evidence_tokens"):
                 values[key] = int(value)
-            elif key in ("second_chance", "arithmetic"):
+            elif key in ("second_chance", "arithmetic", "two_hops"):
                 values[key] = value.strip().lower() in ("1", "true", "yes", "on")
             else:
                 values[key] = value.strip()

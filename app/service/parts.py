@@ -100,6 +100,7 @@ class ServiceParts:
                 cache=s.answer_cache,
                 second_chance=s.answer_second_chance,
                 arithmetic=s.answer_arithmetic,
+                two_hops=s.answer_two_hops,
                 history_tokens=s.conversation_history_tokens,
                 rewrite=s.conversation_rewrite,
             ),
