@@ -18,10 +18,7 @@ from app.answering.cache import AnswerCache, answer_key
 from app.answering.fitting import fit_prompt
 from app.answering.history import Exchange, fit_history, history_messages
 from app.answering.hop import second_hop
-from app.answering.prompts import (
-    cited_numbers,
-    is_idk,
-)
+from app.answering.prompts import PRESSED_TASK, cited_numbers, is_idk
 from app.answering.release import Released, ReplyRelease
 from app.answering.request import QUIET, AskRequest, Stream
 from app.answering.rewrite import Rewrite, rewrite, stands_alone
@@ -68,6 +65,7 @@ class AnswerSettings:
     second_chance: bool = True  # a declined reply is tried again (second_chance.py)
     arithmetic: bool = True  # totals and differences computed (arithmetic.py)
     two_hops: bool = True  # a second chance through a bridge asks one hop (hop.py)
+    press: bool = True  # the second chance asks for an answer, "I don't know" not offered
 
 
 @dataclass
@@ -295,11 +293,12 @@ class Answerer:
         messages, shown, max_tokens = fit_prompt(
             run.model, turn.question, sources, first.prompt.max_tokens,
             self.config.prompt, history_messages(run.kept),
+            task=PRESSED_TASK if self.config.press else None,
         )  # fmt: skip
         links = frozenset(linking_terms(search, line))
         # Judged against the question as asked: what it asks for is the user's words, not
         # the hop's ("phone number" where the directory says "extension").
-        attributor = self._attributor(run.turn, shown, links)
+        attributor = self._attributor(run.turn, shown, links, strict=self.config.press)
         prompt = FittedPrompt(messages, shown, max_tokens, attributor)
         done = self._attempt(run, prompt, may_retry=False)
         if hop is not None:
@@ -312,8 +311,8 @@ class Answerer:
         source they came from ("Account manager: Gasce Lurrudra [3]."), after the answer
         (which is already shown as it streamed), unless the answer cites that source."""
         origin = bridge_origin(line, [s.text for s in first])
-        if origin is None or not done.final.grounded:
-            return done
+        if origin is None or not any(s.supported for s in done.final.sentences):
+            return done  # the hop declined too: "I don't know" is the answer
         shown = list(done.prompt.shown)
         source = first[origin]
         n = next((c.n for c in shown if (c.chunk_id, c.text) == (source.chunk_id, source.text)),
@@ -382,14 +381,20 @@ class Answerer:
         return FittedPrompt(messages, shown, max_tokens, self._attributor(turn, shown))
 
     def _attributor(
-        self, turn: Rewrite, shown: list[Citation], links: frozenset[str] = frozenset()
+        self,
+        turn: Rewrite,
+        shown: list[Citation],
+        links: frozenset[str] = frozenset(),
+        strict: bool = False,
     ) -> Attributor | None:
         """What checks each sentence of the reply against the sources shown (None:
         citations as the model wrote them); ``links``: the terms of a bridge the second
-        chance searched with, which tie two sources together."""
+        chance searched with, which tie two sources together; ``strict``: the reply was
+        pressed for an answer (prompts.PRESSED_TASK)."""
         if self.config.citations != "attributed":
             return None
-        return Attributor(turn.search, [f"{heading(s)}\n{s.text}" for s in shown], links)
+        texts = [f"{heading(s)}\n{s.text}" for s in shown]
+        return Attributor(turn.search, texts, links, strict=strict)
 
     def _lookup(
         self,
@@ -448,6 +453,7 @@ class Answerer:
             "second_chance": c.second_chance,
             "arithmetic": c.arithmetic,
             "two_hops": c.two_hops,
+            "press": c.press,
         }
 
     def _evidence(

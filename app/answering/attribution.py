@@ -72,6 +72,12 @@ class Attributor:
     # Terms that tie two sources together beyond the sentence's own (the bridge a second
     # search went through: second_chance.py).
     links: frozenset[str] = frozenset()
+    # The reply was asked for without "I don't know" on offer (prompts.PRESSED_TASK), so
+    # the model answers something even where the sources do not: a sentence must also say
+    # what the question asks about (one of its words beyond its names), not only something
+    # about its names ("There are 20 dock doors at Stealdo." for "How many cars can park at
+    # Stealdo?").
+    strict: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_question_terms", terms(self.question))
@@ -81,6 +87,7 @@ class Attributor:
         object.__setattr__(self, "_names", _names(self.question))
         # What the question asks about its names ("parking spaces" of the site), in terms.
         named = terms(" ".join(_capitalised(self.question)))
+        object.__setattr__(self, "_name_terms", named)
         object.__setattr__(self, "_attribute_terms", terms(self.question) - named)
         object.__setattr__(self, "_open_question", bool(_OPEN.match(self.question.strip())))
         object.__setattr__(self, "_figure_asked", bool(_FIGURE_ASKED.search(self.question)))
@@ -123,6 +130,18 @@ class Attributor:
         asked = self._question_terms  # type: ignore[attr-defined]
         figures = [t for t in words if _NUMERIC.search(t) and t not in asked]
         return all(any(self._holds(n, t) for n in ns) for t in figures)
+
+    def _about_the_question(self, words: set[str], ns: tuple[int, ...]) -> bool:
+        """A pressed reply's sources hold one of the question's names (or the bridge's,
+        ``links``) when it has any, and every code of the question the sentence repeats:
+        "The IT helpdesk is on extension 3888." does not answer a question about Kesto
+        Weahapi, nor does "The price of KR-8936 is 17 pounds." stand on a source without
+        KR-8936."""
+        names = self._name_terms | self.links  # type: ignore[attr-defined]
+        if self._name_terms and not any(self._holds(n, t) for n in ns for t in names):  # type: ignore[attr-defined]
+            return False
+        codes = {t for t in words & self._question_terms if _NUMERIC.search(t)}  # type: ignore[attr-defined]
+        return all(any(self._holds(n, t) for n in ns) for t in codes)
 
     def _namesake(self, *ns: int) -> bool:
         """The sources name someone one letter away from a name the question asks about,
@@ -169,6 +188,9 @@ class Attributor:
             return Attributed(sentence, False, ())
         if _DANGLING.search(_CITE.sub(" ", sentence)):
             return Attributed(sentence, False, ())
+        attribute = self._attribute_terms  # type: ignore[attr-defined]
+        if self.strict and self._open_question and attribute and not words & attribute:  # type: ignore[attr-defined]
+            return Attributed(sentence, False, ())
         # The question's own codes and numbers ("TQ-3302", "Q1 2026") are not a value.
         figures = any(_NUMERIC.search(t) for t in words - asked)
         if self._figure_asked and not figures:  # type: ignore[attr-defined]
@@ -186,7 +208,7 @@ class Attributor:
             # A second file that explains a good part more of the sentence is cited too.
             alone = self.coverage(words, *sources) + JOINT if sources else SUPPORT - 1e-9
             sources = self._pair(words, alone) or sources
-        if not sources:
+        if not sources or (self.strict and not self._about_the_question(words, sources)):
             return Attributed(sentence, False, ())
         if tuple(dict.fromkeys(cited)) == sources:
             return Attributed(sentence, True, sources)

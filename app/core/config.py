@@ -160,6 +160,10 @@ class Settings(BaseSettings):
     # name), and that one-hop question is answered (app/answering/hop.py). One more short
     # generation, only on a reply that declined.
     answer_two_hops: bool = True
+    # The second chance asks for an answer without offering "I don't know" (the 1.5B model
+    # declined with the answer in its sources), and attribution judges that reply strictly:
+    # a sentence must say what the question asks about (app/answering/prompts.py).
+    answer_press: bool = True
     generation_time_limit: float = Field(
         default=120.0, gt=0, description="Seconds after which an answer stops generating."
     )

@@ -62,11 +62,12 @@ class AnswerConfig:
     second_chance: bool = True
     arithmetic: bool = True
     two_hops: bool = True
+    press: bool = True
 
     def describe(self) -> str:
         ev = f"windows({self.evidence_tokens})" if self.evidence == "windows" else "chunks"
         more = "".join(
-            f" {flag}" for flag in ("second_chance", "arithmetic", "two_hops")
+            f" {flag}" for flag in ("second_chance", "arithmetic", "two_hops", "press")
             if getattr(self, flag)
         )  # fmt: skip
         return (
@@ -84,6 +85,7 @@ class AnswerConfig:
             "answer_second_chance": self.second_chance,
             "answer_arithmetic": self.arithmetic,
             "answer_two_hops": self.two_hops,
+            "answer_press": self.press,
             "default_model": self.model,
         }
 
@@ -103,10 +105,14 @@ PRESETS: dict[str, AnswerConfig] = {
         # The product's defaults.
         AnswerConfig("default"),
         # Before issue 32: no second chance (the attribution of that day is not kept).
-        AnswerConfig("before-32", second_chance=False, arithmetic=False, two_hops=False),
+        AnswerConfig(
+            "before-32", second_chance=False, arithmetic=False, two_hops=False, press=False
+        ),
         # The default without the second chance's hop (hop.py): its second chance reads
         # wider windows and a second search's, for the question as asked.
-        AnswerConfig("one-hop", two_hops=False),
+        AnswerConfig("one-hop", two_hops=False, press=False),
+        # The default whose second chance offers "I don't know" as the first attempt does.
+        AnswerConfig("unpressed", press=False),
         # Ablations: one change at a time from the baseline.
         AnswerConfig("chunks-v2", evidence="chunks", second_chance=False, arithmetic=False),
         AnswerConfig(
@@ -139,7 +145,7 @@ def parse_config(text: str, model: str | None = None) -> AnswerConfig:
                 raise ValueError(f"answer config key {key!r}: choose {', '.join(known)}")
             if key in ("top_k", "evidence_tokens"):
                 values[key] = int(value)
-            elif key in ("second_chance", "arithmetic", "two_hops"):
+            elif key in ("second_chance", "arithmetic", "two_hops", "press"):
                 values[key] = value.strip().lower() in ("1", "true", "yes", "on")
             else:
                 values[key] = value.strip()

@@ -101,6 +101,7 @@ class ServiceParts:
                 second_chance=s.answer_second_chance,
                 arithmetic=s.answer_arithmetic,
                 two_hops=s.answer_two_hops,
+                press=s.answer_press,
                 history_tokens=s.conversation_history_tokens,
                 rewrite=s.conversation_rewrite,
             ),

@@ -1,8 +1,8 @@
 """What an answer says, with the default answering model (Qwen2.5-Coder-1.5B, llama.cpp):
 it cites the chunk holding the fact, says "I don't know" when the corpus can't answer, is
 not steered by instructions inside a document, computes a sum from cited figures, answers
-a question across two files citing both, never shows a cut sentence, and serves the real
-OpenAI client."""
+a question across two files citing both (through its bridge when the model declines it
+first), never shows a cut sentence, and serves the real OpenAI client."""
 
 from __future__ import annotations
 
@@ -32,11 +32,15 @@ DIRECTORY = (
     "name,title,extension\nMira Okafor,Finance Lead,4417\nJonas Berg,Buyer,4471\n"
     "Ada Lindqvist,Receptionist,4100\n"
 )
+CUSTOMERS = (
+    "customer,tier,account manager\nDrordu Hospital Trust,platinum,Jonas Berg\n"
+    "Lomwea Clinics,gold,Ada Lindqvist\n"
+)
 SERVICE = {
     "default_model": "qwen2.5-coder-1.5b",
     "extra": {
         "cafeteria.md": INJECTION, "sites.md": SITES, "approvals.md": APPROVALS,
-        "directory.csv": DIRECTORY,
+        "directory.csv": DIRECTORY, "customers.csv": CUSTOMERS,
     },
 }  # fmt: skip
 
@@ -82,6 +86,23 @@ def test_a_two_document_question_cites_both_files(service: FactVault) -> None:
     assert "4417" in answer.answer, answer.answer
     files = {c.source.rsplit("/", 1)[-1] for c in answer.citations}
     assert files == {"approvals.md", "directory.csv"}, (answer.answer, files)
+
+
+def test_a_two_document_question_goes_through_its_bridge(service: FactVault) -> None:
+    """The account manager is in the customer list, their extension in the directory: the
+    model declines "how do I phone", the second chance asks one hop ("What is the phone
+    number of Jonas Berg?") and the answer ends with the bridge, cited to its file."""
+    streamed: list[str] = []
+    answer = service.answerer.answer(
+        AskRequest("How do I phone the account manager of Drordu Hospital Trust?", top_k=3,
+                   max_tokens=80),
+        Stream(on_token=streamed.append),
+    )  # fmt: skip
+    assert "4471" in answer.answer and "4417" not in answer.answer, answer.answer
+    assert "hop" in answer.timings and "second_chance" in answer.timings
+    files = {c.source.rsplit("/", 1)[-1] for c in answer.citations}
+    assert files == {"customers.csv", "directory.csv"}, (answer.answer, files)
+    assert "".join(streamed) == answer.answer
 
 
 def test_a_cut_reply_shows_only_finished_sentences(service: FactVault) -> None:

@@ -147,6 +147,45 @@ def test_a_sentence_without_the_kind_of_value_asked_for_is_no_answer() -> None:
     assert tier.attribute("Norrbay Clinics are a gold customer [1].").supported
 
 
+def test_a_sentence_that_stops_where_its_value_should_be_is_no_answer() -> None:
+    """Whatever was asked: "... is [1]." lost its value behind the citation."""
+    sources = [
+        "Pricing\nTIER_DISCOUNT = {'bronze': 9, 'platinum': 21}",
+        "Customers\nKothpi: platinum",
+    ]
+    a = Attributor("Which tier discount does Kothpi Veterinary College get on quotes?", sources)
+    assert not a.attribute("The tier discount for Kothpi platinum quotes is [1][2].").supported
+    assert not a.attribute("Kothpi's platinum discount is the.").supported
+    assert a.attribute("Kothpi's platinum tier discount is 21 [1][2].").supported
+
+
+def test_a_pressed_reply_must_say_what_the_question_asks_about() -> None:
+    """The second chance asks for an answer without offering "I don't know": the model then
+    says something true about the question's names that answers nothing, which only the
+    strict check withholds."""
+    sources = ["Sites\nStealdo site: postcode HL18 6LL; dock doors: 20",
+               "Travel policy\n3. The nightly hotel cap outside London is £140."]  # fmt: skip
+    cars = "How many cars can park at Stealdo?"
+    near_miss = "There are 20 dock doors at Stealdo [1]."
+    assert Attributor(cars, sources).attribute(near_miss).supported  # true, but not asked
+    assert not Attributor(cars, sources, strict=True).attribute(near_miss).supported
+    hotel = Attributor("Outside London, how much can I spend on a hotel per night?", sources,
+                       strict=True)  # fmt: skip
+    assert hotel.attribute("Outside London, you can spend £140 on a hotel per night [2].").supported
+    # Its sources must hold the question's names and the codes it repeats.
+    directory = ["IT helpdesk\nThe IT helpdesk is on extension 3888.",
+                 "Products\nKR-8931 Orbit lamp: 17 pounds"]  # fmt: skip
+    kesto = Attributor("What extension should I dial for Kesto Weahapi?", directory, strict=True)
+    assert not kesto.attribute("[1] The IT helpdesk is on extension 3888.").supported
+    price = Attributor("What is the price of KR-8936 before VAT?", directory, strict=True)
+    assert not price.attribute("[2] The price of KR-8936 before VAT is 17 pounds.").supported
+    assert (
+        Attributor("What is the price of KR-8931?", directory, strict=True)
+        .attribute("[2] The price of KR-8931 is 17 pounds.")
+        .supported
+    )
+
+
 def test_a_source_about_a_namesake_does_not_answer() -> None:
     """Asked about "Heathtruhas", a directory that only has "Heathtruha" (one letter away)
     is about someone else: its extension is no answer. The exact name, or a plural

@@ -4,7 +4,13 @@ test_answers.py with the real model."""
 
 from __future__ import annotations
 
-from app.answering.second_chance import bridge, linking_terms, named_terms
+from app.answering.second_chance import (
+    bridge,
+    bridge_origin,
+    bridge_value,
+    linking_terms,
+    named_terms,
+)
 
 CUSTOMERS = (
     "… customer: Lomwea Veterinary College; tier: gold; account manager: Rorkme Geallbudra\n"
@@ -37,3 +43,11 @@ def test_without_an_asked_field_the_whole_row_goes_and_without_names_nothing() -
     row = bridge("What is Drordu Hospital Trust's discount on list prices?", [CUSTOMERS])
     assert row == "customer: Drordu Hospital Trust; tier: platinum; account manager: Suwai Leancego"
     assert bridge("What is the screen lock rule now?", [SITES]) == ""
+
+
+def test_the_bridge_value_is_what_the_question_does_not_hold_and_it_has_one_origin() -> None:
+    q = "How do I phone the account manager of Drordu Hospital Trust?"
+    line = bridge(q, [SITES, CUSTOMERS])
+    assert bridge_value(q, line) == "Suwai Leancego"  # "account manager" is the question's
+    assert bridge_origin(line, [SITES, CUSTOMERS]) == 1
+    assert bridge_origin("account manager: Someone Else", [SITES, CUSTOMERS]) is None
