@@ -8,28 +8,20 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 import numpy as np
 
 from app.answering.arithmetic import FIGURES_TASK, figures, one_each, operation, worked
+from app.answering.attempts import AnswerSettings, Attempt, FittedPrompt, Run
 from app.answering.attribution import Attributed, Attributor
 from app.answering.cache import AnswerCache, answer_key
 from app.answering.fitting import fit_prompt
 from app.answering.history import Exchange, fit_history, history_messages
-from app.answering.hop import second_hop
-from app.answering.prompts import PRESSED_TASK, cited_numbers, is_idk
 from app.answering.release import Released, ReplyRelease
 from app.answering.request import QUIET, AskRequest, Stream
 from app.answering.rewrite import Rewrite, rewrite, stands_alone
-from app.answering.second_chance import (
-    EXTRA_CHUNKS,
-    WIDER,
-    bridge,
-    bridge_origin,
-    bridge_value,
-    linking_terms,
-)
+from app.answering.second_try import SecondTry
 from app.answering.types import (
     Answer,
     Citation,
@@ -49,68 +41,6 @@ from app.retrieval.evidence import select_evidence
 CACHEABLE = ("stop", "length")
 # Replies that stopped before the model ended them: their last sentence is unfinished.
 CUT = ("length", "time_limit", "cancelled")
-
-
-@dataclass(frozen=True)
-class AnswerSettings:
-    """How answers are made; see the answer_* settings in app/core/config.py."""
-
-    evidence: str = "windows"  # "windows" | "chunks"
-    evidence_tokens: int = 240
-    prompt: str = "v2"
-    citations: str = "attributed"  # "attributed" | "required"
-    cache: bool = True
-    history_tokens: int = 2048  # earlier turns kept in a conversation's prompt
-    rewrite: bool = True  # follow-ups rewritten into standalone questions (rewrite.py)
-    second_chance: bool = True  # a declined reply is tried again (second_chance.py)
-    arithmetic: bool = True  # totals and differences computed (arithmetic.py)
-    two_hops: bool = True  # a second chance through a bridge asks one hop (hop.py)
-    press: bool = True  # the second chance asks for an answer, "I don't know" not offered
-
-
-@dataclass
-class FittedPrompt:
-    """One answer's model call: the messages, the sources they hold, the reply budget left,
-    and the attributor for the reply (None: citations as the model wrote them)."""
-
-    messages: list[dict[str, str]]
-    shown: list[Citation]
-    max_tokens: int
-    attributor: Attributor | None
-
-    def cited(self, final: Released) -> list[int]:
-        """The sources the released answer cites: those attribution found for its
-        sentences, or (citations as written) the numbers the model put in its text."""
-        if self.attributor is not None:
-            return list(dict.fromkeys(n for s in final.sentences for n in s.sources))
-        return [] if is_idk(final.text) else cited_numbers(final.text, len(self.shown))
-
-
-@dataclass(frozen=True)
-class Run:
-    """What every attempt at one answer shares: the model leased, the question as searched,
-    the earlier turns kept, the request, its stream, its stop check and its timings."""
-
-    model: LoadedModel | RemoteModel
-    turn: Rewrite
-    kept: list[Exchange]
-    request: AskRequest
-    stream: Stream
-    stop_check: Callable[[], str | None]
-    timings: dict[str, float]
-
-
-@dataclass(frozen=True)
-class Attempt:
-    """One prompt, its generation and what of the reply was released."""
-
-    prompt: FittedPrompt
-    result: GenerationResult
-    final: Released
-    # The reply declined ("I don't know", or every sentence withheld) and nothing of it was
-    # shown: a second chance comes.
-    kept_back: bool = False
-    retried: bool = False  # this is the second chance
 
 
 class Answerer:
@@ -137,6 +67,9 @@ class Answerer:
         self._time_limit = time_limit
         self._cache = cache if self.config.cache else None
         self._embed = embed
+        self._second_try = SecondTry(
+            retriever, self.config, self._evidence, self._attempt, self._attributor, self._gate
+        )
 
     def answer(self, request: AskRequest, stream: Stream = QUIET) -> Answer:
         """The request's ``top_k`` and ``max_tokens`` must be set (the service fills them
@@ -173,7 +106,7 @@ class Answerer:
                 done = self._attempt(run, prompt, cfg.second_chance and attributed)
             first_tokens = done.result.prompt_tokens
             if done.kept_back:
-                done = self._second_chance(run, chunks, done)
+                done = self._second_try(run, chunks, done)
             name, sha = model.name, model.sha256
         prompt, result, final = done.prompt, done.result, done.final
         messages, shown = prompt.messages, prompt.shown
@@ -263,84 +196,6 @@ class Answerer:
         sentences = [Attributed(f.text.rstrip(".") + ".", True, f.sources) for f in found]
         sentences.append(Attributed(text.rsplit(". ", 1)[-1], True, every))
         return Attempt(prompt, result, Released(text, True, 0, sentences, 0))
-
-    def _second_chance(self, run: Run, chunks: list[RetrievedChunk], first: Attempt) -> Attempt:
-        """The first reply declined: answer once more from wider windows over the first
-        chunks, and windows of the chunks a second search finds with the line of the
-        evidence that names what the question is about (second_chance.py)."""
-        t1 = time.perf_counter()
-        search = run.turn.search
-        line = bridge(search, [s.text for s in first.prompt.shown])
-        query = f"{search}\n{line}" if line else search
-        wanted = (run.request.top_k or len(chunks)) + EXTRA_CHUNKS
-        turn, hop = run.turn, self._hop(run, line)
-        if hop is not None:
-            # One hop: searched for and read around with the bridge's value in it (the
-            # directory row of the person named, not the rows sharing the question's words).
-            turn = replace(turn, question=hop, search=hop)
-            more = self.retriever.retrieve(f"{hop}\n{line}", wanted, "hybrid", run.request.filter)
-            sources = self._evidence(run.model, hop, more, self.config.evidence_tokens * WIDER)
-        else:
-            more = self.retriever.retrieve(query, wanted, "hybrid", run.request.filter)
-            seen = {c.chunk_id for c in chunks}
-            new = [c for c in more if c.chunk_id not in seen][:EXTRA_CHUNKS]
-            wide = self._evidence(run.model, search, chunks, self.config.evidence_tokens * WIDER)
-            # The new chunks' windows are drawn apart: beside the first chunks, a row that
-            # only names the bridging person would fall under the relevance floor.
-            found = self._evidence(run.model, query, new) if new else []
-            sources = wide + found
-        sources = [replace(c, n=n) for n, c in enumerate(sources, start=1)]
-        messages, shown, max_tokens = fit_prompt(
-            run.model, turn.question, sources, first.prompt.max_tokens,
-            self.config.prompt, history_messages(run.kept),
-            task=PRESSED_TASK if self.config.press else None,
-        )  # fmt: skip
-        links = frozenset(linking_terms(search, line))
-        # Judged against the question as asked: what it asks for is the user's words, not
-        # the hop's ("phone number" where the directory says "extension").
-        attributor = self._attributor(run.turn, shown, links, strict=self.config.press)
-        prompt = FittedPrompt(messages, shown, max_tokens, attributor)
-        done = self._attempt(run, prompt, may_retry=False)
-        if hop is not None:
-            done = self._through(run, done, line, first.prompt.shown)
-        run.timings["second_chance"] = time.perf_counter() - t1
-        return replace(done, retried=True)
-
-    def _through(self, run: Run, done: Attempt, line: str, first: list[Citation]) -> Attempt:
-        """A one-hop answer says what it went through: the bridge's fields, cited to the
-        source they came from ("Account manager: Gasce Lurrudra [3]."), after the answer
-        (which is already shown as it streamed), unless the answer cites that source."""
-        origin = bridge_origin(line, [s.text for s in first])
-        if origin is None or not any(s.supported for s in done.final.sentences):
-            return done  # the hop declined too: "I don't know" is the answer
-        shown = list(done.prompt.shown)
-        source = first[origin]
-        n = next((c.n for c in shown if (c.chunk_id, c.text) == (source.chunk_id, source.text)),
-                 None)  # fmt: skip
-        if n is not None and any(n in s.sources for s in done.final.sentences):
-            return done
-        if n is None:
-            n = len(shown) + 1
-            shown.append(replace(source, n=n))
-        fields = "; ".join(ln.strip() for ln in line.splitlines() if ln.strip())
-        sentence = f"{fields[:1].upper()}{fields[1:]} [{n}]."
-        if run.stream.on_token is not None:
-            run.stream.on_token(" " + sentence)
-        final = done.final
-        said = replace(final, text=f"{final.text} {sentence}",
-                       sentences=[*final.sentences, Attributed(sentence, True, (n,))])  # fmt: skip
-        return replace(done, prompt=replace(done.prompt, shown=shown), final=said)
-
-    def _hop(self, run: Run, line: str) -> str | None:
-        """The question asked as one hop through the bridge ``line`` (hop.py), or None."""
-        value = bridge_value(run.turn.search, line) if line else ""
-        if not value or not self.config.two_hops:
-            return None
-        t1 = time.perf_counter()
-        with self._gate(run.model):
-            hop, _ = second_hop(run.model, run.turn.question, line, value, run.stop_check)
-        run.timings["hop"] = time.perf_counter() - t1
-        return hop
 
     def _standalone(
         self,
