@@ -31,7 +31,7 @@ class AnswerSettings:
     second_chance: bool = True  # a declined reply is tried again (second_chance.py)
     arithmetic: bool = True  # totals and differences computed (arithmetic.py)
     two_hops: bool = True  # a second chance through a bridge asks one hop (hop.py)
-    press: bool = True  # the second chance asks for an answer, "I don't know" not offered
+    press: bool = False  # the second chance asks for an answer, "I don't know" not offered
 
 
 @dataclass

@@ -57,8 +57,8 @@ class SecondTry:
         """The first reply declined: answer once more. With a bridge that gives a value
         (second_chance.py), as one hop through it (hop.py), from a search with the hop;
         otherwise from wider windows over the first chunks and windows of the chunks a
-        second search finds with the bridge line. The prompt presses for an answer and its
-        reply is judged strictly (prompts.PRESSED_TASK), unless ``config.press`` is off."""
+        second search finds with the bridge line. With ``config.press`` the prompt presses for an
+        answer (prompts.PRESSED_TASK) and the reply is judged strictly, as a hop's is."""
         t1 = time.perf_counter()
         search = run.turn.search
         line = bridge(search, [s.text for s in first.prompt.shown])
@@ -89,7 +89,10 @@ class SecondTry:
         links = frozenset(linking_terms(search, line))
         # Judged against the question as asked: what it asks for is the user's words, not
         # the hop's ("phone number" where the directory says "extension").
-        attributor = self._attributor(run.turn, shown, links, strict=self.config.press)
+        # A pressed reply, or one to a question the model rewrote, is judged strictly: its
+        # sources must hold the question's names or the bridge's (attribution.py).
+        strict = self.config.press or hop is not None
+        attributor = self._attributor(run.turn, shown, links, strict=strict)
         prompt = FittedPrompt(messages, shown, max_tokens, attributor)
         done = self._attempt(run, prompt, False)
         if hop is not None:
