@@ -19,9 +19,8 @@ used and the second chance asks the question as it was.
 
 from __future__ import annotations
 
-import re
-
 from app.answering.prompts import is_idk
+from app.answering.rewrite import reply_line
 from app.core.text import terms
 from app.models.runner import LoadedModel, StopCheck
 
@@ -59,9 +58,7 @@ def hop_messages(question: str, fact: str) -> list[dict[str, str]]:
 def clean(reply: str, question: str, value: str) -> str | None:
     """The second hop's question from the model's reply, or None: no question, the
     question echoed, or one that does not name what the bridge gave (``value``)."""
-    line = next((ln.strip() for ln in reply.strip().splitlines() if ln.strip()), "")
-    line = re.sub(r"^(rewritten question|question)\s*:\s*", "", line, flags=re.I)
-    line = line.strip().strip("\"'“”").strip()
+    line = reply_line(reply)
     if not line or is_idk(line) or len(line) > 400 or terms(line) <= terms(question):
         return None
     if not terms(line) & terms(value):
@@ -75,8 +72,8 @@ def second_hop(
     fact: str,
     value: str,
     should_stop: StopCheck | None = None,
-) -> tuple[str | None, int]:
-    """The one-hop question, or None; and the prompt tokens the rewrite read."""
+) -> str | None:
+    """The one-hop question, or None."""
     result = model.generate(
         hop_messages(question, fact),
         max_tokens=MAX_HOP_TOKENS,
@@ -84,4 +81,4 @@ def second_hop(
         should_stop=should_stop,
         keep_state=True,
     )
-    return clean(result.text, question, value), result.prompt_tokens
+    return clean(result.text, question, value)

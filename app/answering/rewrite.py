@@ -81,11 +81,17 @@ class Rewrite:
     seconds: float = 0.0
 
 
-def clean(reply: str, question: str) -> str | None:
-    """The rewrite from the model's reply, or None if it is no usable question."""
+def reply_line(reply: str) -> str:
+    """A rewritten question as the model wrote it: its first line, without a label
+    ("Rewritten question:") or the quotes around it. (Also the hop's, hop.py.)"""
     line = next((ln.strip() for ln in reply.strip().splitlines() if ln.strip()), "")
     line = re.sub(r"^(rewritten question|question|next question)\s*:\s*", "", line, flags=re.I)
-    line = line.strip().strip("\"'“”").strip()
+    return line.strip().strip("\"'“”").strip()
+
+
+def clean(reply: str, question: str) -> str | None:
+    """The rewrite from the model's reply, or None if it is no usable question."""
+    line = reply_line(reply)
     if not line or is_idk(line) or len(line) > 400 or not terms(line):
         return None
     if _CONTINUING.match(line) or terms(line) <= terms(question):

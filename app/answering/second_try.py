@@ -132,6 +132,6 @@ class SecondTry:
             return None
         t1 = time.perf_counter()
         with self._gate(run.model):
-            hop, _ = second_hop(run.model, run.turn.question, line, value, run.stop_check)
+            hop = second_hop(run.model, run.turn.question, line, value, run.stop_check)
         run.timings["hop"] = time.perf_counter() - t1
         return hop
