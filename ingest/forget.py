@@ -29,6 +29,7 @@ from app.core.db import (
     SyntheticQuestions,
 )
 from app.core.runtime import Runtime
+from app.core.text import source_name
 
 REDACTED = "[removed: the document this came from was deleted]"
 
@@ -73,10 +74,15 @@ def _cites(answer_json: str, doc_id: int) -> bool:
 
 
 def _source_blocks(source: str) -> re.Pattern[str]:
-    """The deleted document's source blocks in a turn's user message (prompts.py)."""
-    title = re.escape(source.replace('"', "'"))
+    """The deleted document's source blocks in a turn's user message (prompts.py): headed by
+    its name (text.source_name), or by its whole path in turns stored before prompts named
+    it so. Another document of the same name in another share's folder of that name loses
+    its quote in old turns too: more is redacted, never less."""
+    titles = {s.replace('"', "'") for s in (source, source_name(source))}
+    title = "(?:" + "|".join(re.escape(t) for t in sorted(titles, key=len, reverse=True)) + ")"
     return re.compile(
-        r'(<source n="\d+" title="' + title + r'[^"]*">\n)(.*?)(\n</source>)', re.DOTALL
+        r'(<source n="\d+" title="' + title + r'(?: > [^"]*)?">\n)(.*?)(\n</source>)',
+        re.DOTALL,
     )
 
 

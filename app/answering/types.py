@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
+from app.core.text import source_name
 from app.retrieval import RetrievedChunk
 from app.retrieval.evidence import EvidenceBlock
 
@@ -26,9 +27,10 @@ class Citation:
 
 
 def heading(c: Citation) -> str:
-    """A source's heading in the prompt: its file and the section the passage is in. Short
-    on purpose: the model reads it on every answer, and the file name carries the date or
-    kind of document a reader needs ("memo-2026-01-...")."""
+    """A source's heading in the prompt: its file (with its folder, not the machine's path:
+    text.source_name) and the section the passage is in. Short on purpose: the model reads
+    it on every answer, and the file name carries the date or kind of document a reader
+    needs ("memo-2026-01-...")."""
     section = next(
         (
             line[len("Section: ") :]
@@ -38,7 +40,8 @@ def heading(c: Citation) -> str:
         "",
     )
     last = section.rsplit(" > ", 1)[-1].strip()
-    return f"{c.source} > {last}" if last else c.source
+    name = source_name(c.source)
+    return f"{name} > {last}" if last else name
 
 
 @dataclass

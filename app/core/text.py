@@ -1,6 +1,6 @@
 """Text handling every layer shares: the content terms that retrieval's evidence selection and
-answer attribution both judge overlap by, and the neutralising of document text quoted into
-a prompt. Plain string work: no model, no store.
+answer attribution both judge overlap by, the name a model reads a document by, and the
+neutralising of document text quoted into a prompt. Plain string work: no model, no store.
 """
 
 from __future__ import annotations
@@ -41,6 +41,18 @@ def terms(text: str) -> set[str]:
                 t = t[:-1]
             out.add(t)
     return out
+
+
+def source_name(source: str) -> str:
+    """What a model reads a document as: its file and the folder it is in
+    ("restricted/salary-bands.csv", "corpus/mail.eml#plan.pdf"), never the whole path. The
+    folders above say where this machine mounted the share, which is no fact of the share:
+    in a prompt they cost tokens and moved answers with the mount point (the same question
+    was answered under one temporary folder and declined under another). A relative source
+    with more folders (a code set's "repo/pkg/mod.py") loses its top ones here too: the
+    indexed prefix (ingest/contextualize) keeps the whole source for retrieval."""
+    parts = [p for p in source.split("/") if p]
+    return "/".join(parts[-2:]) or source
 
 
 # Every prompt quotes document text between <source> markers; text inside a document that

@@ -29,7 +29,7 @@ SITES = (
 )
 APPROVALS = "# Expense approvals\n\nClaims over 500 GBP are approved by Mira Okafor.\n"
 DIRECTORY = (
-    "name,title,extension\nMira Okafor,Finance Lead,4417\nJonas Berg,Buyer,4471\n"
+    "name,title,phone extension\nMira Okafor,Finance Lead,4417\nJonas Berg,Buyer,4471\n"
     "Ada Lindqvist,Receptionist,4100\n"
 )
 CUSTOMERS = (

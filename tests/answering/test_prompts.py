@@ -7,7 +7,8 @@ from app.answering.prompts import (
     cited_numbers,
     is_idk,
 )
-from app.core.text import neutralise
+from app.answering.types import Citation, heading
+from app.core.text import neutralise, source_name
 
 
 def test_sources_are_numbered_delimited_untrusted_blocks() -> None:
@@ -45,3 +46,18 @@ def test_idk() -> None:
 def test_no_sources_means_the_model_is_told_to_say_idk() -> None:
     user = build_messages("anything?", [])[1]["content"]
     assert "There are no sources" in user and IDK in user
+
+
+def test_a_source_is_named_by_its_folder_and_file_not_the_machines_path() -> None:
+    """Where the share is mounted is no fact of it: two mounts give the model one prompt."""
+    assert source_name("/srv/mnt-7/share/restricted/salary-bands.csv") == (
+        "restricted/salary-bands.csv"
+    )
+    assert source_name("/tmp/a/corpus/mail.eml#plan.pdf") == "corpus/mail.eml#plan.pdf"
+    assert source_name("handbook.md") == "handbook.md"
+    headings = {
+        heading(Citation(1, 1, f"{mount}/corpus/handbook.md", None, "c1", (0, 9), None, 1.0,
+                         "Leave is 27 days.", "Document: Handbook\nSection: People > Leave"))
+        for mount in ("/tmp/pytest-of-root/pytest-8/test_answers0", "/data/share")
+    }  # fmt: skip
+    assert headings == {"corpus/handbook.md > Leave"}
