@@ -104,7 +104,6 @@ class Answerer:
             done = self._computed(run, prompt, op) if op else None
             if done is None:
                 done = self._attempt(run, prompt, cfg.second_chance and attributed)
-            first_tokens = done.result.prompt_tokens
             if done.kept_back:
                 done = self._second_try(run, chunks, done)
             name, sha = model.name, model.sha256
@@ -124,9 +123,7 @@ class Answerer:
             index_version=index_version,
             timings=timings,
             endpoint=result.endpoint,
-            prompt_tokens=result.prompt_tokens
-            + turn.prompt_tokens
-            + (first_tokens if done.retried else 0),
+            prompt_tokens=turn.prompt_tokens + sum(r.prompt_tokens for r in run.spent),
             completion_tokens=result.completion_tokens,
             grounded=final.grounded,
             finish_reason=result.finish_reason or "stop",
@@ -140,7 +137,7 @@ class Answerer:
             rewritten=turn.rewritten,
             prompt_message=messages[-1]["content"],
             history_turns=len(kept),
-            prompt_reused=result.prompt_reused + turn.prompt_reused,
+            prompt_reused=turn.prompt_reused + sum(r.prompt_reused for r in run.spent),
         )
         if key is not None and answer.finish_reason in CACHEABLE and self._cache is not None:
             self._cache.put(key, sha, cfg.prompt, answer)
@@ -153,8 +150,7 @@ class Answerer:
         no time or room left for one."""
         release = ReplyRelease(len(prompt.shown), self._hosts, run.stream.on_token,
                                prompt.attributor)  # fmt: skip
-        result = self._generate(run.model, prompt, release.feed, run.request.temperature,
-                                run.stop_check, run.request.keep_state, run.timings)  # fmt: skip
+        result = self._generate(run, prompt, release.feed)
         cut = result.finish_reason in CUT
         retry = may_retry and not cut and run.stop_check() is None
         final = release.finish(cut=cut, last=not retry)
@@ -182,8 +178,7 @@ class Answerer:
         )  # fmt: skip
         attributor = self._attributor(run.turn, shown)
         prompt = FittedPrompt(messages, shown, max_tokens, attributor)
-        result = self._generate(run.model, prompt, lambda _: None, run.request.temperature,
-                                run.stop_check, run.request.keep_state, run.timings)  # fmt: skip
+        result = self._generate(run, prompt, lambda _: None)
         run.timings["figures"] = time.perf_counter() - t1
         assert attributor is not None
         found = figures(result.text, attributor)
@@ -274,28 +269,22 @@ class Answerer:
         return key, hit
 
     def _generate(
-        self,
-        model: LoadedModel | RemoteModel,
-        prompt: FittedPrompt,
-        on_token: Callable[[str], None],
-        temperature: float,
-        stop_check: Callable[[], str | None],
-        keep_state: bool,
-        timings: dict[str, float],
+        self, run: Run, prompt: FittedPrompt, on_token: Callable[[str], None]
     ) -> GenerationResult:
         """The model's reply, each piece fed to ``on_token`` as it comes; the wait for the
-        CPU and the generation are timed apart."""
+        CPU and the generation are timed apart, and the run counts its tokens."""
         t1 = time.perf_counter()
-        with self._gate(model):
+        timings, request = run.timings, run.request
+        with self._gate(run.model):
             timings["queue"] = time.perf_counter() - t1
-            result = model.generate(
-                prompt.messages, max_tokens=prompt.max_tokens, temperature=temperature,
-                on_token=on_token, should_stop=stop_check, keep_state=keep_state,
+            result = run.model.generate(
+                prompt.messages, max_tokens=prompt.max_tokens, temperature=request.temperature,
+                on_token=on_token, should_stop=run.stop_check, keep_state=request.keep_state,
             )  # fmt: skip
         timings["generate"] = result.seconds
         if result.first_token_seconds is not None:
             timings["first_token"] = result.first_token_seconds
-        return result
+        return run.count(result)
 
     def _key_settings(self, max_tokens: int) -> dict[str, object]:
         c = self.config
@@ -309,6 +298,7 @@ class Answerer:
             "arithmetic": c.arithmetic,
             "two_hops": c.two_hops,
             "press": c.press,
+            "press_lost": c.press_lost,
         }
 
     def _evidence(

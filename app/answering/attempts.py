@@ -4,7 +4,7 @@ what they share, and what each released. Shared by the answerer and its second c
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from app.answering.attribution import Attributor
 from app.answering.history import Exchange
@@ -32,6 +32,7 @@ class AnswerSettings:
     arithmetic: bool = True  # totals and differences computed (arithmetic.py)
     two_hops: bool = True  # a second chance through a bridge asks one hop (hop.py)
     press: bool = False  # the second chance asks for an answer, "I don't know" not offered
+    press_lost: bool = False  # ... only after a reply that lost its value behind a [n]
 
 
 @dataclass
@@ -64,6 +65,13 @@ class Run:
     stream: Stream
     stop_check: Callable[[], str | None]
     timings: dict[str, float]
+    # Every generation this answer ran (first reply, figures, hop, second chance): the
+    # answer's prompt tokens are all of theirs, not only the last prompt's.
+    spent: list[GenerationResult] = field(default_factory=list)
+
+    def count(self, result: GenerationResult) -> GenerationResult:
+        self.spent.append(result)
+        return result
 
 
 @dataclass(frozen=True)

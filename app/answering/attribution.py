@@ -47,8 +47,13 @@ _WHEN_ASKED = re.compile(
     r"^\s*(?:when\b|(?:by |at |on |from )?(?:what|which) (?:time|date|day|month|year)\b)", re.I
 )
 # A sentence that stops where its value should be ("The quoted price after the tier
-# discount is [1]."): the value was lost, whatever it was.
+# discount is [1].", "… is the."): the value was lost, whatever it was. Unless the verb
+# closes a clause that a question word opened: "… and say where the fire is [1]." is whole.
 _DANGLING = re.compile(r"\b(?:is|are|was|were|be|of|for|to|the|a|an)\W*$", re.I)
+_WH_CLAUSE = re.compile(
+    r"\b(?:where|what|who|which|how|when|whatever|wherever)\b[^.,;:]*\b(?:is|are|was|were)\W*$",
+    re.I,
+)
 _WHEN = re.compile(
     r"\d|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\b|"
     r"\b(?:mon|tues|wednes|thurs|fri|satur|sun)day\b|\b(?:noon|midnight|today|tomorrow)\b",
@@ -186,7 +191,8 @@ class Attributor:
             # "The serial number of the golden unit is [1]." restates the question and
             # answers nothing, however well a source "supports" it.
             return Attributed(sentence, False, ())
-        if _DANGLING.search(_CITE.sub(" ", sentence)):
+        bare = _CITE.sub(" ", sentence)
+        if _DANGLING.search(bare) and not _WH_CLAUSE.search(bare):
             return Attributed(sentence, False, ())
         attribute = self._attribute_terms  # type: ignore[attr-defined]
         if self.strict and self._open_question and attribute and not words & attribute:  # type: ignore[attr-defined]
@@ -210,8 +216,8 @@ class Attributor:
             sources = self._pair(words, alone) or sources
         if not sources or (self.strict and not self._about_the_question(words, sources)):
             return Attributed(sentence, False, ())
-        if tuple(dict.fromkeys(cited)) == sources:
-            return Attributed(sentence, True, sources)
+        if tuple(dict.fromkeys(cited)) == sources and not _CITE.match(sentence):
+            return Attributed(sentence, True, sources)  # (a leading "[1] " goes to the end)
         return Attributed(recite(sentence, sources), True, sources)
 
 
@@ -256,6 +262,25 @@ def _one_apart(a: str, b: str) -> bool:
 def _inside(term: str, text: str) -> bool:
     """``term`` occurs in ``text`` with no digit glued to either side of it."""
     return re.search(rf"(?<!\d){re.escape(term)}(?!\d)", text) is not None
+
+
+# A reply that put its source's number where the value belongs: "The list price of the
+# TQ-3302 lamp is [2] GBP.", "… are [1].", "… is [4]%." (a unit at most after the number).
+_LOST_VALUE = re.compile(
+    r"\b(?:is|are|was|were|be|of|for|to|at)(?:\s*\[\d{1,3}\])+\s*(?:[£$€%]|[A-Z]{3}\b)?\s*"
+    r"(?:[.!?]|$)"
+)
+
+
+def lost_value(reply: str) -> bool:
+    """The model answered but wrote a citation in its value's place (whatever the question):
+    asked again the same way it does it again; asked for the number first, it mostly writes
+    the value (prompts.PRESSED_TASK)."""
+    for m in _LOST_VALUE.finditer(reply):
+        before = _CITE.sub(" ", reply[: m.start()] + m.group(0).split("[", 1)[0])
+        if not _WH_CLAUSE.search(before.rsplit(".", 1)[-1]):  # not "say where it is [1]."
+            return True
+    return False
 
 
 def recite(sentence: str, sources: Sequence[int]) -> str:

@@ -22,7 +22,7 @@ from __future__ import annotations
 from app.answering.prompts import is_idk
 from app.answering.rewrite import reply_line
 from app.core.text import terms
-from app.models.runner import LoadedModel, StopCheck
+from app.models.runner import GenerationResult, LoadedModel, StopCheck
 
 MAX_HOP_TOKENS = 48
 SYSTEM = (
@@ -72,8 +72,9 @@ def second_hop(
     fact: str,
     value: str,
     should_stop: StopCheck | None = None,
-) -> str | None:
-    """The one-hop question, or None."""
+) -> tuple[str | None, GenerationResult]:
+    """The one-hop question (or None), and the generation that wrote it (its tokens count
+    in the answer's)."""
     result = model.generate(
         hop_messages(question, fact),
         max_tokens=MAX_HOP_TOKENS,
@@ -81,4 +82,4 @@ def second_hop(
         should_stop=should_stop,
         keep_state=True,
     )
-    return clean(result.text, question, value)
+    return clean(result.text, question, value), result

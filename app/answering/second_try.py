@@ -14,7 +14,7 @@ from contextlib import AbstractContextManager
 from dataclasses import replace
 
 from app.answering.attempts import AnswerSettings, Attempt, FittedPrompt, Run
-from app.answering.attribution import Attributed, Attributor
+from app.answering.attribution import Attributed, Attributor, lost_value
 from app.answering.fitting import fit_prompt
 from app.answering.history import history_messages
 from app.answering.hop import second_hop
@@ -81,17 +81,20 @@ class SecondTry:
             found = self._evidence(run.model, query, new) if new else []
             sources = wide + found
         sources = [replace(c, n=n) for n, c in enumerate(sources, start=1)]
+        # A first reply that lost its value behind a citation is asked for the number
+        # first (attribution.lost_value): the model did answer, it wrote the [n] instead.
+        press = self.config.press or (self.config.press_lost and lost_value(first.result.text))
         messages, shown, max_tokens = fit_prompt(
             run.model, turn.question, sources, first.prompt.max_tokens,
             self.config.prompt, history_messages(run.kept),
-            task=PRESSED_TASK if self.config.press else None,
+            task=PRESSED_TASK if press else None,
         )  # fmt: skip
         links = frozenset(linking_terms(search, line))
         # Judged against the question as asked: what it asks for is the user's words, not
         # the hop's ("phone number" where the directory says "extension").
         # A pressed reply, or one to a question the model rewrote, is judged strictly: its
         # sources must hold the question's names or the bridge's (attribution.py).
-        strict = self.config.press or hop is not None
+        strict = press or hop is not None
         attributor = self._attributor(run.turn, shown, links, strict=strict)
         prompt = FittedPrompt(messages, shown, max_tokens, attributor)
         done = self._attempt(run, prompt, False)
@@ -132,6 +135,7 @@ class SecondTry:
             return None
         t1 = time.perf_counter()
         with self._gate(run.model):
-            hop = second_hop(run.model, run.turn.question, line, value, run.stop_check)
+            hop, result = second_hop(run.model, run.turn.question, line, value, run.stop_check)
+        run.count(result)
         run.timings["hop"] = time.perf_counter() - t1
         return hop

@@ -78,7 +78,7 @@ class Answer:
     # same unless a follow-up was rewritten), the user message sent (kept for the next
     # turn's prompt), earlier turns the prompt held, and prompt tokens llama.cpp reused
     # from its context instead of reading them (prompt_tokens counts every prompt of the
-    # turn: the rewrite's and the answer's).
+    # turn: the rewrite's, the figures', the hop's and each reply's).
     question: str = ""
     standalone: str = ""
     rewritten: bool = False

@@ -165,6 +165,11 @@ class Settings(BaseSettings):
     # a sentence must say what the question asks about (app/answering/prompts.py). Off:
     # measured on the dev set it answered 4 of 5 unanswerable questions with near misses.
     answer_press: bool = False
+    # Pressed only when the first reply answered but wrote its source's number where the
+    # value belongs ("The list price of X is [2] GBP."; attribution.lost_value): asked again
+    # the same way, the model did it again. Off: on the tuning sets' five such questions it
+    # turned one "I don't know" into the right price and one into a wrong date.
+    answer_press_lost: bool = False
     generation_time_limit: float = Field(
         default=120.0, gt=0, description="Seconds after which an answer stops generating."
     )

@@ -50,6 +50,10 @@ ORDINARY = SearchFilter(collections=("default",))
 PRIVILEGED = SearchFilter()
 
 
+# The on/off switches of a configuration (``name=...,press_lost=off``).
+FLAGS = ("second_chance", "arithmetic", "two_hops", "press", "press_lost")
+
+
 @dataclass(frozen=True)
 class AnswerConfig:
     name: str
@@ -63,12 +67,12 @@ class AnswerConfig:
     arithmetic: bool = True
     two_hops: bool = True
     press: bool = False
+    press_lost: bool = False
 
     def describe(self) -> str:
         ev = f"windows({self.evidence_tokens})" if self.evidence == "windows" else "chunks"
         more = "".join(
-            f" {flag}" for flag in ("second_chance", "arithmetic", "two_hops", "press")
-            if getattr(self, flag)
+            f" {flag}" for flag in FLAGS if getattr(self, flag)
         )  # fmt: skip
         return (
             f"evidence={ev} prompt={self.prompt} citations={self.citations} top_k={self.top_k}"
@@ -86,6 +90,7 @@ class AnswerConfig:
             "answer_arithmetic": self.arithmetic,
             "answer_two_hops": self.two_hops,
             "answer_press": self.press,
+            "answer_press_lost": self.press_lost,
             "default_model": self.model,
         }
 
@@ -106,11 +111,19 @@ PRESETS: dict[str, AnswerConfig] = {
         AnswerConfig("default"),
         # Before issue 32: no second chance (the attribution of that day is not kept).
         AnswerConfig(
-            "before-32", second_chance=False, arithmetic=False, two_hops=False, press=False
+            "before-32",
+            second_chance=False,
+            arithmetic=False,
+            two_hops=False,
+            press=False,
+            press_lost=False,
         ),
         # The default without the second chance's hop (hop.py): its second chance reads
         # wider windows and a second search's, for the question as asked.
         AnswerConfig("one-hop", two_hops=False),
+        # The default, pressing a second chance after a reply that lost its value behind
+        # a [n] (attribution.lost_value).
+        AnswerConfig("press-lost", press_lost=True),
         # The second chance presses for an answer ("I don't know" not offered, the reply
         # judged strictly): measured worse on the dev set's unanswerable questions.
         AnswerConfig("pressed", press=True),
@@ -146,7 +159,7 @@ def parse_config(text: str, model: str | None = None) -> AnswerConfig:
                 raise ValueError(f"answer config key {key!r}: choose {', '.join(known)}")
             if key in ("top_k", "evidence_tokens"):
                 values[key] = int(value)
-            elif key in ("second_chance", "arithmetic", "two_hops", "press"):
+            elif key in FLAGS:
                 values[key] = value.strip().lower() in ("1", "true", "yes", "on")
             else:
                 values[key] = value.strip()

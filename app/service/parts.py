@@ -102,6 +102,7 @@ class ServiceParts:
                 arithmetic=s.answer_arithmetic,
                 two_hops=s.answer_two_hops,
                 press=s.answer_press,
+                press_lost=s.answer_press_lost,
                 history_tokens=s.conversation_history_tokens,
                 rewrite=s.conversation_rewrite,
             ),

@@ -4,7 +4,7 @@ sentences withheld, in a stream as in a reply."""
 
 from __future__ import annotations
 
-from app.answering.attribution import Attributor, recite
+from app.answering.attribution import Attributed, Attributor, lost_value, recite
 from app.answering.prompts import IDK
 from app.answering.release import ReplyRelease
 
@@ -157,6 +157,15 @@ def test_a_sentence_that_stops_where_its_value_should_be_is_no_answer() -> None:
     assert not a.attribute("The tier discount for Kothpi platinum quotes is [1][2].").supported
     assert not a.attribute("Kothpi's platinum discount is the.").supported
     assert a.attribute("Kothpi's platinum tier discount is 21 [1][2].").supported
+    # A verb that closes a clause a question word opened ends a whole sentence.
+    fire = Attributor(
+        "What internal number do you call to report a fire at the Kelderby plant?",
+        ["KELDERBY PLANT FIRE NOTICE\n2. Call the internal emergency number 5999 and say "
+         "where the fire is."],
+    )  # fmt: skip
+    said = "Call the internal emergency number 5999 and say where the fire is"
+    assert fire.attribute(f"{said} [1].").supported
+    assert fire.attribute(f"[1] {said}.") == Attributed(f"{said} [1].", True, (1,))
 
 
 def test_a_pressed_reply_must_say_what_the_question_asks_about() -> None:
@@ -214,3 +223,15 @@ def test_a_sentence_about_an_attribute_its_source_never_mentions_is_withheld() -
     assert flag.attribute("The flag `skip_sig_gate` caused incident INC-8082.").supported
     doors = Attributor("How many dock doors does the Pildrea site have?", sites)
     assert doors.attribute("The Pildrea site has 47 dock doors [1].").supported
+
+
+def test_a_reply_that_wrote_its_citation_where_the_value_belongs_lost_it() -> None:
+    for lost in ("The list price of the TQ-3302 Beacon UV Lamp is [2] GBP.",
+                 "The first letters of a consignment number are [1].",
+                 "The discount for Kothpi Veterinary College is [4]%.",
+                 "The file server migration is scheduled for [1]."):  # fmt: skip
+        assert lost_value(lost), lost
+    for kept in ("The extension of Goshe Brothvikai is [2] 7073.",
+                 "Kothpi Veterinary College is [4] bronze.",
+                 "Call 5999 and say where the fire is [1].", "I don't know."):  # fmt: skip
+        assert not lost_value(kept), kept
