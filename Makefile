@@ -16,7 +16,7 @@ LLAMA_GPU_CMAKE_ARGS ?=
 LLAMA_CMAKE_ARGS := -DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_INCLUDE=$(CURDIR)/packaging/llama-no-common.cmake $(LLAMA_GPU_CMAKE_ARGS)
 QUESTION ?= How many days of annual leave does an employee get?
 
-.PHONY: install wheels models browser ocr run test lint bench-ingest bench-load bench-contexts bench-answers bench-answers-models bench-conversation bench-peers peer clean
+.PHONY: install wheels models browser ocr run test lint bench-ingest bench-load bench-contexts bench-answers bench-answers-models bench-conversation bench-llama bench-peers peer clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -110,6 +110,25 @@ clean:
 
 bench-conversation: install
 	$(BIN)/python bench/conversation.py
+
+# llama.cpp's own llama-bench, built once from llama-cpp-python's sdist (the same llama.cpp
+# as the wheel) with the wheel's flags, to tell whether the wheel's build loses speed: run
+# beside factvault's llama.cpp on the same GGUF and threads (bench/results/llama-speed.md).
+LLAMA_SRC := $(HOME)/.cache/factvault/llama-src-$(LLAMA_CPP_VERSION)
+LLAMA_BENCH := $(LLAMA_SRC)/build/bin/llama-bench
+$(LLAMA_BENCH): | $(BIN)/python
+	rm -rf $(LLAMA_SRC) && mkdir -p $(LLAMA_SRC)
+	$(BIN)/python -m pip download --quiet --no-binary :all: --no-deps -d $(LLAMA_SRC) \
+		llama-cpp-python==$(LLAMA_CPP_VERSION)
+	tar xzf $(LLAMA_SRC)/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz -C $(LLAMA_SRC) --strip-components=1
+	command -v cmake >/dev/null || $(BIN)/python -m pip install --quiet cmake
+	PATH="$(CURDIR)/$(BIN):$$PATH" cmake -S $(LLAMA_SRC)/vendor/llama.cpp -B $(LLAMA_SRC)/build -DCMAKE_BUILD_TYPE=Release \
+		-DBUILD_SHARED_LIBS=ON -DGGML_NATIVE=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF \
+		-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_SERVER=OFF $(LLAMA_GPU_CMAKE_ARGS)
+	PATH="$(CURDIR)/$(BIN):$$PATH" cmake --build $(LLAMA_SRC)/build --target llama-bench -j $$(nproc)
+
+bench-llama: install $(LLAMA_BENCH)
+	$(BIN)/python bench/llama_speed.py --llama-bench $(LLAMA_BENCH)
 
 # The peer pipeline (bench/peers/): LlamaIndex configured as PrivateGPT 0.6 configures it, in
 # its own virtualenv so the product never depends on it. Same llama.cpp wheel, same GGUF.
