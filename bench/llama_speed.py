@@ -58,14 +58,7 @@ def llama_bench(binary: Path, gguf: Path, threads: int, prompt: int, gen: int, r
 
 def bare(gguf: Path, n_ctx: int, threads: int, prompt: int, gen: int, reps: int, flash: bool):
     """The wheel's llama.cpp with nothing of ours: (prefill t/s, decode t/s), medians."""
-    llama = load_llama(str(gguf), n_ctx=n_ctx, n_threads=threads)
-    if flash:  # load_llama does not set it: the same load with flash attention on
-        llama.close()
-        from llama_cpp import Llama
-
-        llama = Llama(model_path=str(gguf), n_ctx=n_ctx, n_threads=threads,
-                      n_threads_batch=threads, n_batch=512, use_mmap=True, flash_attn=True,
-                      verbose=False)  # fmt: skip
+    llama = load_llama(str(gguf), n_ctx=n_ctx, n_threads=threads, flash_attn=flash)
     vocab = llama.n_vocab()
     tokens = [(i * 7919) % (vocab - 1000) + 500 for i in range(prompt)]  # ordinary ids
     pp, tg = [], []

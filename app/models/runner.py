@@ -345,9 +345,12 @@ class LoadedModel:
             self.llama = None
 
 
-def load_llama(path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0) -> Any:
+def load_llama(
+    path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0, flash_attn: bool = False
+) -> Any:
     """Open a GGUF read-only (mmap) with llama.cpp; the chat template comes from the file.
-    ``n_gpu_layers`` layers go to a GPU when llama.cpp was built with one (-1: all)."""
+    ``n_gpu_layers`` layers go to a GPU when llama.cpp was built with one (-1: all);
+    ``flash_attn`` is off for the service (bench/llama_speed.py measures it on)."""
     try:
         from llama_cpp import Llama
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -364,6 +367,7 @@ def load_llama(path: str, n_ctx: int, n_threads: int, n_gpu_layers: int = 0) -> 
             use_mmap=True,
             use_mlock=False,
             n_gpu_layers=n_gpu_layers,
+            flash_attn=flash_attn,
             verbose=False,
         )
     except (ValueError, RuntimeError, OSError) as exc:
