@@ -94,60 +94,101 @@ def select_evidence(
     order); a chunk none of whose units was selected is left out. ``embed`` maps texts to
     unit-norm vectors (the question first); without it the scoring is lexical alone.
     """
-    per_chunk = [split_units(c.text) for c in chunks]
-    tables = [is_table(c) for c in chunks]
-    shown = [
-        [u.text(c.text).strip() for u in units] for c, units in zip(chunks, per_chunk, strict=True)
-    ]
-    # A table's header row is shown with its rows, never as a row of its own; a row is
-    # scored with the header's words, which say what its values are ("extension").
-    # A Markdown table inside a text is read the same way: each row under its header.
-    heads = [_pipe_headers(texts) for texts in shown]
-    flat = [
-        (ci, ui)
-        for ci, units in enumerate(per_chunk)
-        for ui in range(len(units))
-        if not (tables[ci] and shown[ci][ui] == chunks[ci].title)
-        and ui not in heads[ci].values()
-        and not _PIPE_RULE.match(shown[ci][ui])
-    ]
-    if not flat:
+    c = _Candidates.of(chunks)
+    if not c.flat:
         return []
-    texts = [
-        f"{chunks[ci].title}\n{shown[ci][ui]}" if tables[ci]
-        else f"{shown[ci][heads[ci][ui]]}\n{shown[ci][ui]}" if ui in heads[ci]
-        else shown[ci][ui]
-        for ci, ui in flat
-    ]  # fmt: skip
-    scores = _lexical(question, texts)
+    scores = _lexical(question, c.scored)
     if embed is not None:
-        vectors = embed([question, *texts])
+        vectors = embed([question, *c.scored])
         scores = scores + np.clip(vectors[1:] @ vectors[0], 0.0, None)
     # A little weight on retrieval rank breaks ties towards the better-ranked chunk.
-    scores = scores - 0.01 * np.array([ci for ci, _ in flat], dtype=float)
+    scores = scores - 0.01 * np.array([ci for ci, _ in c.flat], dtype=float)
+    chosen = _choose(c, scores, budget_tokens, count_tokens, window)
+    # Best passage first: a small model leans on source [1], and the passage that matches
+    # the question best is a finer signal than the chunk's retrieval rank.
+    best = {ci: -1.0 for ci in range(len(chunks))}
+    for i, (ci, ui) in enumerate(c.flat):
+        if ui in chosen[ci]:
+            best[ci] = max(best[ci], float(scores[i]))
+    order = sorted((ci for ci in best if chosen[ci]), key=lambda ci: -best[ci])
+    return [
+        _render(chunks[ci], c.units[ci], c.shown[ci], sorted(chosen[ci]), c.tables[ci])
+        for ci in order
+    ]
 
-    chosen: list[set[int]] = [set() for _ in chunks]
+
+@dataclass(frozen=True)
+class _Candidates:
+    """The retrieved chunks cut into units: what each unit shows, which chunks are tables,
+    each Markdown table row's header, and the units that may be chosen (``flat``, as
+    (chunk, unit) pairs) with the text each is scored by (``scored``)."""
+
+    chunks: Sequence[RetrievedChunk]
+    units: list[list[Unit]]
+    shown: list[list[str]]
+    tables: list[bool]
+    heads: list[dict[int, int]]
+    flat: list[tuple[int, int]]
+    scored: list[str]
+
+    @classmethod
+    def of(cls, chunks: Sequence[RetrievedChunk]) -> _Candidates:
+        units = [split_units(c.text) for c in chunks]
+        tables = [is_table(c) for c in chunks]
+        shown = [[u.text(c.text).strip() for u in us] for c, us in zip(chunks, units, strict=True)]
+        # A table's header row is shown with its rows, never as a row of its own; a row is
+        # scored with the header's words, which say what its values are ("extension").
+        # A Markdown table inside a text is read the same way: each row under its header.
+        heads = [_pipe_headers(texts) for texts in shown]
+        flat = [
+            (ci, ui)
+            for ci, us in enumerate(units)
+            for ui in range(len(us))
+            if not (tables[ci] and shown[ci][ui] == chunks[ci].title)
+            and ui not in heads[ci].values()
+            and not _PIPE_RULE.match(shown[ci][ui])
+        ]
+        scored = [
+            f"{chunks[ci].title}\n{shown[ci][ui]}" if tables[ci]
+            else f"{shown[ci][heads[ci][ui]]}\n{shown[ci][ui]}" if ui in heads[ci]
+            else shown[ci][ui]
+            for ci, ui in flat
+        ]  # fmt: skip
+        return cls(chunks, units, shown, tables, heads, flat, scored)
+
+
+def _choose(
+    c: _Candidates,
+    scores: np.ndarray,
+    budget_tokens: int,
+    count_tokens: Callable[[str], int],
+    window: int,
+) -> list[set[int]]:
+    """Each chunk's chosen units: the best-scoring units in turn, each with what must be
+    read with it (its neighbours, its table header), until the budget is spent or the
+    rest score under the floor."""
+    chosen: list[set[int]] = [set() for _ in c.chunks]
     spent = 0
     floor = RELATIVE_FLOOR * float(scores.max())
     for i in np.argsort(-scores, kind="stable"):
         if scores[i] < floor:
             break  # the rest matches the question far worse than the best: noise to a reader
-        ci, ui = flat[i]
+        ci, ui = c.flat[i]
         if ui in chosen[ci]:
             continue
         # Table rows are records of their own: a neighbouring row is another customer (a
         # near-duplicate name, often), never context.
-        if ui in heads[ci]:  # a Markdown row: itself under its header and rule lines
-            head = heads[ci][ui]
+        if ui in c.heads[ci]:  # a Markdown row: itself under its header and rule lines
+            head = c.heads[ci][ui]
             near = [head, head + 1, ui]
-        elif tables[ci]:
+        elif c.tables[ci]:
             near = range(ui, ui + 1)
         else:
-            near = _with_the_change(_neighbourhood(per_chunk[ci], ui, window), shown[ci])
+            near = _with_the_change(_neighbourhood(c.units[ci], ui, window), c.shown[ci])
         wanted = [u for u in near if u not in chosen[ci]]
-        cost = sum(count_tokens(shown[ci][u]) + 1 for u in wanted)
-        if tables[ci] and not chosen[ci]:
-            cost += count_tokens(chunks[ci].title or "") + 1  # the header line, shown once
+        cost = sum(count_tokens(c.shown[ci][u]) + 1 for u in wanted)
+        if c.tables[ci] and not chosen[ci]:
+            cost += count_tokens(c.chunks[ci].title or "") + 1  # the header line, shown once
         if spent + cost > budget_tokens:
             if spent == 0:  # the best unit always goes in, alone, whatever its length
                 chosen[ci].add(ui)
@@ -157,17 +198,7 @@ def select_evidence(
             continue
         chosen[ci].update(wanted)
         spent += cost
-    # Best passage first: a small model leans on source [1], and the passage that matches
-    # the question best is a finer signal than the chunk's retrieval rank.
-    best = {ci: -1.0 for ci in range(len(chunks))}
-    for i, (ci, ui) in enumerate(flat):
-        if ui in chosen[ci]:
-            best[ci] = max(best[ci], float(scores[i]))
-    order = sorted((ci for ci in best if chosen[ci]), key=lambda ci: -best[ci])
-    return [
-        _render(chunks[ci], per_chunk[ci], shown[ci], sorted(chosen[ci]), tables[ci])
-        for ci in order
-    ]
+    return chosen
 
 
 _PIPE_ROW = re.compile(r"^\|.*\|$")
