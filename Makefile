@@ -88,18 +88,21 @@ bench-contexts: install
 # The answer benchmark by set (issue 30): the dev set, the report seeds 1000-1009 (generated
 # shares, never tuned on) and the Python library reference, each configuration one line per
 # set (bench/results/answer-sets.md, logs beside it); ~75 min per configuration on 2 cores.
-# before-32 is the answer stage before issue 32 (no second chance, no computed sums).
+# before-32 is the answer stage before issue 32 (no second chance, no computed sums). The
+# table ends with each configuration beside the peer's logged answers (`make bench-peers`).
+# OCR first: without tesseract the scanned files are refused and their questions missed.
 ANSWERS ?= ../shared/eval/answers
 REPORT_SEEDS ?= 1000-1009
 ANSWER_CONFIGS ?= --config before-32 --config default
-bench-answers: install
+bench-answers: install ocr
 	$(BIN)/factvault eval answers --corpus $(ANSWERS)/corpus --questions $(ANSWERS)/questions.jsonl \
-		--generate $(REPORT_SEEDS) --share bench/corpora/python-library $(ANSWER_CONFIGS)
+		--generate $(REPORT_SEEDS) --share bench/corpora/python-library $(ANSWER_CONFIGS) \
+		--peer-log bench/results/peers.jsonl
 
 # The dev set alone with every bundled model, today's configuration beside the one before
 # issue 18, one process per model (its peak memory is its own): bench/results/answers.md.
 ANSWER_MODELS ?= qwen2.5-coder-1.5b qwen2.5-coder-0.5b smollm2-135m
-bench-answers-models: install
+bench-answers-models: install ocr
 	for m in $(ANSWER_MODELS); do \
 		$(BIN)/factvault eval answers --corpus $(ANSWERS)/corpus --questions $(ANSWERS)/questions.jsonl \
 			--config baseline --config default --model $$m || exit 1; \
@@ -146,5 +149,5 @@ peer: $(PEER_STAMP)
 
 # factvault and the peer side by side on the dev set, the report seeds and the library
 # reference corpus, each question asked to both in turn (bench/results/peers.md).
-bench-peers: install peer
+bench-peers: install ocr peer
 	$(BIN)/python bench/peers/side_by_side.py --library-sample 16 --resume

@@ -161,6 +161,13 @@ def answers_cmd(
         Path | None, typer.Option(help="Per-question logs (default: beside --out).")
     ] = None,
     work_dir: Annotated[Path | None, typer.Option(help="Where the sets are ingested.")] = None,
+    peer_log: Annotated[
+        Path | None,
+        typer.Option(
+            help="The peer's per-question log (bench/results/peers.jsonl, `make bench-peers`): "
+            "each configuration is set beside its answers on the questions both were asked."
+        ),
+    ] = None,
 ) -> None:
     """Answer benchmark: accuracy, citations, "I don't know", latency and tokens.
 
@@ -175,6 +182,8 @@ def answers_cmd(
         raise fail("nothing to answer: give --corpus and --questions, --generate or --share")
     root = work_dir or settings().data_dir / "eval"
     single = not generate and not share  # the dev set alone: the per-model table
+    if single and peer_log is not None:
+        raise fail("--peer-log goes with --generate or --share (the table by set)")
     out_path = out_file or Path(
         "bench/results/answers.md" if single else "bench/results/answer-sets.md"
     )
@@ -184,7 +193,7 @@ def answers_cmd(
         sets = measure.answer_sets(corpus, questions, share or [], generate or [], root)
         measure.answer_benchmark(
             sets, config or [], model or [], ids, out_path, logs, root,
-            work_dir if single else None,
+            work_dir if single else None, peer_log,
         )  # fmt: skip
     say(f"results written to {out_path}; per-question logs in {logs}/")
 

@@ -9,8 +9,9 @@ from pathlib import Path
 
 from app.core.config import Settings
 from app.core.machine import describe
-from app.evaluation import answer_report, answer_sets
-from app.evaluation.answer_bench import AnswerBench, AnswerConfig, Service, write_log
+from app.evaluation import answer_peer, answer_report, answer_sets
+from app.evaluation.answer_bench import AnswerBench, Service, write_log
+from app.evaluation.answer_configs import AnswerConfig
 from app.evaluation.answer_items import AnswerItem
 from app.evaluation.answer_sets import AnswerSet
 
@@ -28,6 +29,7 @@ def run_answer_benchmark(
     single_dir: Path | None,
     say: Say,
     warn: Say,
+    peer_log: Path | None = None,
 ) -> None:
     single = len(loaded) == 1 and loaded[0][0].name == "dev"  # the per-model table
 
@@ -72,4 +74,16 @@ def run_answer_benchmark(
         merged = answer_report.update_rows(
             out_path.with_suffix(".json"), set_rows, key=("set", "configuration", "model")
         )
-        out_path.write_text(answer_sets.markdown(merged))
+        peers = peer_section(peer_log, merged, logs, settings)
+        out_path.write_text(answer_sets.markdown(merged) + peers)
+
+
+def peer_section(peer_log: Path | None, rows: list[dict], logs: Path, settings: Settings) -> str:
+    """The table's last section: every configuration of the default model beside the peer's
+    logged answers (nothing when no peer log is given)."""
+    if peer_log is None:
+        return ""
+    model = settings.default_model  # the model the peer was asked with (bench/peers)
+    configs = list(dict.fromkeys(r["configuration"] for r in rows if r["model"] == model))
+    table = answer_peer.beside_peer(peer_log, logs, configs, model)
+    return answer_peer.markdown(table, configs, peer_log)

@@ -139,11 +139,13 @@ class Lab:
         logs: Path,
         root: Path,
         single_dir: Path | None = None,
+        peer_log: Path | None = None,
     ) -> None:
         """Every configuration on every set, said as it finishes and merged into the
-        results table: one row per configuration (the dev set alone) or per set group."""
-        from app.evaluation import answer_sets
-        from app.evaluation.answer_bench import DEFAULT_CONFIGS, parse_config
+        results table: one row per configuration (the dev set alone) or per set group, then
+        (with ``peer_log``) each configuration beside the peer's logged answers."""
+        from app.evaluation import answer_peer, answer_sets
+        from app.evaluation.answer_configs import DEFAULT_CONFIGS, parse_config
         from app.evaluation.answer_run import run_answer_benchmark
         from app.service.vault import FactVault
 
@@ -151,11 +153,13 @@ class Lab:
             names = configs or DEFAULT_CONFIGS
             parsed = [parse_config(c, m) for m in models or [None] for c in names]
             loaded = answer_sets.load(list(sets), ids)
+            if peer_log is not None:
+                answer_peer.peer_answers(peer_log)  # a bad log refused before hours of asking
         except ValueError as exc:
             raise _bad(exc) from exc
         run_answer_benchmark(
             parsed, loaded, self.settings, FactVault, out_path, logs, root, single_dir,
-            say=self.say, warn=self.warn,
+            say=self.say, warn=self.warn, peer_log=peer_log,
         )  # fmt: skip
 
     def answer_sets(

@@ -39,7 +39,8 @@ sys.path.insert(0, str(REPO))
 
 from app.core.config import Settings  # noqa: E402
 from app.core.machine import describe  # noqa: E402
-from app.evaluation.answer_bench import PRESETS, AnswerBench  # noqa: E402
+from app.evaluation.answer_bench import AnswerBench  # noqa: E402
+from app.evaluation.answer_configs import PRESETS  # noqa: E402
 from app.evaluation.answer_items import (  # noqa: E402
     DECLINED,
     RESTRICTED,

@@ -38,6 +38,8 @@ def test_spread_is_over_the_finite_values() -> None:
         (["--generate", "9-2"], "a range runs from low to high"),
         (["--share", "no-such-folder"], "no-such-folder/corpus: no such folder"),
         (["--generate", "4", "--ids", "g4-01,zz"], "no question ids zz"),
+        (["--generate", "4", "--peer-log", "no-such.jsonl"], "no-such.jsonl: no such file"),
+        (["--corpus", "c", "--questions", "q", "--peer-log", "p"], "--peer-log goes with"),
     ],
 )
 def test_bad_options_are_refused_with_the_reason(tmp_path: Path, args, reason) -> None:
