@@ -13,12 +13,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from app.evaluation.answer_sets import log_folder
+
 # The peer log's set names -> the per-question log folders of `eval answers`.
 _GROUP_ORDER = ("dev", "report seeds", "python-library")
-
-
-def _set_dir(set_name: str) -> str:
-    return set_name.replace(" ", "-")  # "seed 1000" -> "seed-1000", as answer_run names it
 
 
 def _records(path: Path) -> dict[str, bool]:
@@ -54,7 +52,7 @@ def beside_peer(peer_log: Path, logs: Path, configs: list[str], model: str) -> l
     ours: dict[tuple[str, str], dict[str, bool] | None] = {}
     for set_name in dict.fromkeys(p["set"] for p in peer):
         for cfg in configs:
-            path = logs / _set_dir(set_name) / f"{cfg}--{model}.jsonl"
+            path = logs / log_folder(set_name) / f"{cfg}--{model}.jsonl"
             ours[set_name, cfg] = _records(path) if path.is_file() else None
     tally: dict[tuple[str, str], dict] = {}
     for p in peer:

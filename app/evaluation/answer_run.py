@@ -58,8 +58,8 @@ def run_answer_benchmark(
                 write_log(logs / f"{cfg.name}--{cfg.model}.jsonl", result)
                 rows.append(answer_report.row_of(result, str(s.questions), machine))
             else:
-                slug = s.name.replace(" ", "-")
-                write_log(logs / slug / f"{cfg.name}--{cfg.model}.jsonl", result)
+                folder = answer_sets.log_folder(s.name)
+                write_log(logs / folder / f"{cfg.name}--{cfg.model}.jsonl", result)
         if not single:
             say(f"== {cfg.name} {cfg.model} ({cfg.describe()})")
             for group, group_results in results.items():

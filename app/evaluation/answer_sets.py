@@ -38,6 +38,12 @@ class AnswerSet:
     group: str  # sets of one group are reported together ("generated 1000-1009")
 
 
+def log_folder(set_name: str) -> str:
+    """The folder a set's per-question logs go in ("seed 1000" -> "seed-1000"); the peer's
+    table reads them back by the same name."""
+    return set_name.replace(" ", "-")
+
+
 def parse_seeds(specs: Iterable[str]) -> list[int]:
     """ "1000-1009", "3", "1,2,5" -> seeds, in order, each once."""
     seeds: list[int] = []
