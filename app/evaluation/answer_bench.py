@@ -70,6 +70,7 @@ class QuestionRecord:
     reply: str  # the model's raw output
     sources: list[dict]  # what the model was shown, numbered
     golden_files: tuple[str, ...] = ()
+    prompt_reused: int = 0  # prompt tokens llama.cpp took from its context, not read again
 
 
 @dataclass
@@ -323,6 +324,7 @@ class AnswerBench:
             reply=answer.reply,
             sources=[{"n": s.n, "source": s.source, "text": s.text} for s in answer.sources],
             golden_files=item.golden_files,
+            prompt_reused=answer.prompt_reused,
         )
 
 
