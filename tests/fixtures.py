@@ -25,7 +25,8 @@ from sqlalchemy.engine import make_url
 from app.api.server import uvicorn_config
 from app.core.config import Settings, get_settings
 from app.core.db import Chunk, Document, DocumentStatus
-from app.core.embedder import Embedder, MiniLMEmbedder
+from app.core.embedder import Embedder
+from app.core.embedder_choice import embedder_from_settings
 from app.core.index_versions import active_index
 from app.core.migrate import upgrade
 from app.core.runtime import Runtime, open_runtime
@@ -54,15 +55,16 @@ def settings(tmp_path: Path) -> Settings:
 
 
 @pytest.fixture(scope="session")
-def minilm() -> MiniLMEmbedder:
-    """One real MiniLM for the session: loading it is the slow part of these tests."""
-    embedder = MiniLMEmbedder()
+def minilm() -> Embedder:
+    """One real MiniLM for the session, as the default settings run it (on ONNX Runtime,
+    exported once into the machine's cache): loading it is the slow part of these tests."""
+    embedder = embedder_from_settings("minilm", get_settings())
     embedder.warm_up()
     return embedder
 
 
 @pytest.fixture
-def runtime(settings: Settings, minilm: MiniLMEmbedder) -> Iterator[Runtime]:
+def runtime(settings: Settings, minilm: Embedder) -> Iterator[Runtime]:
     rt = open_runtime(settings, embedder=minilm)
     yield rt
     rt.close()
@@ -117,7 +119,7 @@ def fresh_pg_database() -> Iterator[str]:
 def service(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
-    minilm: MiniLMEmbedder,
+    minilm: Embedder,
     models_dir: Path,
 ) -> Iterator[FactVault]:
     """The module's service, built once for its tests as the module's ``SERVICE`` dict

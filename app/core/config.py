@@ -1,11 +1,14 @@
 """The one settings object of factvault.
 
-Every path the service writes lives under ``data_dir`` so two data dirs never share state;
+Every path the service writes lives under ``data_dir`` so two data dirs never share state
+(one exception: ``onnx_cache_dir``, the packaged embedder exported for ONNX Runtime, which
+depends on the installed packages and not on any data);
 every knob can be set through the environment (prefix ``FACTVAULT_``) or a ``.env`` file.
 """
 
 from __future__ import annotations
 
+import os
 from functools import cached_property
 from pathlib import Path
 from typing import Literal, get_args
@@ -42,6 +45,13 @@ class Settings(BaseSettings):
     qdrant_write_consistency_factor: int = Field(default=1, ge=1)
 
     embedder: EmbedderName = "minilm"
+    # How `minilm` runs on a CPU: "onnx", its weights exported once to ONNX Runtime (the same
+    # vectors to float rounding, ~2x torch's speed here: app/core/onnx_embedder.py), or
+    # "torch" (sentence-transformers). A GPU (embedder_device) always runs torch.
+    embedder_backend: Literal["onnx", "torch"] = "onnx"
+    # Where that export is kept: one file per machine and installed version, shared by every
+    # data dir (default: $XDG_CACHE_HOME/factvault, else ~/.cache/factvault).
+    onnx_cache_dir: Path | None = None
     # 16 vs 32: the same ingest speed here within noise (bench/results/ingest.md), 15% less RSS.
     embed_batch_size: int = Field(default=16, ge=1)
     torch_threads: int | None = Field(default=None, ge=1)
@@ -237,6 +247,14 @@ class Settings(BaseSettings):
     def embedder_cache_dir(self) -> Path:
         """Embedders exported from the packaged weights (minilm-int8's ONNX file)."""
         return self.data_dir / "embedders"
+
+    @property
+    def onnx_export_dir(self) -> Path:
+        """The machine's cache of the packaged MiniLM exported for ONNX Runtime."""
+        if self.onnx_cache_dir is not None:
+            return self.onnx_cache_dir
+        base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+        return Path(base) / "factvault"
 
     @property
     def reranker_cache_dir(self) -> Path:

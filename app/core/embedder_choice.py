@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from app.core.config import EMBEDDER_NAMES, Settings
+from app.core.config import EMBEDDER_NAMES, Settings, get_settings
 from app.core.embedder import E5SmallEmbedder, Embedder, EmbedderUnavailable, MiniLMEmbedder
-from app.core.onnx_embedder import MiniLMInt8Embedder
+from app.core.onnx_embedder import MiniLMInt8Embedder, MiniLMOnnxEmbedder
 from app.core.trained import trained_model_dir
 
 TUNED_DIR = "tuned"  # under the embedder cache dir: one folder per tuned model
@@ -54,10 +54,16 @@ def make_embedder(
     cache_dir: Path | None = None,
     threads: int | None = None,
     device: str = "cpu",
+    backend: str = "onnx",
+    export_dir: Path | None = None,
 ) -> Embedder:
     """``cache_dir``: where an exported model is kept (minilm-int8; the data dir's);
-    ``device``: the torch embedder's (a GPU's, where there is one)."""
+    ``device``: the torch embedder's (a GPU's, where there is one); ``backend``: how
+    ``minilm`` runs on a CPU, and ``export_dir`` the machine's cache of its ONNX export."""
     if name == "minilm":
+        if backend == "onnx" and device == "cpu":
+            export_dir = export_dir or get_settings().onnx_export_dir
+            return MiniLMOnnxEmbedder(export_dir, batch_size=batch_size, threads=threads)
         return MiniLMEmbedder(batch_size=batch_size, device=device)
     if name == "minilm-int8":
         if cache_dir is None:
@@ -81,4 +87,6 @@ def embedder_from_settings(name: str, settings: Settings) -> Embedder:
         cache_dir=settings.embedder_cache_dir,
         threads=settings.torch_threads or None,
         device=settings.embedder_device,
+        backend=settings.embedder_backend,
+        export_dir=settings.onnx_export_dir,
     )

@@ -35,6 +35,7 @@ from ingest.progress import ProgressSink
 class EvalConfig:
     name: str
     embedder: str = "minilm"
+    backend: str = "onnx"  # how minilm runs (Settings.embedder_backend): "onnx" or "torch"
     context: str = "structural"
     mode: str = "hybrid"
     fusion: str = "rrf"
@@ -50,7 +51,8 @@ class EvalConfig:
 
     def describe(self) -> str:
         context = f"{self.context}({self.context_model})" if self.uses_llm else self.context
-        parts = [f"embedder={self.embedder}", f"context={context}", f"mode={self.mode}"]
+        embedder = f"{self.embedder}@torch" if self.backend == "torch" else self.embedder
+        parts = [f"embedder={embedder}", f"context={context}", f"mode={self.mode}"]
         if self.mode == "hybrid":
             parts.append(f"fusion={self.fusion}")
             if self.fusion == "rrf":
@@ -76,6 +78,11 @@ PRESETS: dict[str, EvalConfig] = {
         EvalConfig("structural-hybrid-rrf60", rrf_k=60),
         EvalConfig("structural-hybrid-w82", weights=(0.8, 0.2)),
         EvalConfig("structural-hybrid-dbsf", fusion="dbsf"),
+        # MiniLM on torch, as the default ran before issue 33 (the default now runs the same
+        # weights on ONNX Runtime): the same three beside.
+        EvalConfig("torch-basic-dense", backend="torch", context="none", mode="dense"),
+        EvalConfig("torch-structural-dense", backend="torch", mode="dense"),
+        EvalConfig("torch-structural-hybrid", backend="torch"),
         # MiniLM on ONNX Runtime, int8 (app/core/onnx_embedder.py): the same three beside.
         EvalConfig("int8-basic-dense", embedder="minilm-int8", context="none", mode="dense"),
         EvalConfig("int8-structural-dense", embedder="minilm-int8", mode="dense"),
@@ -130,7 +137,8 @@ def parse_config(text: str) -> EvalConfig:
         elif key == "weights":
             dense, sparse = value.split("/")
             values[key] = (float(dense), float(sparse))
-        elif key in ("embedder", "context", "mode", "fusion", "name", "context_model", "reranker"):
+        elif key in ("embedder", "backend", "context", "mode", "fusion", "name", "context_model",
+                     "reranker"):  # fmt: skip
             values[key] = value.strip()
         else:
             raise ValueError(f"unknown config key {key!r}")
@@ -235,6 +243,8 @@ class Evaluator:
             tuned = self._tuned(config)
             embedder = tuned[0]
         key: tuple[str, ...] = (embedder, context)
+        if config.backend != "onnx" and embedder == "minilm":
+            key = (f"{embedder}@{config.backend}", context)
         if config.uses_llm:
             key += (config.context_model,)
         if key not in self._indexes:
@@ -243,6 +253,7 @@ class Evaluator:
             settings = get_settings(  # a tuned embedder: the one copied into this data dir
                 data_dir=data_dir, embedder="tuned" if tuned else embedder, contextualizer=context,
                 context_model=config.context_model, database_url=None, qdrant_url=None,
+                embedder_backend=config.backend,
             )  # fmt: skip
             settings.ensure_dirs()
             if tuned is not None:  # the tuned weights go where this data dir looks for them

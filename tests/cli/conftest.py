@@ -22,7 +22,7 @@ from pathlib import Path
 import pytest
 
 from app.api.server import Server, uvicorn_config
-from app.core.embedder import MiniLMEmbedder
+from app.core.embedder import Embedder
 from app.main import create_app
 from tests.fixtures import REPO, make_service, wait_until
 
@@ -60,7 +60,7 @@ class Way:
 def way(
     request: pytest.FixtureRequest,
     tmp_path_factory: pytest.TempPathFactory,
-    minilm: MiniLMEmbedder,
+    minilm: Embedder,
     models_dir: Path,
 ) -> Iterator[Way]:
     """One data dir per way (the samples, SmolLM2 active, auth off) for every module here."""
