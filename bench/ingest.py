@@ -98,7 +98,9 @@ def main() -> None:
         corpus = Path(tmp) / "corpus"
         n_docs = write_corpus(corpus)
         onnx_cache = Path(tmp) / "onnx-cache"
-        export_s = export_once(onnx_cache)
+        wanted = [e.partition("@") for e in args.embedders.split(",")]
+        on_onnx = any(n == "minilm" and b != "torch" for n, _, b in wanted)
+        export_s = export_once(onnx_cache) if on_onnx else None
         for embedder in args.embedders.split(","):
             name, _, backend = embedder.partition("@")
             runs = []
@@ -129,9 +131,10 @@ def main() -> None:
         "",
         f"Machine: {machine}.",
         "",
-        f"The ONNX export for `minilm@onnx` (once per machine, before the runs): {export_s:.1f} s.",
-        "",
     ]
+    if export_s is not None:
+        lines += [f"The ONNX export for `minilm@onnx` (once per machine, before the runs): "
+                  f"{export_s:.1f} s.", ""]  # fmt: skip
     stages = ["read", "parse", "context", "model load", "embed", "bm25", "write"]
     lines.append(
         "| embedder | chunks | total s | chunks/s overall | "
