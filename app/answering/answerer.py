@@ -149,7 +149,7 @@ class Answerer:
         (nothing of it shown) for a second chance. A cut reply is not tried again: there is
         no time or room left for one."""
         release = ReplyRelease(len(prompt.shown), self._hosts, run.stream.on_token,
-                               prompt.attributor)  # fmt: skip
+                               prompt.attributor, early=self.config.early_release)  # fmt: skip
         result = self._generate(run, prompt, release.feed)
         cut = result.finish_reason in CUT
         retry = may_retry and not cut and run.stop_check() is None
@@ -299,6 +299,7 @@ class Answerer:
             "two_hops": c.two_hops,
             "press": c.press,
             "press_lost": c.press_lost,
+            "early_release": c.early_release,
         }
 
     def _evidence(

@@ -98,6 +98,21 @@ class Attributor:
         object.__setattr__(self, "_figure_asked", bool(_FIGURE_ASKED.search(self.question)))
         object.__setattr__(self, "_when_asked", bool(_WHEN_ASKED.search(self.question)))
 
+    def on_topic(self, text: str) -> bool:
+        """``text`` names what an open question asks about (one of its words beyond its
+        names), when it asks about anything: the bar for showing the first words of a
+        sentence before its end (release.py), where "There are 47" could yet go on "dock
+        doors" for a question about parking spaces."""
+        attribute = self._attribute_terms  # type: ignore[attr-defined]
+        if not (self._open_question and attribute):  # type: ignore[attr-defined]
+            return True
+        return bool(self.content_terms(text) & attribute)
+
+    def adds_figure(self, text: str) -> bool:
+        """``text`` holds a number or code the question does not."""
+        asked = self._question_terms  # type: ignore[attr-defined]
+        return any(_NUMERIC.search(t) for t in self.content_terms(text) - asked)
+
     def content_terms(self, sentence: str) -> set[str]:
         return terms(_CITE.sub(" ", sentence))
 

@@ -180,6 +180,11 @@ class Settings(BaseSettings):
     # the same way, the model did it again. Off: on the tuning sets' five such questions it
     # turned one "I don't know" into the right price and one into a wrong date.
     answer_press_lost: bool = False
+    # The answer's first sentence is shown word by word as soon as the words so far are
+    # supported by a source and say what the question asks about, instead of at its full
+    # stop (app/answering/release.py; issue 33). The words shown stay in the answer even
+    # if the rest of their sentence is withheld.
+    answer_early_release: bool = False
     generation_time_limit: float = Field(
         default=120.0, gt=0, description="Seconds after which an answer stops generating."
     )

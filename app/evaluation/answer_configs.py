@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 
 # The on/off switches of a configuration (``name=...,press_lost=off``).
-FLAGS = ("second_chance", "arithmetic", "two_hops", "press", "press_lost")
+FLAGS = ("second_chance", "arithmetic", "two_hops", "press", "press_lost", "early_release")
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,7 @@ class AnswerConfig:
     two_hops: bool = True
     press: bool = False
     press_lost: bool = False
+    early_release: bool = False
 
     def describe(self) -> str:
         ev = f"windows({self.evidence_tokens})" if self.evidence == "windows" else "chunks"
@@ -48,6 +49,7 @@ class AnswerConfig:
             "answer_two_hops": self.two_hops,
             "answer_press": self.press,
             "answer_press_lost": self.press_lost,
+            "answer_early_release": self.early_release,
             "default_model": self.model,
         }
 

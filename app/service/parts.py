@@ -103,6 +103,7 @@ class ServiceParts:
                 two_hops=s.answer_two_hops,
                 press=s.answer_press,
                 press_lost=s.answer_press_lost,
+                early_release=s.answer_early_release,
                 history_tokens=s.conversation_history_tokens,
                 rewrite=s.conversation_rewrite,
             ),
