@@ -33,7 +33,7 @@ class AnswerSettings:
     two_hops: bool = True  # a second chance through a bridge asks one hop (hop.py)
     press: bool = False  # the second chance asks for an answer, "I don't know" not offered
     press_lost: bool = False  # ... only after a reply that lost its value behind a [n]
-    early_release: bool = False  # the first sentence shown word by word once supported
+    early_release: bool = True  # the first sentence shown word by word once supported
 
 
 @dataclass

@@ -181,10 +181,11 @@ class Settings(BaseSettings):
     # turned one "I don't know" into the right price and one into a wrong date.
     answer_press_lost: bool = False
     # The answer's first sentence is shown word by word as soon as the words so far are
-    # supported by a source and say what the question asks about, instead of at its full
-    # stop (app/answering/release.py; issue 33). The words shown stay in the answer even
-    # if the rest of their sentence is withheld.
-    answer_early_release: bool = False
+    # supported by a source, say what the question asks about and give a figure, instead of
+    # at its full stop (app/answering/release.py; issue 33). The words shown stay in the
+    # answer even if the rest of their sentence is withheld. Measured: the same answers
+    # (68 of 68 on tuning seeds 7-8), the first word a little sooner.
+    answer_early_release: bool = True
     generation_time_limit: float = Field(
         default=120.0, gt=0, description="Seconds after which an answer stops generating."
     )
@@ -237,6 +238,22 @@ class Settings(BaseSettings):
     # Per API key (auth on), refilled continuously; 0 turns a limit off.
     rate_requests_per_minute: int = Field(default=600, ge=0)
     rate_tokens_per_minute: int = Field(default=60_000, ge=0)
+    # OpenID Connect access tokens, accepted beside API keys (app/core/oidc.py); off while
+    # oidc_issuer is unset. The issuer's discovery document names its JWKS; a token must be
+    # signed by one of its keys with one of oidc_algorithms (asymmetric only), for
+    # oidc_audience, unexpired (oidc_leeway_seconds of clock skew). oidc_groups maps a value
+    # of the token's oidc_claim (a dotted path: "groups", "realm_access.roles") to a scope
+    # and collections: {"kb-readers": "read", "hr-staff": "read:hr,default",
+    # "kb-admins": "admin"}; a token with no mapped value is refused.
+    oidc_issuer: str | None = None
+    oidc_audience: str | None = None
+    oidc_algorithms: list[str] = Field(default_factory=lambda: ["RS256", "PS256", "ES256"])
+    oidc_claim: str = "groups"
+    oidc_groups: dict[str, str] = Field(default_factory=dict)
+    oidc_leeway_seconds: int = Field(default=60, ge=0, le=600)
+    # How long the issuer's keys are trusted before they are fetched again (a key removed
+    # from the JWKS stops working at most this late; an unknown key id fetches at once).
+    oidc_jwks_cache_seconds: float = Field(default=300.0, ge=0)
 
     @cached_property
     def sql_url(self) -> str:

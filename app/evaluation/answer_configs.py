@@ -25,7 +25,7 @@ class AnswerConfig:
     two_hops: bool = True
     press: bool = False
     press_lost: bool = False
-    early_release: bool = False
+    early_release: bool = True
 
     def describe(self) -> str:
         ev = f"windows({self.evidence_tokens})" if self.evidence == "windows" else "chunks"
@@ -86,6 +86,8 @@ PRESETS: dict[str, AnswerConfig] = {
         # The second chance presses for an answer ("I don't know" not offered, the reply
         # judged strictly): measured worse on the dev set's unanswerable questions.
         AnswerConfig("pressed", press=True),
+        # Before issue 33's early release: each sentence shown only once it has ended.
+        AnswerConfig("sentences", early_release=False),
         # Ablations: one change at a time from the baseline.
         AnswerConfig("chunks-v2", evidence="chunks", second_chance=False, arithmetic=False),
         AnswerConfig(
