@@ -69,7 +69,7 @@ class ServiceClient:
         """Send one file; ``source`` stores it under that absolute path (a folder sync)."""
         params = {"collection": collection} | ({"source": source} if source else {})
         with path.open("rb") as fh:
-            return self._call(
+            return self.call(
                 "POST", "/v1/documents", params=params, files={"files": (path.name, fh)}
             )
 
@@ -128,11 +128,11 @@ class ServiceClient:
     def documents(self, under: str | None = None) -> list[StoredDocument]:
         params = {"under": under} if under else None
         return [
-            StoredDocument.from_json(d) for d in self._call("GET", "/v1/documents", params=params)
+            StoredDocument.from_json(d) for d in self.call("GET", "/v1/documents", params=params)
         ]
 
     def remove_document(self, doc_id: int) -> Receipt:
-        return Receipt(**self._call("DELETE", f"/v1/documents/{doc_id}"))
+        return Receipt(**self.call("DELETE", f"/v1/documents/{doc_id}"))
 
     def ask(self, request: AskRequest) -> Said:
         if request.filter is not None or request.history:
@@ -143,7 +143,7 @@ class ServiceClient:
             "max_tokens": request.max_tokens,
             "temperature": request.temperature,
         }
-        return Said.from_json(self._call("POST", "/v1/query", json=body))
+        return Said.from_json(self.call("POST", "/v1/query", json=body))
 
     def retrieve(
         self, question: str, top_k: int | None, mode: str, source_prefix: str | None
@@ -151,43 +151,45 @@ class ServiceClient:
         body = {"question": question, "top_k": top_k, "mode": mode,
                 "filters": {"source_prefix": source_prefix}}  # fmt: skip
         return [
-            Passage.from_json(c) for c in self._call("POST", "/v1/retrieve", json=body)["chunks"]
+            Passage.from_json(c) for c in self.call("POST", "/v1/retrieve", json=body)["chunks"]
         ]
 
     def new_conversation(self) -> str:
-        return self._call("POST", "/v1/conversations")["id"]
+        return self.call("POST", "/v1/conversations")["id"]
 
     def say(self, conversation_id: str, question: str) -> Said:
         path = f"/v1/conversations/{conversation_id}/messages"
-        return Said.from_json(self._call("POST", path, json={"question": question}))
+        return Said.from_json(self.call("POST", path, json={"question": question}))
 
     def change_endpoint(self, model: str, url: str, action: str, wait: float) -> EndpointState:
         if action not in ("add", "drain"):
             raise ServiceError(400, "invalid", "the action is add or drain")
         path = f"/v1/models/{model}/endpoints" + ("/drain" if action == "drain" else "")
-        body = self._call("POST", path, json={"url": url, "wait_seconds": wait})
+        body = self.call("POST", path, json={"url": url, "wait_seconds": wait})
         return EndpointState(body["url"], body["state"], body["reason"] or "")
 
     def rollback_index(self, on_progress: Progress | None = None) -> Rollback:
         """(A server does not report a rollback's rebuild as it goes: ``on_progress`` is
         not called.)"""
-        return Rollback(**self._call("POST", "/v1/index/rollback")["rollback"])
+        return Rollback(**self.call("POST", "/v1/index/rollback")["rollback"])
 
     def models(self) -> list[RegisteredModel]:
-        return [RegisteredModel.from_json(m) for m in self._call("GET", "/v1/models")["data"]]
+        return [RegisteredModel.from_json(m) for m in self.call("GET", "/v1/models")["data"]]
 
     def activate_model(self, name: str) -> bool:
-        self._call("PUT", "/v1/models/active", json={"name": name})
+        self.call("PUT", "/v1/models/active", json={"name": name})
         return True
 
     def reindex(self, embedder: str, gate: bool, on_progress: Progress | None) -> ReindexStatus:
         """Start a reindex in the service and wait for it; returns its final status."""
-        self._call("POST", "/v1/index/reindex", json={"embedder": embedder, "gate": gate})
+        self.call("POST", "/v1/index/reindex", json={"embedder": embedder, "gate": gate})
         return follow_reindex(
-            lambda: ReindexStatus(**self._call("GET", "/v1/index")["reindex"]), on_progress
+            lambda: ReindexStatus(**self.call("GET", "/v1/index")["reindex"]), on_progress
         )
 
-    def _call(self, method: str, path: str, **kwargs: Any) -> Any:
+    def call(self, method: str, path: str, **kwargs: Any) -> Any:
+        """One request to the API, its JSON body back (a problem+json answer raised as the
+        ServiceError it carries)."""
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.HTTPError as exc:

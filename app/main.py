@@ -16,7 +16,7 @@ from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from app.api import openapi, problems
+from app.api import mcp, openapi, problems
 from app.api.guard import RequestGuard
 from app.api.routes import (
     chat,
@@ -25,10 +25,12 @@ from app.api.routes import (
     documents,
     health,
     index,
+    library,
     models,
     query,
 )
 from app.api.routes.console import SECURITY_HEADERS
+from app.core import tracing
 from app.core.config import Settings, get_settings
 from app.service import FactVault
 
@@ -63,6 +65,7 @@ def create_app(settings: Settings | None = None, service: FactVault | None = Non
     """The API over ``service`` (started by the caller, who also closes it), or over a
     FactVault of its own, started with the app and closed with it."""
     settings = settings or get_settings()
+    tracing.configure_from_env()  # OTEL_* variables; off when no exporter is set
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -71,7 +74,8 @@ def create_app(settings: Settings | None = None, service: FactVault | None = Non
         own = service is None
         app.state.service = service or FactVault(settings).start()
         try:
-            yield
+            async with mcp_server.running():
+                yield
         finally:
             if own:
                 app.state.service.close()
@@ -86,8 +90,9 @@ def create_app(settings: Settings | None = None, service: FactVault | None = Non
     )
     problems.install(app)
     openapi.install(app)
-    for module in (health, query, chat, conversations, documents, models, index):
+    for module in (health, query, chat, conversations, documents, library, models, index):
         app.include_router(module.router)
+    mcp_server = mcp.mount(app)  # /mcp: the MCP server over streamable HTTP
     console.install(app)
     app.mount("/docs-assets", StaticFiles(directory=DOCS_ASSETS), name="docs-assets")
 
@@ -105,4 +110,5 @@ def create_app(settings: Settings | None = None, service: FactVault | None = Non
         return HTMLResponse(docs_page.body, headers=docs_headers)
 
     app.add_middleware(RequestGuard)
+    tracing.instrument_app(app)  # the HTTP server span every stage span sits under
     return app

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import delete, select
 
+from app.core import tracing
 from app.core.config import Settings
 from app.core.db import Document, DocumentStatus, IndexVersion, IngestionRun, RunStatus
 from app.core.db import utcnow as _now
@@ -106,6 +107,20 @@ class IngestPipeline:
         files: Sequence[SourceFile],
         prune_roots: Sequence[str] | None = None,
         path_errors: Sequence[tuple[str, str]] = (),
+    ) -> IngestReport:
+        with tracing.stage("ingest", files=len(files)) as span:
+            report = self._run(files, prune_roots, path_errors)
+            tracing.set_attributes(
+                span, new=report.new, changed=report.changed, unchanged=report.unchanged,
+                failed=report.failed, chunks_written=report.chunks_written,
+            )  # fmt: skip
+            return report
+
+    def _run(
+        self,
+        files: Sequence[SourceFile],
+        prune_roots: Sequence[str] | None,
+        path_errors: Sequence[tuple[str, str]],
     ) -> IngestReport:
         report = IngestReport()
         started = time.perf_counter()
@@ -256,6 +271,21 @@ class IngestPipeline:
         return [i for i, source in rows if source not in kept]
 
     def _prepare(
+        self,
+        item: SourceFile,
+        known: dict[str, tuple[int, str, DocumentStatus, str, str, int | None]],
+        report: IngestReport,
+    ) -> PreparedDocument | None:
+        """One file read, parsed, chunked and contextualized (None: unchanged or failed),
+        traced as ``factvault.ingest.file`` with its size and chunk count, not its name."""
+        with tracing.stage("ingest.file", collection=item.collection) as span:
+            prepared = self._prepare_file(item, known, report)
+            if prepared is not None:
+                tracing.set_attributes(span, bytes=prepared.size, chunks=len(prepared.chunks),
+                                       media_type=prepared.loaded.media_type)  # fmt: skip
+            return prepared
+
+    def _prepare_file(
         self,
         item: SourceFile,
         known: dict[str, tuple[int, str, DocumentStatus, str, str, int | None]],

@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from app.core import tracing
+
 
 @dataclass
 class IngestReport:
@@ -32,11 +34,17 @@ class IngestReport:
 
 
 class StageTimer:
+    """Times one ingest stage into the report, and traces it as ``factvault.ingest.<stage>``
+    (app/core/tracing.py; a no-op while tracing is off)."""
+
     def __init__(self, report: IngestReport, stage: str) -> None:
         self.report, self.stage = report, stage
 
     def __enter__(self) -> None:
         self.t0 = time.perf_counter()
+        self._span = tracing.stage(f"ingest.{self.stage.replace(' ', '_')}")
+        self._span.__enter__()
 
     def __exit__(self, *exc: object) -> None:
+        self._span.__exit__(*exc)  # type: ignore[arg-type]
         self.report.add_time(self.stage, time.perf_counter() - self.t0)

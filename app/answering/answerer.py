@@ -31,6 +31,7 @@ from app.answering.types import (
     citation_from_evidence,
     heading,
 )
+from app.core import tracing
 from app.models.manager import ModelManager
 from app.models.remote import RemoteModel
 from app.models.runner import GenerationResult, LoadedModel
@@ -74,7 +75,21 @@ class Answerer:
     def answer(self, request: AskRequest, stream: Stream = QUIET) -> Answer:
         """The request's ``top_k`` and ``max_tokens`` must be set (the service fills them
         from its settings). Generation stops when ``stream.cancelled()`` turns true or the
-        time limit passes."""
+        time limit passes. Traced as ``factvault.answer`` (app/core/tracing.py): its stages
+        under it, and ids and counts, never the question's or the answer's text."""
+        where = request.filter.collections if request.filter is not None else None
+        with tracing.stage("answer", collections=list(where) if where else None) as span:
+            answer = self._answer(request, stream)
+            tracing.set_attributes(
+                span, model=answer.model_name, model_sha256=answer.model_sha256,
+                index_version=answer.index_version, endpoint=answer.endpoint,
+                prompt_tokens=answer.prompt_tokens, completion_tokens=answer.completion_tokens,
+                cached=answer.cached, grounded=answer.grounded, withheld=answer.withheld,
+                citations=len(answer.citations), finish_reason=answer.finish_reason,
+            )  # fmt: skip
+            return answer
+
+    def _answer(self, request: AskRequest, stream: Stream) -> Answer:
         if request.top_k is None or request.max_tokens is None:
             raise ValueError("Answerer.answer needs top_k and max_tokens set (the service's)")
         question, history = request.question, request.history
@@ -87,7 +102,11 @@ class Answerer:
             kept, turn = self._standalone(model, question, history, stop_check, timings)
             standalone = turn.search
             t1 = time.perf_counter()
-            chunks = self.retriever.retrieve(standalone, request.top_k, "hybrid", request.filter)
+            with tracing.stage("retrieve", top_k=request.top_k) as span:
+                chunks = self.retriever.retrieve(
+                    standalone, request.top_k, "hybrid", request.filter
+                )
+                tracing.set_attributes(span, chunks=len(chunks))
             timings["retrieve"] = time.perf_counter() - t1
             key, hit = self._lookup(
                 model, standalone, chunks, max_tokens, temperature, kept, timings
@@ -153,7 +172,9 @@ class Answerer:
         result = self._generate(run, prompt, release.feed)
         cut = result.finish_reason in CUT
         retry = may_retry and not cut and run.stop_check() is None
-        final = release.finish(cut=cut, last=not retry)
+        with tracing.stage("attribute") as span:
+            final = release.finish(cut=cut, last=not retry)
+            tracing.set_attributes(span, sentences=len(final.sentences), withheld=final.withheld)
         return Attempt(prompt, result, final, kept_back=retry and not final.sentences)
 
     def _computed(self, run: Run, first: FittedPrompt, op: str) -> Attempt | None:
@@ -223,7 +244,9 @@ class Answerer:
         """The evidence, fitted into the model's context with the earlier turns, and the
         attributor that will check each sentence of the reply against what was shown."""
         t1 = time.perf_counter()
-        sources = self._evidence(model, turn.search, chunks)
+        with tracing.stage("evidence", chunks=len(chunks)) as span:
+            sources = self._evidence(model, turn.search, chunks)
+            tracing.set_attributes(span, passages=len(sources))
         timings["evidence"] = time.perf_counter() - t1
         messages, shown, max_tokens = fit_prompt(
             model, turn.question, sources, max_tokens, self.config.prompt, history_messages(kept)
@@ -263,7 +286,9 @@ class Answerer:
         settings = self._key_settings(max_tokens)
         key = answer_key(standalone, chunks, model.sha256, self.config.prompt, settings)
         t1 = time.perf_counter()
-        hit = self._cache.get(key)
+        with tracing.stage("cache") as span:
+            hit = self._cache.get(key)
+            tracing.set_attributes(span, hit=hit is not None)
         if hit is not None:
             timings["cache"] = time.perf_counter() - t1
         return key, hit
@@ -275,12 +300,27 @@ class Answerer:
         CPU and the generation are timed apart, and the run counts its tokens."""
         t1 = time.perf_counter()
         timings, request = run.timings, run.request
+        queued = tracing.now_ns()
         with self._gate(run.model):
             timings["queue"] = time.perf_counter() - t1
-            result = run.model.generate(
-                prompt.messages, max_tokens=prompt.max_tokens, temperature=request.temperature,
-                on_token=on_token, should_stop=run.stop_check, keep_state=request.keep_state,
-            )  # fmt: skip
+            tracing.span_between("queue", queued, tracing.now_ns())
+            with tracing.stage("generate", model_sha256=run.model.sha256) as span:
+                started = tracing.now_ns()
+                result = run.model.generate(
+                    prompt.messages, max_tokens=prompt.max_tokens,
+                    temperature=request.temperature, on_token=on_token,
+                    should_stop=run.stop_check, keep_state=request.keep_state,
+                )  # fmt: skip
+                if result.first_token_seconds is not None:  # prefill: up to the first token
+                    first = started + int(result.first_token_seconds * 1e9)
+                    tracing.span_between("prefill", started, first,
+                                         prompt_tokens=result.prompt_tokens,
+                                         prompt_reused=result.prompt_reused)  # fmt: skip
+                tracing.set_attributes(
+                    span, prompt_tokens=result.prompt_tokens,
+                    completion_tokens=result.completion_tokens, endpoint=result.endpoint,
+                    finish_reason=result.finish_reason,
+                )  # fmt: skip
         timings["generate"] = result.seconds
         if result.first_token_seconds is not None:
             timings["first_token"] = result.first_token_seconds

@@ -38,6 +38,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from app.api.problems import problem
 from app.core.auth import lookup_key
 from app.core.netpolicy import serves_host
+from app.core.oidc import IssuerUnreachable, TokenRefused
 from app.ratelimit import RateLimited
 from app.service.access import EVERYONE, Access
 
@@ -147,7 +148,7 @@ class GuardedRoute(APIRoute):
 
         async def guarded(request: Request) -> Response:
             service = request.app.state.service
-            refusal = await _authenticate(request.scope, needed, service)
+            refusal = await authenticate(request.scope, needed, service)
             if refusal is not None:
                 return refusal
             budget, what = service.settings.max_request_bytes, "request body"
@@ -159,32 +160,42 @@ class GuardedRoute(APIRoute):
                     413, body_too_large_code(what), f"{what} of {int(declared):,} bytes is over "
                     f"the {budget:,}-byte limit",
                 )  # fmt: skip
-            receive = _budgeted(request.receive, budget, what, service.settings.body_read_seconds)
+            receive = budgeted(request.receive, budget, what, service.settings.body_read_seconds)
             return await handler(Request(request.scope, receive))
 
         return guarded
 
 
-async def _authenticate(scope: Scope, needed: str | None, service: FactVault) -> Response | None:
+async def authenticate(scope: Scope, needed: str | None, service: FactVault) -> Response | None:
     """A problem response if the caller may not go on, else None (and the caller is recorded
     in ``scope["state"]["caller"]`` for the route's dependencies)."""
     if needed is None:
         return None  # a public route
     caller = EVERYONE
     if service.settings.auth_enabled:
-        key = _api_key(scope)
+        key = api_key_of(scope)
         if not key:
             return problem(
                 401, "unauthorized", "an API key is required", {"WWW-Authenticate": "Bearer"}
             )
-        found = await anyio.to_thread.run_sync(_lookup, service, key)
-        if found is None:
-            return problem(401, "unauthorized", "unknown or revoked API key")
-        caller = Access(*found)
+        if service.oidc is not None and looks_like_token(key):
+            try:
+                caller = await anyio.to_thread.run_sync(token_caller, service, key)
+            except TokenRefused as exc:
+                return problem(401, "unauthorized", str(exc), {"WWW-Authenticate": "Bearer"})
+            except IssuerUnreachable as exc:
+                log.warning("identity provider unreachable: %s", exc)
+                return problem(503, "idp_unreachable", "the identity provider could not be "
+                               "reached to check the token")  # fmt: skip
+        else:
+            found = await anyio.to_thread.run_sync(lookup_caller, service, key)
+            if found is None:
+                return problem(401, "unauthorized", "unknown or revoked API key")
+            caller = Access(*found)
         if not caller.allows(needed):
             return problem(403, "forbidden", caller.refusal(needed))
         try:
-            service.limits.take_request(str(caller.key_id))
+            service.limits.take_request(str(caller.owner))
         except RateLimited as exc:
             return problem(429, "rate_limited", str(exc), {"Retry-After": str(exc.retry_after)})
     scope.setdefault("state", {})["caller"] = caller
@@ -198,14 +209,25 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
-def _api_key(scope: Scope) -> str | None:
+def api_key_of(scope: Scope) -> str | None:
     authorization = _header(scope, b"authorization")
     if authorization and authorization.lower().startswith("bearer "):
         return authorization[7:].strip() or None
     return (_header(scope, b"x-api-key") or "").strip() or None
 
 
-def _lookup(service: FactVault, key: str) -> tuple[int, str, tuple[str, ...] | None] | None:
+def looks_like_token(key: str) -> bool:
+    """A JWT (three base64url parts, a JSON header first), not an API key (``fv_…``)."""
+    return key.startswith("eyJ") and key.count(".") == 2
+
+
+def token_caller(service: FactVault, token: str) -> Access:
+    """The caller an OpenID Connect access token is (TokenRefused: not one to believe)."""
+    grant = service.oidc.verify(token)
+    return Access(None, grant.scope, grant.collections, grant.subject)
+
+
+def lookup_caller(service: FactVault, key: str) -> tuple[int, str, tuple[str, ...] | None] | None:
     with service.runtime.db.session() as s:
         return lookup_key(s, key)
 
@@ -221,7 +243,7 @@ def _cross_site(scope: Scope) -> bool:
     return origin == "null" or urlsplit(origin).netloc.lower() != host
 
 
-def _budgeted(receive: Receive, budget: int, what: str, pause_seconds: float) -> Receive:
+def budgeted(receive: Receive, budget: int, what: str, pause_seconds: float) -> Receive:
     """``receive`` held to a byte budget and to a longest pause between two pieces of the
     body (a slow sender holds a connection and a spool file; it is not waited for)."""
     received = 0

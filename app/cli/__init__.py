@@ -1,5 +1,5 @@
 """The ``factvault`` command: db, ingest, sync, docs, retrieve, query, serve, models, keys, backup,
-restore, reindex, contexts, eval, chat, conversations, tune.
+restore, reindex, contexts, eval, chat, conversations, tune, mcp.
 
 Each command group is a module here: it parses its options, makes one call and prints the
 result. The calls go to the service's interface: a ``Vault`` (app/service/interface.py),
@@ -25,6 +25,7 @@ from app.cli import (
     evaluate,
     keys,
     maintenance,
+    mcp,
     models,
     query,
     serve,
@@ -61,12 +62,16 @@ for group in (
     contexts,
     evaluate,
     tune,
+    mcp,
 ):
     group.register(app)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s", stream=sys.stderr)
+    from app.core import tracing
+
+    tracing.configure_from_env()  # an ingest traced like the service's, when OTEL_* says so
     for noisy in ("httpx", "alembic", "sentence_transformers", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     from app.core.vectorstore.edge import StoreLocked

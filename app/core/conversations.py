@@ -1,7 +1,8 @@
 """Conversations in SQL: every read and write is filtered by the owner.
 
-An owner is the API key's id (None with auth off). A conversation of another owner is
-indistinguishable from one that does not exist: both are None here and 404 at the edges.
+An owner is the API key's id, an OpenID Connect token's "oidc:<subject>", or None (auth
+off). A conversation of another owner is indistinguishable from one that does not exist:
+both are None here and 404 at the edges.
 Nothing here logs a question or an answer (they may hold sensitive data).
 """
 
@@ -32,26 +33,34 @@ class Summary:
     turns: int
 
 
-def _owned(owner: int | None) -> Any:
-    return (
-        Conversation.owner_key_id.is_(None) if owner is None else Conversation.owner_key_id == owner
-    )
+Owner = int | str | None  # an API key's id, a token's "oidc:<subject>", or None (auth off)
+
+
+def _owned(owner: Owner) -> Any:
+    if isinstance(owner, str):
+        return Conversation.owner_subject == owner
+    if owner is None:
+        return Conversation.owner_key_id.is_(None) & Conversation.owner_subject.is_(None)
+    return Conversation.owner_key_id == owner
 
 
 class ConversationStore:
     def __init__(self, db: Database) -> None:
         self.db = db
 
-    def create(self, owner: int | None) -> Conversation:
+    def create(self, owner: Owner) -> Conversation:
         with self.db.session() as s:
-            conv = Conversation(id=secrets.token_hex(16), owner_key_id=owner, title="")
+            key_id, subject = (None, owner) if isinstance(owner, str) else (owner, None)
+            conv = Conversation(
+                id=secrets.token_hex(16), owner_key_id=key_id, owner_subject=subject, title=""
+            )
             s.add(conv)
             s.flush()
             s.refresh(conv, ["turns"])
             s.expunge_all()
         return conv
 
-    def list(self, owner: int | None, limit: int = 100) -> list[Summary]:
+    def list(self, owner: Owner, limit: int = 100) -> list[Summary]:
         counts = (
             select(ConversationTurn.conversation_id, func.count().label("n"))
             .group_by(ConversationTurn.conversation_id)
@@ -70,7 +79,7 @@ class ConversationStore:
                 for c, n in s.execute(query)
             ]
 
-    def get(self, owner: int | None, conversation_id: str) -> Conversation | None:
+    def get(self, owner: Owner, conversation_id: str) -> Conversation | None:
         """The conversation with its turns in order, or None (unknown, or not the owner's)."""
         query = (
             select(Conversation)
@@ -83,7 +92,7 @@ class ConversationStore:
                 s.expunge_all()
             return conv
 
-    def delete(self, owner: int | None, conversation_id: str) -> bool:
+    def delete(self, owner: Owner, conversation_id: str) -> bool:
         """Deletes the conversation and its turns; False if there was none to delete."""
         with self.db.session() as s:
             ids = select(Conversation.id).where(Conversation.id == conversation_id, _owned(owner))
@@ -98,7 +107,7 @@ class ConversationStore:
         return True
 
     def add_turn(
-        self, owner: int | None, conversation_id: str, **fields: Any
+        self, owner: Owner, conversation_id: str, **fields: Any
     ) -> ConversationTurn | None:
         """Appends a turn (the next position); None if the conversation is gone meanwhile.
         Two turns sent at once both land, one after the other."""

@@ -272,6 +272,8 @@ class Conversation(Base):
     owner_key_id: Mapped[int | None] = mapped_column(
         ForeignKey("api_keys.id", ondelete="CASCADE"), index=True
     )
+    # An OpenID Connect caller's "oidc:<subject>" (app/core/oidc.py); None for a key's.
+    owner_subject: Mapped[str | None] = mapped_column(String(300), index=True)
     title: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(

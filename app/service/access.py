@@ -27,12 +27,22 @@ from app.errors import ServiceError
 
 @dataclass(frozen=True)
 class Access:
-    """A caller: its API key's id (None with auth off), scope, and the collections it is
-    limited to (None: every collection)."""
+    """A caller: its API key's id (None with auth off, or for a token), scope, the
+    collections it is limited to (None: every collection), and for an OpenID Connect token
+    (app/core/oidc.py) its subject."""
 
     key_id: int | None
     scope: str
     collections: tuple[str, ...] | None = None
+    subject: str | None = None
+
+    @property
+    def owner(self) -> int | str | None:
+        """Whose conversations and rate limits these are: the key's id, the token's subject
+        ("oidc:<sub>"), or None (auth off)."""
+        if self.key_id is not None:
+            return self.key_id
+        return f"oidc:{self.subject}" if self.subject is not None else None
 
     def allows(self, needed: str) -> bool:
         """Whether this caller may do what needs ``needed`` (read, admin or operator)."""

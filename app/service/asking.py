@@ -23,8 +23,11 @@ class Asking(ServiceParts):
     ) -> list[RetrievedChunk]:
         return self.retriever.retrieve(question, top_k, mode, filter)
 
-    def ask(self, caller_key: int | None, request: AskRequest, stream: Stream = QUIET) -> Answer:
-        """One grounded answer for a caller (an API key's id, None with auth off), within
+    def ask(
+        self, caller_key: int | str | None, request: AskRequest, stream: Stream = QUIET
+    ) -> Answer:
+        """One grounded answer for a caller (Access.owner: an API key's id, a token's
+        subject, None with auth off), within
         the server's bounds: the reply cap and the key's generated-token rate."""
         cap = self.settings.answer_max_tokens  # a server-side bound: no client asks for more
         limit = min(request.max_tokens or cap, cap)

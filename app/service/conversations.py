@@ -30,25 +30,25 @@ class Conversations(Asking):
     def conversations(self) -> ConversationStore:
         return ConversationStore(self.runtime.db)
 
-    def new_conversation(self, caller_key: int | None) -> Conversation:
+    def new_conversation(self, caller_key: int | str | None) -> Conversation:
         return self.conversations.create(caller_key)
 
-    def list_conversations(self, caller_key: int | None) -> list[Summary]:
+    def list_conversations(self, caller_key: int | str | None) -> list[Summary]:
         return self.conversations.list(caller_key)
 
-    def get_conversation(self, caller_key: int | None, conversation_id: str) -> Conversation:
+    def get_conversation(self, caller_key: int | str | None, conversation_id: str) -> Conversation:
         conv = self.conversations.get(caller_key, conversation_id)
         if conv is None:  # unknown and someone else's look the same
             raise ServiceError(404, "not_found", f"no conversation {conversation_id}")
         return conv
 
-    def delete_conversation(self, caller_key: int | None, conversation_id: str) -> None:
+    def delete_conversation(self, caller_key: int | str | None, conversation_id: str) -> None:
         if not self.conversations.delete(caller_key, conversation_id):
             raise ServiceError(404, "not_found", f"no conversation {conversation_id}")
 
     def say(
         self,
-        caller_key: int | None,
+        caller_key: int | str | None,
         conversation_id: str,
         request: AskRequest,
         stream: Stream = QUIET,

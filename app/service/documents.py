@@ -6,9 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from app.core.db import DEFAULT_COLLECTION, Document, source_under
+from app.core.db import DEFAULT_COLLECTION, Chunk, Document, source_under
 from app.core.index_versions import active_index
 from app.errors import ServiceError
 from app.service.access import EVERYONE, Access
@@ -17,6 +17,25 @@ from ingest.forget import Receipt, forget
 from ingest.pipeline import IngestPipeline
 from ingest.report import IngestReport
 from ingest.sources import SourceFile
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """A stored document's text as its chunks hold it (overlaps taken out), for a reader
+    that wants the whole document (an MCP resource), not a search's passages."""
+
+    id: int
+    source: str
+    collection: str
+    title: str
+    media_type: str
+    text: str
+
+
+@dataclass(frozen=True)
+class CollectionCount:
+    name: str
+    documents: int
 
 
 @dataclass
@@ -85,18 +104,54 @@ class Documents(ServiceParts):
             raise ServiceError(422, "validation_error", "source: names exactly one file")
         return self.ingest_files(pairs, collection)
 
-    def list_documents(self, caller: Access = EVERYONE, under: str | None = None) -> list[Document]:
+    def list_documents(
+        self, caller: Access = EVERYONE, under: str | None = None, collection: str | None = None
+    ) -> list[Document]:
         """Every document the caller sees, or those whose source is ``under`` a path (what
-        a folder sync compares with)."""
+        a folder sync compares with), or those of one ``collection``."""
         query = select(Document).order_by(Document.id)
         if caller.collections is not None:
             query = query.where(Document.collection.in_(list(caller.collections)))
+        if collection is not None:
+            query = query.where(Document.collection == collection)
         if under is not None:
             query = query.where(source_under(under))
         with self.runtime.db.session() as s:
             docs = list(s.scalars(query))
             s.expunge_all()
         return docs
+
+    def collections(self, caller: Access = EVERYONE) -> list[CollectionCount]:
+        """The collections the caller may read that hold documents, with their counts."""
+        query = select(Document.collection, func.count()).group_by(Document.collection)
+        if caller.collections is not None:
+            query = query.where(Document.collection.in_(list(caller.collections)))
+        with self.runtime.db.session() as s:
+            rows = s.execute(query.order_by(Document.collection)).all()
+        return [CollectionCount(name, n) for name, n in rows]
+
+    def document_text(self, doc_id: int, caller: Access = EVERYONE) -> DocumentText:
+        """A document's text, rebuilt from its chunks in order: each chunk's span says
+        where it sits, so the part one chunk repeats of the one before (the overlap) is
+        taken once. 404 as well for a document in a collection the caller lacks."""
+        with self.runtime.db.session() as s:
+            doc = s.get(Document, doc_id)
+            if doc is None or not caller.sees(doc.collection):
+                raise ServiceError(404, "not_found", f"no document {doc_id}")
+            chunks = s.scalars(
+                select(Chunk).where(Chunk.document_id == doc_id).order_by(Chunk.ordinal)
+            ).all()
+            parts: list[str] = []
+            end = 0
+            for c in chunks:
+                exact = c.char_end - c.char_start == len(c.text)
+                skip = max(0, end - c.char_start) if exact else 0
+                if parts and (c.char_start > end or not exact):
+                    parts.append("\n")
+                parts.append(c.text[skip:])
+                end = max(end, c.char_end)
+            return DocumentText(doc.id, doc.source, doc.collection, doc.title or "",
+                                doc.media_type, "".join(parts))  # fmt: skip
 
     def document_collection(self, source: str) -> str | None:
         """The collection a source is stored in, if it is."""

@@ -10,6 +10,7 @@ from app.core.config import Settings
 from app.core.cpu_gate import CpuGate
 from app.core.embedder import Embedder
 from app.core.index_versions import active_collection
+from app.core.oidc import OidcVerifier
 from app.core.runtime import Runtime, open_runtime
 from app.maintenance.background_reindex import ReindexJob
 from app.metrics import Metrics
@@ -35,6 +36,9 @@ class ServiceParts:
         self._embedder = embedder
         self.metrics = Metrics()
         self.limits = RateLimits(settings.rate_requests_per_minute, settings.rate_tokens_per_minute)
+        # OpenID Connect access tokens beside API keys (None: not configured). Its settings
+        # are checked here, so a bad one stops the service at start, naming the setting.
+        self.oidc = OidcVerifier.from_settings(settings)
         self.cpu_gate = CpuGate()
         self.models = ModelManager(
             n_ctx=settings.llm_context,

@@ -68,7 +68,10 @@ def test_apps_are_configured_through_settings_only() -> None:
     for name, svc in apps.items():
         assert (REPO / svc["build"] / "Dockerfile").is_file()
         assert svc["command"][0] in cli.commands, svc["command"]
-        env = svc["environment"]
+        # factvault's settings, and OpenTelemetry's standard variables (app/core/tracing.py).
+        otel = {k: v for k, v in svc["environment"].items() if k.startswith("OTEL_")}
+        assert set(otel) <= {"OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_SERVICE_NAME"}, name
+        env = {k: v for k, v in svc["environment"].items() if k not in otel}
         assert all(k.startswith("FACTVAULT_") for k in env), name
         # Every variable is a real setting, with a value Settings accepts.
         fields = {f"FACTVAULT_{f.upper()}" for f in Settings.model_fields}

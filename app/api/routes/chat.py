@@ -106,7 +106,7 @@ async def chat_completions(
         history=tuple(history),
         keep_state=True,
     )
-    ask = asker(service, caller.key_id, asked)
+    ask = asker(service, caller.owner, asked)
 
     if not req.stream:
         return _completion(await answer_plainly(ask, request), cid)

@@ -80,7 +80,7 @@ def reply_out(r: Reply) -> MessageResponse:
 
 @router.post("", status_code=201, response_model=ConversationOut, dependencies=[ReadScope])
 def create(service: ServiceDep, caller: CallerDep) -> ConversationOut:
-    return conversation_out(service.new_conversation(caller.key_id))
+    return conversation_out(service.new_conversation(caller.owner))
 
 
 @router.get("", response_model=ConversationList, dependencies=[ReadScope])
@@ -94,19 +94,19 @@ def list_conversations(service: ServiceDep, caller: CallerDep) -> ConversationLi
                 updated_at=c.updated_at.isoformat(),
                 turns=c.turns,
             )
-            for c in service.list_conversations(caller.key_id)
+            for c in service.list_conversations(caller.owner)
         ]
     )
 
 
 @router.get("/{conversation_id}", response_model=ConversationOut, dependencies=[ReadScope])
 def get(conversation_id: ConversationId, service: ServiceDep, caller: CallerDep):
-    return conversation_out(service.get_conversation(caller.key_id, conversation_id))
+    return conversation_out(service.get_conversation(caller.owner, conversation_id))
 
 
 @router.delete("/{conversation_id}", status_code=204, dependencies=[ReadScope])
 def delete(conversation_id: ConversationId, service: ServiceDep, caller: CallerDep) -> None:
-    service.delete_conversation(caller.key_id, conversation_id)
+    service.delete_conversation(caller.owner, conversation_id)
 
 
 @router.post(
@@ -120,13 +120,13 @@ async def message(  # JSON or SSE
     caller: CallerDep,
 ):
     # Refused before any work: an unknown or foreign conversation.
-    await run_in_threadpool(service.get_conversation, caller.key_id, conversation_id)
+    await run_in_threadpool(service.get_conversation, caller.owner, conversation_id)
     flt = to_filter(req.filters, caller)
 
     asked = AskRequest(req.question, req.top_k, flt, req.max_tokens, req.temperature)
 
     def say(stream: Stream) -> Reply:
-        return service.say(caller.key_id, conversation_id, asked, stream)
+        return service.say(caller.owner, conversation_id, asked, stream)
 
     if not req.stream:
         return reply_out(await answer_plainly(say, request))

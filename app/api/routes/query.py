@@ -94,7 +94,7 @@ async def query(
 ):  # JSON or SSE
     ask = asker(
         service,
-        caller.key_id,
+        caller.owner,
         AskRequest(
             req.question,
             req.top_k,
