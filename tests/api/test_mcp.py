@@ -3,7 +3,8 @@ streamable HTTP at /mcp of the running service, and stdio (`factvault mcp`, a su
 that goes through that service). A cited answer, a search, a document read as a resource;
 a key limited to one collection sees nothing of another; a bad key is refused.
 
-Real service (MiniLM, SmolLM2: the answer's wording is not what is tested), auth on."""
+Real service (MiniLM, the default Qwen2.5-Coder-1.5B: SmolLM2 declines this question), auth
+on."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ from tests.fixtures import REPO, LiveServer
 
 pytestmark = pytest.mark.slow
 
-SERVICE = {"auth_enabled": True}
+SERVICE = {"auth_enabled": True, "default_model": "qwen2.5-coder-1.5b"}
 SALARY = "The salary band for a Senior Optical Engineer is 71,000 to 84,000 pounds (QX-7731)."
 QUESTION = "What is the salary band for a Senior Optical Engineer?"
 
@@ -109,10 +110,11 @@ def test_an_agent_searches_asks_and_reads_a_document(mcp) -> None:
     passages = got["search"]["passages"]
     assert passages[0]["source"] == "hr/salary-bands.md" and "71,000" in passages[0]["text"]
     answer = got["ask"]
-    assert answer["model"]["name"] and len(answer["model"]["sha256"]) == 64
-    assert {"answer", "grounded", "withheld", "citations"} <= set(answer)
-    if answer["grounded"] and answer["citations"]:  # SmolLM2 may decline; then no citations
-        assert {c["source"] for c in answer["citations"]} == {"hr/salary-bands.md"}
+    assert answer["model"]["name"] == "qwen2.5-coder-1.5b"
+    assert len(answer["model"]["sha256"]) == 64
+    assert answer["grounded"] and answer["withheld"] == 0 and "71,000" in answer["answer"]
+    assert {c["source"] for c in answer["citations"]} == {"hr/salary-bands.md"}
+    assert "[1]" in answer["answer"] and answer["citations"][0]["n"] == 1
     assert got["collections"]["collections"] == [{"name": "hr", "documents": 1}]
     assert SALARY in got["resource"]
 
