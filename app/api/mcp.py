@@ -48,7 +48,7 @@ from app.api.guard import (
     lookup_caller,
     token_caller,
 )
-from app.api.routes.library import CollectionOut, DocumentTextOut, LibraryDocument
+from app.api.routes.library import CollectionOut, document_text_out, library_document
 from app.api.routes.query import answer_out, citation_out
 from app.api.schemas import Filters, QueryRequest, RetrieveRequest
 from app.core.oidc import IssuerUnreachable, TokenRefused
@@ -57,6 +57,10 @@ from app.service.access import EVERYONE, Access
 
 PATH = "/mcp"
 DOCUMENT_URI = "factvault://documents/{doc_id}"
+# What an agent gets of a passage and of a citation (the REST bodies' other fields, such as
+# chunk ids and the contextual prefix, stay REST's).
+PASSAGE_FIELDS = ("n", "source", "title", "collection", "document", "page", "score", "text")
+CITATION_FIELDS = ("n", "source", "title", "collection", "document", "page", "span", "text")
 INSTRUCTIONS = (
     "factvault answers questions from an organisation's own documents. Use `ask` for a "
     "cited answer, `search` for the passages themselves, `list_collections` and "
@@ -103,22 +107,7 @@ def build_server(library: Callable[[Context], Library]) -> MCPServer:
         id and score. ``collections``: only these (default: every one this key reads)."""
         body = await run(ctx, lambda lib: lib.search(question, top_k, collections or []), ToolError)
         return {
-            "passages": [
-                {
-                    k: c.get(k)
-                    for k in (
-                        "n",
-                        "source",
-                        "title",
-                        "collection",
-                        "document",
-                        "page",
-                        "score",
-                        "text",
-                    )
-                }  # fmt: skip
-                for c in body["chunks"]
-            ],
+            "passages": [_pick(c, PASSAGE_FIELDS) for c in body["chunks"]],
             "index_version": body["index_version"],
         }
 
@@ -134,22 +123,7 @@ def build_server(library: Callable[[Context], Library]) -> MCPServer:
             "answer": body["answer"],
             "grounded": body["grounded"],
             "withheld": body["withheld"],
-            "citations": [
-                {
-                    k: c.get(k)
-                    for k in (
-                        "n",
-                        "source",
-                        "title",
-                        "collection",
-                        "document",
-                        "page",
-                        "span",
-                        "text",
-                    )
-                }  # fmt: skip
-                for c in body["citations"]
-            ],
+            "citations": [_pick(c, CITATION_FIELDS) for c in body["citations"]],
             "model": body["model"],
             "index_version": body["index_version"],
             "finish_reason": body["finish_reason"],
@@ -173,6 +147,10 @@ def build_server(library: Callable[[Context], Library]) -> MCPServer:
         return body["text"]
 
     return server
+
+
+def _pick(item: dict[str, Any], fields: tuple[str, ...]) -> dict[str, Any]:
+    return {k: item.get(k) for k in fields}
 
 
 def _first_error(exc: ValidationError) -> str:
@@ -216,23 +194,11 @@ class ServiceLibrary:
 
     def documents(self, collection: str) -> list[dict]:
         self.caller.readable([collection])
-        return [
-            LibraryDocument(
-                id=d.id,
-                source=d.source,
-                title=d.title or "",
-                collection=d.collection,
-                media_type=d.media_type,
-                chunk_count=d.chunk_count,
-                updated_at=d.updated_at.isoformat(),
-            ).model_dump()  # fmt: skip
-            for d in self.service.list_documents(self.caller, collection=collection)
-        ]
+        found = self.service.list_documents(self.caller, collection=collection)
+        return [library_document(d).model_dump() for d in found]
 
     def document(self, doc_id: int) -> dict:
-        d = self.service.document_text(doc_id, self.caller)
-        return DocumentTextOut(id=d.id, source=d.source, title=d.title, collection=d.collection,
-                               media_type=d.media_type, text=d.text).model_dump()  # fmt: skip
+        return document_text_out(self.service.document_text(doc_id, self.caller)).model_dump()
 
 
 class McpGate:

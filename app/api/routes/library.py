@@ -17,6 +17,8 @@ from pydantic import BaseModel
 from app.api.deps import CallerDep, ReadScope, ServiceDep
 from app.api.guard import GuardedRoute
 from app.api.schemas import MAX_ID
+from app.core.db import Document
+from app.service.documents import DocumentText
 
 router = APIRouter(
     prefix="/v1", tags=["library"], dependencies=[ReadScope], route_class=GuardedRoute
@@ -48,6 +50,18 @@ class DocumentTextOut(BaseModel):
     text: str
 
 
+def library_document(d: Document) -> LibraryDocument:
+    return LibraryDocument(
+        id=d.id, source=d.source, title=d.title or "", collection=d.collection,
+        media_type=d.media_type, chunk_count=d.chunk_count, updated_at=d.updated_at.isoformat(),
+    )  # fmt: skip
+
+
+def document_text_out(d: DocumentText) -> DocumentTextOut:
+    return DocumentTextOut(id=d.id, source=d.source, title=d.title, collection=d.collection,
+                           media_type=d.media_type, text=d.text)  # fmt: skip
+
+
 @router.get("/collections", response_model=list[CollectionOut])
 def collections(service: ServiceDep, caller: CallerDep) -> list[CollectionOut]:
     """The collections this key reads that hold documents, with their counts."""
@@ -59,18 +73,7 @@ def collection_documents(
     name: Annotated[str, FastApiPath(pattern=COLLECTION)], service: ServiceDep, caller: CallerDep
 ) -> list[LibraryDocument]:
     caller.readable([name])  # another collection's: refused (403), as a search for it is
-    return [
-        LibraryDocument(
-            id=d.id,
-            source=d.source,
-            title=d.title or "",
-            collection=d.collection,
-            media_type=d.media_type,
-            chunk_count=d.chunk_count,
-            updated_at=d.updated_at.isoformat(),
-        )  # fmt: skip
-        for d in service.list_documents(caller, collection=name)
-    ]
+    return [library_document(d) for d in service.list_documents(caller, collection=name)]
 
 
 @router.get("/documents/{doc_id}/text", response_model=DocumentTextOut)
@@ -78,6 +81,4 @@ def document_text(
     doc_id: Annotated[int, FastApiPath(ge=1, le=MAX_ID)], service: ServiceDep, caller: CallerDep
 ) -> DocumentTextOut:
     """The document's text as stored: its chunks in order, overlaps taken out."""
-    d = service.document_text(doc_id, caller)
-    return DocumentTextOut(id=d.id, source=d.source, title=d.title, collection=d.collection,
-                           media_type=d.media_type, text=d.text)  # fmt: skip
+    return document_text_out(service.document_text(doc_id, caller))
