@@ -39,10 +39,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from app.answering.attribution import Attributor  # noqa: E402
-from app.answering.prompts import is_idk  # noqa: E402
 from app.answering.release import ReplyRelease  # noqa: E402
 from app.core.config import Settings  # noqa: E402
 from app.models.bundled import BUNDLED, materialize  # noqa: E402
+from bench.log_diff import answered_first_time  # noqa: E402
 
 RESULTS = REPO / "bench" / "results" / "early-release.md"
 SETS = REPO / "bench" / "results" / "answer-sets"
@@ -99,9 +99,8 @@ def measure(path: Path, llama) -> dict:
         rows.append((r, len(tokens), late, late_at, soon, soon_at))
     changed = [(r, late, soon) for r, _n, late, _a, soon, _b in rows if late != soon]
     timed = []
-    for r, n, late, late_at, _soon, soon_at in rows:
-        t = r.get("timings", {})
-        if is_idk(late) or {"second_chance", "figures"} & set(t) or not r.get("ttft_s"):
+    for r, n, _late, late_at, _soon, soon_at in rows:
+        if not answered_first_time(r) or not r.get("ttft_s"):  # r["answer"] == late here
             continue
         per_token = (r["total_s"] - r["ttft_s"]) / max(1, r["answer_tokens"] - 1)
         late_k = late_at if late_at is not None else n + 1

@@ -38,16 +38,18 @@ def records(path: Path) -> dict[str, dict]:
     return {r["id"]: r for r in (json.loads(x) for x in lines if x.strip())}
 
 
+def answered_first_time(r: dict) -> bool:
+    """The release's own case: an answer, written by the first attempt (no second chance,
+    no computed total, whose text the release did not judge alone)."""
+    return not is_idk(r["answer"]) and not {"second_chance", "figures"} & set(r.get("timings", {}))
+
+
 def ratios(rs: list[dict]) -> tuple[list[float], list[float]]:
     """first shown / first token: every record that showed a word; first attempts that
     answered."""
     shown = [r for r in rs if r.get("ttft_s") and r.get("first_shown_s")]
     every = [r["first_shown_s"] / r["ttft_s"] for r in shown]
-    first = [
-        r["first_shown_s"] / r["ttft_s"]
-        for r in shown
-        if not is_idk(r["answer"]) and not {"second_chance", "figures"} & set(r.get("timings", {}))
-    ]
+    first = [r["first_shown_s"] / r["ttft_s"] for r in shown if answered_first_time(r)]
     return every, first
 
 
@@ -59,7 +61,6 @@ def compare(name: str, before: dict[str, dict], after: dict[str, dict]) -> dict:
     both = sorted(before.keys() & after.keys())
     b = [before[i] for i in both]
     a = [after[i] for i in both]
-    same = sum(x["answer"] == y["answer"] for x, y in zip(b, a, strict=True))
     gained = [
         i for i in both if after[i]["verdict"]["correct"] and not before[i]["verdict"]["correct"]
     ]
@@ -68,10 +69,15 @@ def compare(name: str, before: dict[str, dict], after: dict[str, dict]) -> dict:
     ]
     b_every, b_first = ratios(b)
     a_every, a_first = ratios(a)
+    changed = [
+        {"id": i, "before": before[i]["answer"], "after": after[i]["answer"]}
+        for i in both
+        if before[i]["answer"] != after[i]["answer"]
+    ]
     return {
         "set": name,
         "questions": len(both),
-        "same": same,
+        "same": len(both) - len(changed),
         "correct_before": sum(x["verdict"]["correct"] for x in b),
         "correct_after": sum(y["verdict"]["correct"] for y in a),
         "gained": gained,
@@ -82,11 +88,7 @@ def compare(name: str, before: dict[str, dict], after: dict[str, dict]) -> dict:
         "answered_after": med(a_first),
         "ttft_before": med([x["ttft_s"] for x in b if x.get("ttft_s")]),
         "ttft_after": med([y["ttft_s"] for y in a if y.get("ttft_s")]),
-        "changed": [
-            {"id": i, "before": before[i]["answer"], "after": after[i]["answer"]}
-            for i in both
-            if before[i]["answer"] != after[i]["answer"]
-        ],
+        "changed": changed,
     }
 
 
@@ -109,6 +111,7 @@ def main() -> None:
     before = {s: records(args.before / s / args.log) for s in sets}
     after = {s: records(args.after / s / after_log) for s in sets}
     rows = [compare(s, before[s], after[s]) for s in sets]
+    changed = [c | {"set": r["set"]} for r in rows for c in r["changed"]]
     seeds = [s for s in sets if s.startswith("seed-")]
     if len(seeds) > 1:  # the generated seeds pooled: one median over all their questions
         rows.append(
@@ -131,7 +134,6 @@ def main() -> None:
             f"{r['ratio_before']} / {r['ratio_after']} | {r['answered_before']} / "
             f"{r['answered_after']} | {r['ttft_before']} / {r['ttft_after']} |"
         )
-    changed = [c | {"set": r["set"]} for r in rows if " " not in r["set"] for c in r["changed"]]
     lines += ["", f"Answers that differ ({len(changed)}):", ""]
     lines += [f"- {c['set']} {c['id']}: {c['before']!r} → {c['after']!r}" for c in changed]
     text = "\n".join(lines) + "\n"
